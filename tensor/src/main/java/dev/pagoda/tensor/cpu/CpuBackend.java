@@ -1,0 +1,146 @@
+package dev.pagoda.tensor.cpu;
+
+import dev.pagoda.tensor.Backend;
+import dev.pagoda.tensor.DType;
+import dev.pagoda.tensor.Tensor;
+
+/** The CPU backend: each operation lives in the kernel class named after it. */
+public final class CpuBackend implements Backend {
+
+    public static final CpuBackend INSTANCE = new CpuBackend();
+
+    private CpuBackend() {
+    }
+
+    @Override
+    public String name() {
+        return "cpu";
+    }
+
+    @Override
+    public Tensor matmul(Tensor a, Tensor b) {
+        return Gemm.matmul(a, b);
+    }
+
+    @Override
+    public Tensor linear(Tensor x, Tensor weight, Tensor bias) {
+        return Gemm.linear(x, weight, bias);
+    }
+
+    @Override
+    public Tensor conv2d(Tensor x, Tensor weight, Tensor bias, int stride, int padding, int groups) {
+        return Conv2d.conv2d(x, weight, bias, stride, padding, groups);
+    }
+
+    @Override
+    public Tensor groupNorm(Tensor x, int groups, Tensor gamma, Tensor beta, float eps, boolean silu) {
+        return Norms.groupNorm(x, groups, gamma, beta, eps, silu);
+    }
+
+    @Override
+    public Tensor layerNorm(Tensor x, Tensor gamma, Tensor beta, float eps) {
+        return Norms.layerNorm(x, gamma, beta, eps);
+    }
+
+    @Override
+    public Tensor rmsNorm(Tensor x, Tensor gamma, float eps) {
+        return Norms.rmsNorm(x, gamma, eps);
+    }
+
+    @Override
+    public Tensor softmax(Tensor x) {
+        return Softmax.softmax(x);
+    }
+
+    @Override
+    public Tensor attention(Tensor q, Tensor k, Tensor v, int heads, float scale, Tensor mask,
+            boolean[] identityRows) {
+        return FlashAttention.attention(q, k, v, heads, scale, mask, identityRows);
+    }
+
+    @Override
+    public Tensor gelu(Tensor x, boolean tanh) {
+        return Activations.gelu(x, tanh);
+    }
+
+    @Override
+    public Tensor quickGelu(Tensor x) {
+        return Activations.quickGelu(x);
+    }
+
+    @Override
+    public Tensor silu(Tensor x) {
+        return Activations.silu(x);
+    }
+
+    @Override
+    public Tensor geglu(Tensor x) {
+        return Activations.geglu(x);
+    }
+
+    @Override
+    public Tensor exp(Tensor x) {
+        return Activations.exp(x);
+    }
+
+    @Override
+    public Tensor clamp(Tensor x, float min, float max) {
+        return Activations.clamp(x, min, max);
+    }
+
+    @Override
+    public Tensor add(Tensor a, Tensor b) {
+        return Elementwise.add(a, b);
+    }
+
+    @Override
+    public Tensor sub(Tensor a, Tensor b) {
+        return Elementwise.sub(a, b);
+    }
+
+    @Override
+    public Tensor mul(Tensor a, Tensor b) {
+        return Elementwise.mul(a, b);
+    }
+
+    @Override
+    public Tensor div(Tensor a, Tensor b) {
+        return Elementwise.div(a, b);
+    }
+
+    @Override
+    public Tensor affine(Tensor x, float mul, float add) {
+        return Elementwise.affine(x, mul, add);
+    }
+
+    @Override
+    public Tensor axpby(float alpha, Tensor x, float beta, Tensor y) {
+        return Elementwise.axpby(alpha, x, beta, y);
+    }
+
+    @Override
+    public Tensor copy(Tensor x, DType dtype) {
+        return Copy.copy(x, dtype);
+    }
+
+    @Override
+    public Tensor concat(int dim, Tensor... xs) {
+        return Concat.concat(dim, xs);
+    }
+
+    @Override
+    public Tensor upsampleNearest2x(Tensor x) {
+        return Upsample.nearest2x(x);
+    }
+
+    @Override
+    public Tensor embedding(Tensor table, Tensor ids) {
+        return Embedding.lookup(table, ids);
+    }
+
+    @Override
+    public Tensor timestepEmbedding(Tensor timesteps, int dim, boolean flipSinToCos, float downscaleFreqShift,
+            float scale, int maxPeriod) {
+        return Embedding.timestep(timesteps, dim, flipSinToCos, downscaleFreqShift, scale, maxPeriod);
+    }
+}
