@@ -23,7 +23,7 @@ import java.util.Set;
  * A safetensors file mapped into memory (FFM, so files over 2 GB work). Tensors are zero-copy
  * views of the mapping in their stored dtype; they stay valid until {@link #close()}.
  */
-public final class SafetensorsFile implements AutoCloseable {
+public final class SafetensorsFile implements TensorStore {
 
     /** One header entry. */
     public record Entry(String name, DType dtype, int[] shape, long begin, long end) {
@@ -66,14 +66,22 @@ public final class SafetensorsFile implements AutoCloseable {
         return path;
     }
 
+    @Override
+    public String describe() {
+        return path.toString();
+    }
+
+    @Override
     public Set<String> names() {
         return Collections.unmodifiableSet(entries.keySet());
     }
 
+    @Override
     public boolean contains(String name) {
         return entries.containsKey(name);
     }
 
+    @Override
     public Entry entry(String name) {
         Entry e = entries.get(name);
         if (e == null) {
@@ -88,6 +96,7 @@ public final class SafetensorsFile implements AutoCloseable {
     }
 
     /** The tensor {@code name}: a zero-copy view of the mapping in its stored dtype. */
+    @Override
     public Tensor tensor(String name) {
         Entry e = entry(name);
         return Tensor.wrap(data.asSlice(e.begin(), e.end() - e.begin()), e.dtype(), e.shape());
