@@ -1,0 +1,125 @@
+package dev.pagoda.nn.attention;
+
+import dev.pagoda.nn.Module;
+import dev.pagoda.nn.ModuleList;
+import dev.pagoda.nn.layers.GroupNorm;
+import dev.pagoda.nn.layers.Linear;
+import dev.pagoda.tensor.Tensor;
+
+/**
+ * diffusers' {@code Attention} with its default processor: {@code to_q}, {@code to_k}, {@code to_v},
+ * {@code to_out.0}, multi-head scaled-dot-product attention. The VAE variant adds a
+ * {@code group_norm} over NCHW input and a residual connection.
+ *
+ * <p><b>PAG.</b> When {@link #setPag(boolean)} has flagged this (self-attention) module and the call
+ * says the last {@code perturbed} batch rows are the perturbed branch, those rows get
+ * {@code to_out(to_v(x))}: the attention map is replaced by the identity, so their queries and keys
+ * are never computed. The other rows get ordinary attention. This is diffusers'
+ * {@code PAGCFGIdentitySelfAttnProcessor2_0} (perturbed = last third) and
+ * {@code PAGIdentitySelfAttnProcessor2_0} (perturbed = second half).
+ */
+public final class Attention extends Module {
+
+    private final Linear toQ;
+    private final Linear toK;
+    private final Linear toV;
+    private final Linear toOut;
+    private final GroupNorm groupNorm;
+    private final int heads;
+    private final int dimHead;
+    private final float scale;
+    private final boolean crossAttention;
+    private final boolean residual;
+    private boolean pag;
+
+    /**
+     * @param queryDim  channels of the input
+     * @param crossDim  channels of the context, or 0 for self-attention
+     * @param heads     number of heads
+     * @param dimHead   channels per head
+     * @param qkvBias   whether to_q/to_k/to_v have biases
+     * @param normGroups groups of the VAE-style input group norm, or 0 for none
+     * @param normEps   epsilon of that group norm
+     */
+    public Attention(int queryDim, int crossDim, int heads, int dimHead, boolean qkvBias, int normGroups,
+            float normEps) {
+        int inner = heads * dimHead;
+        int kvDim = crossDim > 0 ? crossDim : queryDim;
+        this.groupNorm = normGroups > 0 ? child("group_norm", new GroupNorm(normGroups, queryDim, normEps)) : null;
+        this.toQ = child("to_q", new Linear(queryDim, inner, qkvBias));
+        this.toK = child("to_k", new Linear(kvDim, inner, qkvBias));
+        this.toV = child("to_v", new Linear(kvDim, inner, qkvBias));
+        ModuleList<Linear> out = child("to_out", new ModuleList<>());
+        this.toOut = out.add(new Linear(inner, queryDim, true));
+        this.heads = heads;
+        this.dimHead = dimHead;
+        this.scale = (float) (1.0 / Math.sqrt(dimHead));
+        this.crossAttention = crossDim > 0;
+        this.residual = normGroups > 0;
+    }
+
+    /** UNet transformer attention: no q/k/v bias, no group norm. */
+    public static Attention transformer(int queryDim, int crossDim, int heads, int dimHead) {
+        return new Attention(queryDim, crossDim, heads, dimHead, false, 0, 0f);
+    }
+
+    public boolean isCrossAttention() {
+        return crossAttention;
+    }
+
+    public boolean isPag() {
+        return pag;
+    }
+
+    /** Flags this module for perturbed-attention guidance; only self-attention can be flagged. */
+    public void setPag(boolean on) {
+        if (on && crossAttention) {
+            throw new IllegalStateException("PAG applies to self-attention only, not cross-attention");
+        }
+        this.pag = on;
+    }
+
+    public int heads() {
+        return heads;
+    }
+
+    /** Attention over tokens: {@code x[B, L, C]}, context {@code [B, Lk, Ck]} or null for self-attention. */
+    public Tensor forward(Tensor x, Tensor context, int perturbed) {
+        int b = x.dim(0);
+        if (pag && perturbed > 0 && context == null) {
+            if (perturbed > b) {
+                throw new IllegalArgumentException("Attention: " + perturbed + " perturbed rows in a batch of " + b);
+            }
+            int normal = b - perturbed;
+            // The perturbed rows skip Q and K entirely: identity attention returns V.
+            Tensor ptb = toV.forward(x.narrow(0, normal, perturbed));
+            if (normal == 0) {
+                return toOut.forward(ptb);
+            }
+            Tensor org = attend(x.narrow(0, 0, normal), null);
+            return toOut.forward(x.backend().concat(0, org, ptb));
+        }
+        return toOut.forward(attend(x, context));
+    }
+
+    private Tensor attend(Tensor x, Tensor context) {
+        Tensor kv = context == null ? x : context;
+        Tensor q = toQ.forward(x);
+        Tensor k = toK.forward(kv);
+        Tensor v = toV.forward(kv);
+        return x.backend().attention(q, k, v, heads, scale, null, null);
+    }
+
+    /** VAE mid-block attention over an image {@code x[B, C, H, W]}: group norm, attention, residual. */
+    public Tensor forwardImage(Tensor x) {
+        int[] s = x.shape();
+        int b = s[0];
+        int c = s[1];
+        int hw = s[2] * s[3];
+        Tensor h = groupNorm == null ? x : groupNorm.forward(x);
+        Tensor tokens = h.reshape(b, c, hw).transpose(1, 2);
+        Tensor out = toOut.forward(attend(tokens, null));
+        Tensor img = out.transpose(1, 2).reshape(b, c, s[2], s[3]);
+        return residual ? x.backend().add(img, x) : img;
+    }
+}

@@ -1,0 +1,214 @@
+package dev.pagoda.nn.unet;
+
+import dev.pagoda.nn.JsonConfig;
+import dev.pagoda.nn.Module;
+import dev.pagoda.nn.ModuleList;
+import dev.pagoda.nn.layers.Conv2d;
+import dev.pagoda.nn.layers.GroupNorm;
+import dev.pagoda.tensor.Backend;
+import dev.pagoda.tensor.Shapes;
+import dev.pagoda.tensor.Tensor;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.List;
+
+/**
+ * diffusers' {@code UNet2DConditionModel}: SDXL base/refiner, SD 1.5 and SD 2.x are configurations of
+ * this one class (see {@link UNetConfig}). Inputs are NCHW latents; the conditioning rows follow the
+ * pipeline's batch layout, and the last {@code perturbed} rows are PAG's perturbed branch.
+ */
+public final class UNet2DConditionModel extends Module {
+
+    private final UNetConfig config;
+    private final Conv2d convIn;
+    private final TimestepEmbedding timeEmbedding;
+    private final TimestepEmbedding addEmbedding;
+    private final ModuleList<UNetBlocks.DownBlock> downBlocks;
+    private final UNetBlocks.MidBlock midBlock;
+    private final ModuleList<UNetBlocks.UpBlock> upBlocks;
+    private final GroupNorm convNormOut;
+    private final Conv2d convOut;
+
+    /** Inputs of one forward pass. */
+    public record Input(
+            Tensor sample,
+            float[] timesteps,
+            Tensor encoderHiddenStates,
+            Tensor textEmbeds,
+            Tensor timeIds,
+            int perturbed,
+            List<Tensor> downResiduals,
+            Tensor midResidual) {
+
+        /** A plain call: one timestep for the whole batch, no PAG rows, no ControlNet residuals. */
+        public static Input of(Tensor sample, float timestep, Tensor encoderHiddenStates, Tensor textEmbeds,
+                Tensor timeIds) {
+            return new Input(sample, new float[] {timestep}, encoderHiddenStates, textEmbeds, timeIds, 0, null,
+                    null);
+        }
+
+        public Input withPerturbed(int rows) {
+            return new Input(sample, timesteps, encoderHiddenStates, textEmbeds, timeIds, rows, downResiduals,
+                    midResidual);
+        }
+
+        public Input withResiduals(List<Tensor> down, Tensor mid) {
+            return new Input(sample, timesteps, encoderHiddenStates, textEmbeds, timeIds, perturbed, down, mid);
+        }
+    }
+
+    public UNet2DConditionModel(UNetConfig c) {
+        this.config = c;
+        int[] ch = c.blockOutChannels();
+        int n = ch.length;
+        int timeDim = ch[0] * 4;
+        int groups = c.normNumGroups();
+        float eps = c.normEps();
+        this.convIn = child("conv_in", new Conv2d(c.inChannels(), ch[0], 3, 1, 1));
+        this.timeEmbedding = child("time_embedding", new TimestepEmbedding(ch[0], timeDim));
+        this.addEmbedding = c.textTime()
+                ? child("add_embedding", new TimestepEmbedding(c.projectionClassEmbeddingsInputDim(), timeDim))
+                : null;
+
+        this.downBlocks = child("down_blocks", new ModuleList<>());
+        int out = ch[0];
+        for (int i = 0; i < n; i++) {
+            int in = out;
+            out = ch[i];
+            UNetBlocks.Attn attn = c.downBlockTypes().get(i).equals("CrossAttnDownBlock2D")
+                    ? new UNetBlocks.Attn(c.numAttentionHeads()[i], c.transformerLayersPerBlock()[i],
+                            c.crossAttentionDim(), groups, c.useLinearProjection())
+                    : null;
+            downBlocks.add(new UNetBlocks.DownBlock(in, out, timeDim, c.layersPerBlock()[i], groups, eps, attn,
+                    i < n - 1));
+        }
+
+        this.midBlock = child("mid_block", new UNetBlocks.MidBlock(ch[n - 1], timeDim, groups, eps,
+                new UNetBlocks.Attn(c.numAttentionHeads()[n - 1], c.transformerLayersPerBlock()[n - 1],
+                        c.crossAttentionDim(), groups, c.useLinearProjection())));
+
+        this.upBlocks = child("up_blocks", new ModuleList<>());
+        int prevOut = ch[n - 1];
+        for (int i = 0; i < n; i++) {
+            int r = n - 1 - i;
+            int upOut = ch[r];
+            int upIn = ch[Math.max(r - 1, 0)];
+            int tl = c.reverseTransformerLayersPerBlock() != null ? c.reverseTransformerLayersPerBlock()[i]
+                    : c.transformerLayersPerBlock()[r];
+            UNetBlocks.Attn attn = c.upBlockTypes().get(i).equals("CrossAttnUpBlock2D")
+                    ? new UNetBlocks.Attn(c.numAttentionHeads()[r], tl, c.crossAttentionDim(), groups,
+                            c.useLinearProjection())
+                    : null;
+            upBlocks.add(new UNetBlocks.UpBlock(upIn, prevOut, upOut, timeDim, c.layersPerBlock()[r] + 1, groups,
+                    eps, attn, i < n - 1));
+            prevOut = upOut;
+        }
+        this.convNormOut = child("conv_norm_out", new GroupNorm(groups, ch[0], eps));
+        this.convOut = child("conv_out", new Conv2d(ch[0], c.outChannels(), 3, 1, 1));
+    }
+
+    /** Builds the architecture described by {@code unet/config.json} (weights not loaded). */
+    public static UNet2DConditionModel fromConfig(Path configJson) {
+        return new UNet2DConditionModel(UNetConfig.from(JsonConfig.read(configJson)));
+    }
+
+    public UNetConfig config() {
+        return config;
+    }
+
+    /** Number of ×2 downsamplings: latent H and W must be multiples of 2^this. */
+    public int downsamplings() {
+        return config.blockOutChannels().length - 1;
+    }
+
+    public Tensor forward(Input in) {
+        Tensor sample = in.sample();
+        validate(in);
+        Backend be = sample.backend();
+        int b = sample.dim(0);
+
+        // time embedding (+ SDXL's pooled-text and size conditioning)
+        int[] ch = config.blockOutChannels();
+        float[] ts = new float[b];
+        for (int i = 0; i < b; i++) {
+            ts[i] = in.timesteps().length == 1 ? in.timesteps()[0] : in.timesteps()[i];
+        }
+        Tensor tProj = be.timestepEmbedding(Tensor.of(ts, b), ch[0], config.flipSinToCos(), config.freqShift(), 1f,
+                10000);
+        Tensor emb = timeEmbedding.forward(tProj);
+        if (addEmbedding != null) {
+            Tensor ids = in.timeIds().reshape(-1);
+            Tensor timeProj = be.timestepEmbedding(ids, config.additionTimeEmbedDim(), config.flipSinToCos(),
+                    config.freqShift(), 1f, 10000).reshape(b, -1);
+            Tensor addIn = be.concat(1, in.textEmbeds(), timeProj);
+            emb = be.add(emb, addEmbedding.forward(addIn));
+        }
+        UNetBlocks.Conditioning cond = new UNetBlocks.Conditioning(be.silu(emb), in.encoderHiddenStates(),
+                in.perturbed());
+
+        Tensor h = convIn.forward(sample);
+        List<Tensor> skips = new ArrayList<>();
+        skips.add(h);
+        for (UNetBlocks.DownBlock block : downBlocks.items()) {
+            h = block.forward(h, cond, skips);
+        }
+        if (in.downResiduals() != null) {
+            if (in.downResiduals().size() != skips.size()) {
+                throw new IllegalArgumentException("UNet: " + in.downResiduals().size()
+                        + " down-block residuals given, the UNet has " + skips.size() + " skip connections");
+            }
+            for (int i = 0; i < skips.size(); i++) {
+                skips.set(i, be.add(skips.get(i), in.downResiduals().get(i)));
+            }
+        }
+        h = midBlock.forward(h, cond);
+        if (in.midResidual() != null) {
+            h = be.add(h, in.midResidual());
+        }
+        Deque<Tensor> stack = UNetBlocks.deque(skips);
+        skips.clear();
+        for (UNetBlocks.UpBlock block : upBlocks.items()) {
+            h = block.forward(h, cond, stack);
+        }
+        return convOut.forward(convNormOut.forwardSilu(h));
+    }
+
+    private void validate(Input in) {
+        Tensor s = in.sample();
+        if (s.rank() != 4 || s.dim(1) != config.inChannels()) {
+            throw new IllegalArgumentException("UNet: sample must be [B, " + config.inChannels() + ", H, W], got "
+                    + Shapes.str(s.shape()));
+        }
+        int factor = 1 << downsamplings();
+        if (s.dim(2) % factor != 0 || s.dim(3) % factor != 0) {
+            throw new IllegalArgumentException("UNet: latent height and width must be multiples of " + factor
+                    + " (image multiples of " + factor * 8 + "), got " + s.dim(2) + "x" + s.dim(3));
+        }
+        int b = s.dim(0);
+        if (in.timesteps().length != 1 && in.timesteps().length != b) {
+            throw new IllegalArgumentException("UNet: " + in.timesteps().length + " timesteps for batch " + b);
+        }
+        Tensor ehs = in.encoderHiddenStates();
+        if (ehs == null || ehs.rank() != 3 || ehs.dim(0) != b || ehs.dim(2) != config.crossAttentionDim()) {
+            throw new IllegalArgumentException("UNet: encoder_hidden_states must be [" + b + ", L, "
+                    + config.crossAttentionDim() + "], got " + (ehs == null ? "null" : Shapes.str(ehs.shape())));
+        }
+        if (addEmbedding != null) {
+            int textDim = config.projectionClassEmbeddingsInputDim() - 6 * config.additionTimeEmbedDim();
+            Tensor te = in.textEmbeds();
+            Tensor ti = in.timeIds();
+            if (te == null || te.rank() != 2 || te.dim(0) != b || te.dim(1) != textDim) {
+                throw new IllegalArgumentException("UNet: text_embeds must be [" + b + ", " + textDim + "], got "
+                        + (te == null ? "null" : Shapes.str(te.shape())));
+            }
+            if (ti == null || ti.rank() != 2 || ti.dim(0) != b || ti.dim(1) != 6) {
+                throw new IllegalArgumentException("UNet: time_ids must be [" + b + ", 6], got "
+                        + (ti == null ? "null" : Shapes.str(ti.shape())));
+            }
+        }
+        if (in.perturbed() < 0 || in.perturbed() > b) {
+            throw new IllegalArgumentException("UNet: " + in.perturbed() + " perturbed rows in a batch of " + b);
+        }
+    }
+}
