@@ -28,6 +28,11 @@ public final class WeightLoader {
      *               diffusers files, but sub-models inside a bigger file use it); "" for none
      */
     public static void load(Module root, TensorStore store, String prefix) {
+        load(root, store, prefix, Set.of());
+    }
+
+    /** As {@link #load(Module, TensorStore, String)}, tolerating the extra file keys in {@code ignored}. */
+    public static void load(Module root, TensorStore store, String prefix, Set<String> ignored) {
         Map<String, Parameter> params = root.namedParameters();
         List<String> missing = new ArrayList<>();
         List<String> mismatched = new ArrayList<>();
@@ -49,7 +54,7 @@ public final class WeightLoader {
         }
         List<String> unexpected = new ArrayList<>();
         for (String name : store.names()) {
-            if (name.startsWith(prefix) && !used.contains(name)) {
+            if (name.startsWith(prefix) && !used.contains(name) && !ignored.contains(name)) {
                 unexpected.add(name);
             }
         }

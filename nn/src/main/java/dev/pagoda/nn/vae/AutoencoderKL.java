@@ -1,0 +1,102 @@
+package dev.pagoda.nn.vae;
+
+import dev.pagoda.nn.JsonConfig;
+import dev.pagoda.nn.Module;
+import dev.pagoda.nn.layers.Conv2d;
+import dev.pagoda.tensor.Shapes;
+import dev.pagoda.tensor.Tensor;
+import java.nio.file.Path;
+
+/**
+ * diffusers' {@code AutoencoderKL}: {@link #encode} an image in [-1, 1] to a diagonal Gaussian over
+ * latents, {@link #decode} latents back to an image. Large inputs can be processed in overlapping
+ * tiles blended linearly at the seams ({@link #setTiling}), as diffusers' {@code enable_tiling}.
+ */
+public final class AutoencoderKL extends Module {
+
+    private final VaeConfig config;
+    private final Encoder encoder;
+    private final Decoder decoder;
+    private final Conv2d quantConv;
+    private final Conv2d postQuantConv;
+    private boolean tiling;
+
+    public AutoencoderKL(VaeConfig c) {
+        this.config = c;
+        int lat = c.latentChannels();
+        this.encoder = child("encoder", new Encoder(c));
+        this.decoder = child("decoder", new Decoder(c));
+        this.quantConv = c.useQuantConv() ? child("quant_conv", new Conv2d(2 * lat, 2 * lat, 1, 1, 0)) : null;
+        this.postQuantConv = c.usePostQuantConv() ? child("post_quant_conv", new Conv2d(lat, lat, 1, 1, 0)) : null;
+    }
+
+    public static AutoencoderKL fromConfig(Path configJson) {
+        return new AutoencoderKL(VaeConfig.from(JsonConfig.read(configJson)));
+    }
+
+    public VaeConfig config() {
+        return config;
+    }
+
+    /** Pixels per latent along each axis (8 for SD VAEs). */
+    public int scale() {
+        return 1 << (config.blockOutChannels().length - 1);
+    }
+
+    /** Enables tiled encode/decode for inputs larger than one tile. */
+    public void setTiling(boolean on) {
+        this.tiling = on;
+    }
+
+    /** The latent distribution of an image batch {@code x[B, 3, H, W]} in [-1, 1]. */
+    public LatentDistribution encode(Tensor x) {
+        if (x.rank() != 4 || x.dim(1) != config.inChannels()) {
+            throw new IllegalArgumentException("VAE encode: image must be [B, " + config.inChannels()
+                    + ", H, W], got " + Shapes.str(x.shape()));
+        }
+        if (x.dim(2) % scale() != 0 || x.dim(3) % scale() != 0) {
+            throw new IllegalArgumentException("VAE encode: image height and width must be multiples of " + scale()
+                    + ", got " + x.dim(2) + "x" + x.dim(3));
+        }
+        int tile = config.sampleSize();
+        Tensor moments = tiling && (x.dim(2) > tile || x.dim(3) > tile)
+                ? Tiling.run(x, tile, tile / scale(), this::moments)
+                : moments(x);
+        return LatentDistribution.of(moments);
+    }
+
+    private Tensor moments(Tensor x) {
+        Tensor h = encoder.forward(x);
+        return quantConv == null ? h : quantConv.forward(h);
+    }
+
+    /** Decodes unscaled latents {@code z[B, latent, h, w]} to an image in (about) [-1, 1]. */
+    public Tensor decode(Tensor z) {
+        if (z.rank() != 4 || z.dim(1) != config.latentChannels()) {
+            throw new IllegalArgumentException("VAE decode: latents must be [B, " + config.latentChannels()
+                    + ", h, w], got " + Shapes.str(z.shape()));
+        }
+        int tileLatent = config.sampleSize() / scale();
+        if (tiling && (z.dim(2) > tileLatent || z.dim(3) > tileLatent)) {
+            return Tiling.run(z, tileLatent, config.sampleSize(), this::decodeTile);
+        }
+        return decodeTile(z);
+    }
+
+    private Tensor decodeTile(Tensor z) {
+        Tensor h = postQuantConv == null ? z : postQuantConv.forward(z);
+        return decoder.forward(h);
+    }
+
+    /** Pipeline latents → VAE latents: {@code z / scaling_factor + shift_factor}. */
+    public Tensor unscale(Tensor latents) {
+        float shift = config.shiftFactor() == null ? 0f : config.shiftFactor();
+        return latents.backend().affine(latents, 1f / config.scalingFactor(), shift);
+    }
+
+    /** VAE latents → pipeline latents: {@code (z - shift_factor) * scaling_factor}. */
+    public Tensor scaleLatents(Tensor z) {
+        float shift = config.shiftFactor() == null ? 0f : config.shiftFactor();
+        return z.backend().affine(z, config.scalingFactor(), -shift * config.scalingFactor());
+    }
+}

@@ -1,0 +1,54 @@
+package dev.pagoda.nn.vae;
+
+import dev.pagoda.nn.ConfigException;
+import dev.pagoda.nn.JsonConfig;
+import java.util.List;
+
+/** The fields of {@code vae/config.json} ({@code AutoencoderKL}) with diffusers' defaults. */
+public record VaeConfig(
+        int inChannels,
+        int outChannels,
+        int latentChannels,
+        int[] blockOutChannels,
+        int layersPerBlock,
+        int normNumGroups,
+        int sampleSize,
+        float scalingFactor,
+        Float shiftFactor,
+        boolean midBlockAddAttention,
+        boolean useQuantConv,
+        boolean usePostQuantConv) {
+
+    public static VaeConfig from(JsonConfig c) {
+        int[] blocks = c.has("block_out_channels") ? c.ints("block_out_channels") : new int[] {64};
+        for (String key : List.of("down_block_types", "up_block_types")) {
+            if (c.has(key)) {
+                List<String> types = c.strings(key);
+                String want = key.startsWith("down") ? "DownEncoderBlock2D" : "UpDecoderBlock2D";
+                if (types.size() != blocks.length || types.stream().anyMatch(t -> !t.equals(want))) {
+                    throw new ConfigException(c.source() + ": " + key + " must list " + blocks.length + " \"" + want
+                            + "\" entries, found " + types);
+                }
+            }
+        }
+        String act = c.string("act_fn", "silu");
+        if (!act.equals("silu")) {
+            throw new ConfigException(c.source() + ": unsupported act_fn \"" + act + "\" (supported: silu)");
+        }
+        int sample = c.has("sample_size") && c.raw("sample_size") instanceof List<?> l
+                ? (int) (long) (Long) l.get(0) : c.integer("sample_size", 32);
+        return new VaeConfig(
+                c.integer("in_channels", 3),
+                c.integer("out_channels", 3),
+                c.integer("latent_channels", 4),
+                blocks,
+                c.integer("layers_per_block", 1),
+                c.integer("norm_num_groups", 32),
+                sample,
+                (float) c.number("scaling_factor", 0.18215),
+                c.has("shift_factor") ? (float) c.number("shift_factor") : null,
+                c.bool("mid_block_add_attention", true),
+                c.bool("use_quant_conv", true),
+                c.bool("use_post_quant_conv", true));
+    }
+}
