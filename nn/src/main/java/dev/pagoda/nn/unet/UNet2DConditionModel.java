@@ -71,7 +71,10 @@ public final class UNet2DConditionModel extends Module {
                 ? child("add_embedding", new TimestepEmbedding(c.projectionClassEmbeddingsInputDim(), timeDim))
                 : null;
 
+        // Registration order as diffusers (down_blocks, up_blocks, then mid_block): named-module
+        // order, and so the order PAG layer lists are reported in, follows it.
         this.downBlocks = child("down_blocks", new ModuleList<>());
+        this.upBlocks = child("up_blocks", new ModuleList<>());
         int out = ch[0];
         for (int i = 0; i < n; i++) {
             int in = out;
@@ -88,7 +91,6 @@ public final class UNet2DConditionModel extends Module {
                 new UNetBlocks.Attn(c.numAttentionHeads()[n - 1], c.transformerLayersPerBlock()[n - 1],
                         c.crossAttentionDim(), groups, c.useLinearProjection())));
 
-        this.upBlocks = child("up_blocks", new ModuleList<>());
         int prevOut = ch[n - 1];
         for (int i = 0; i < n; i++) {
             int r = n - 1 - i;

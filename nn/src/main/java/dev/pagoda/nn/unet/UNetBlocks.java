@@ -29,8 +29,9 @@ public final class UNetBlocks {
         private final ModuleList<Downsample2D> downsamplers;
 
         DownBlock(int in, int out, int temb, int layers, int groups, float eps, Attn attn, boolean downsample) {
-            this.resnets = child("resnets", new ModuleList<>());
+            // diffusers registers attentions before resnets; named-module order follows it
             this.attentions = attn != null ? child("attentions", new ModuleList<>()) : null;
+            this.resnets = child("resnets", new ModuleList<>());
             for (int i = 0; i < layers; i++) {
                 resnets.add(new ResnetBlock2D(i == 0 ? in : out, out, temb, groups, eps));
                 if (attn != null) {
@@ -91,8 +92,9 @@ public final class UNetBlocks {
 
         UpBlock(int in, int prevOut, int out, int temb, int layers, int groups, float eps, Attn attn,
                 boolean upsample) {
-            this.resnets = child("resnets", new ModuleList<>());
+            // diffusers registers attentions before resnets; named-module order follows it
             this.attentions = attn != null ? child("attentions", new ModuleList<>()) : null;
+            this.resnets = child("resnets", new ModuleList<>());
             for (int i = 0; i < layers; i++) {
                 int skip = i == layers - 1 ? in : out;
                 int resIn = i == 0 ? prevOut : out;
