@@ -1,0 +1,129 @@
+package dev.pagoda.nn.clip;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.pagoda.nn.ConfigException;
+import dev.pagoda.nn.Golden;
+import dev.pagoda.nn.WeightLoadException;
+import dev.pagoda.nn.WeightLoader;
+import dev.pagoda.tensor.DType;
+import dev.pagoda.tensor.Tensor;
+import dev.pagoda.tensor.safetensors.SafetensorsFile;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Both SDXL text encoders against transformers' outputs (golden case text_encoders, rel ≤ 1e-4). */
+class ClipTextModelGoldenTest {
+
+    static final double TOL = 1e-4;
+    static SafetensorsFile w1;
+    static SafetensorsFile w2;
+    static SafetensorsFile ref;
+    static ClipTextModel te1;
+    static ClipTextModel te2;
+
+    @BeforeAll
+    static void load() {
+        Path model = Golden.model("tiny-sdxl");
+        te1 = ClipTextModel.fromConfig(model.resolve("text_encoder/config.json"));
+        te2 = ClipTextModel.fromConfig(model.resolve("text_encoder_2/config.json"));
+        w1 = SafetensorsFile.open(model.resolve("text_encoder/model.safetensors"));
+        w2 = SafetensorsFile.open(model.resolve("text_encoder_2/model.safetensors"));
+        WeightLoader.load(te1, w1, "", ClipTextModel.IGNORED_KEYS);
+        WeightLoader.load(te2, w2, "", ClipTextModel.IGNORED_KEYS);
+        ref = Golden.tensors("text_encoders");
+    }
+
+    @AfterAll
+    static void close() {
+        w1.close();
+        w2.close();
+        ref.close();
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Tensor ids(Map<String, Object> item, String key) {
+        List<Long> ids = (List<Long>) item.get(key);
+        long[] v = ids.stream().mapToLong(Long::longValue).toArray();
+        return Tensor.ofLongs(v, 1, v.length);
+    }
+
+    @Test
+    void weightsStayInTheirStoredHalfPrecision() {
+        assertEquals(DType.F16, te1.namedParameters().get("text_model.final_layer_norm.weight").get().dtype());
+        assertTrue(te2.hasProjection());
+        assertTrue(!te1.hasProjection());
+    }
+
+    @Test
+    @SuppressWarnings("unchecked")
+    void everyPromptMatchesTransformers() {
+        List<Object> items = (List<Object>) Golden.caseJson("text_encoders").get("items");
+        assertTrue(items.size() >= 6);
+        for (int k = 0; k < items.size(); k++) {
+            Map<String, Object> item = (Map<String, Object>) items.get(k);
+            for (int e = 1; e <= 2; e++) {
+                ClipTextModel model = e == 1 ? te1 : te2;
+                String p = "p" + k + ".te" + e + ".";
+                ClipTextOutput out = model.forward(ids(item, "te" + e + "_input_ids"));
+                assertEquals(((Long) item.get("te" + e + "_pooled_position")).intValue(), out.pooledPositions()[0], p);
+                Golden.assertClose(p + "last_hidden_state", out.lastHiddenState(), ref.tensor(p + "last_hidden_state"), TOL);
+                Golden.assertClose(p + "penultimate", out.penultimateHiddenState(),
+                        ref.tensor(p + "penultimate_hidden_state"), TOL);
+                for (int i = 0; i < out.hiddenStates().size(); i++) {
+                    Golden.assertClose(p + "hidden_states." + i, out.hiddenStates().get(i),
+                            ref.tensor(p + "hidden_states." + i), TOL);
+                }
+                Golden.assertClose(p + "pooler_output", out.poolerOutput(), ref.tensor(p + "pooler_output"), TOL);
+                if (e == 2) {
+                    Golden.assertClose(p + "text_embeds", out.textEmbeds(), ref.tensor(p + "text_embeds"), TOL);
+                }
+            }
+        }
+    }
+
+    @Test
+    void unknownActivationIsANamedConfigError(@TempDir Path dir) throws IOException {
+        Path cfg = dir.resolve("config.json");
+        Files.writeString(cfg, "{\"hidden_act\": \"swish\", \"hidden_size\": 8, \"num_attention_heads\": 2}");
+        ConfigException e = assertThrows(ConfigException.class, () -> ClipTextModel.fromConfig(cfg));
+        assertTrue(e.getMessage().contains("hidden_act") && e.getMessage().contains("swish"), e.getMessage());
+    }
+
+    @Test
+    void malformedConfigIsANamedError(@TempDir Path dir) throws IOException {
+        Path cfg = dir.resolve("config.json");
+        Files.writeString(cfg, "{\"hidden_size\": 8,");
+        ConfigException e = assertThrows(ConfigException.class, () -> ClipTextModel.fromConfig(cfg));
+        assertTrue(e.getMessage().contains(cfg.toString()), e.getMessage());
+    }
+
+    @Test
+    void weightFileMissingATensorNamesIt() {
+        // te2's file loaded into te1's architecture: every name differs in shape or is absent
+        ClipTextModel other = ClipTextModel.fromConfig(Golden.model("tiny-sdxl").resolve("text_encoder/config.json"));
+        WeightLoadException e = assertThrows(WeightLoadException.class,
+                () -> WeightLoader.load(other, w2, "", ClipTextModel.IGNORED_KEYS));
+        assertTrue(e.unexpected().contains("text_projection.weight"), e.getMessage());
+        assertTrue(!e.mismatched().isEmpty(), e.getMessage());
+    }
+
+    @Test
+    void tokenIdsOutsideTheVocabularyAreRejected() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> te1.forward(Tensor.ofLongs(new long[] {49406, 50000}, 1, 2)));
+        assertTrue(e.getMessage().contains("50000"), e.getMessage());
+        assertArrayEquals(new int[] {1, 2, 16}, te1.forward(Tensor.ofLongs(new long[] {49406, 49407}, 1, 2))
+                .lastHiddenState().shape());
+    }
+}
