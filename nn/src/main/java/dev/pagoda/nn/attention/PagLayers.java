@@ -65,13 +65,18 @@ public final class PagLayers {
      *                                  entry that selects nothing, or for an invalid regular expression
      */
     public static List<String> select(Module denoiser, List<String> patterns, Mode mode) {
-        Map<String, Attention> attns = selfAttentions(denoiser);
+        return select(selfAttentions(denoiser).keySet(), patterns, mode);
+    }
+
+    /** The selection among the given self-attention module names (in their order). */
+    public static List<String> select(java.util.Collection<String> selfAttentionNames, List<String> patterns,
+            Mode mode) {
         java.util.Set<String> chosen = new java.util.HashSet<>();
         for (String raw : patterns) {
             String entry = alias(raw);
             List<String> hits = new ArrayList<>();
             if (mode == Mode.STRICT) {
-                for (String name : attns.keySet()) {
+                for (String name : selfAttentionNames) {
                     if (strictMatch(entry.equals("mid") ? "mid_block" : entry, name)) {
                         hits.add(name);
                     }
@@ -83,7 +88,7 @@ public final class PagLayers {
                 } catch (PatternSyntaxException e) {
                     throw new IllegalArgumentException("invalid PAG layer pattern \"" + raw + "\": " + e.getDescription());
                 }
-                for (String name : attns.keySet()) {
+                for (String name : selfAttentionNames) {
                     Matcher m = p.matcher(name);
                     if (m.find() && !fakeIntegralMatch(entry, name)) {
                         hits.add(name);
@@ -96,7 +101,7 @@ public final class PagLayers {
             chosen.addAll(hits);
         }
         List<String> out = new ArrayList<>();
-        for (String name : attns.keySet()) {
+        for (String name : selfAttentionNames) {
             if (chosen.contains(name)) {
                 out.add(name);
             }
