@@ -1,11 +1,237 @@
 package dev.pagoda.tensor.cpu;
 
+import dev.pagoda.tensor.DType;
+import dev.pagoda.tensor.FloatArrayStorage;
+import dev.pagoda.tensor.Shapes;
 import dev.pagoda.tensor.Tensor;
 
+/**
+ * Multi-head scaled-dot-product attention, flash style: {@code softmax(q·kᵀ·scale + mask)·v} per
+ * head, computed by {@link AttentionTile}s of 64 queries against tiles of keys with an online
+ * softmax, so memory beyond the inputs and output is a packed copy of k and v plus a few small
+ * tiles per thread, never the {@code Lq × Lk} score matrix (671 MB for SDXL's 4096-token layers).
+ *
+ * <p>Work is split over (batch, head, query tile) on the shared pool. k is packed once per head
+ * into panels for the score micro-kernel and v into rows padded to the vector length, so the tiles'
+ * inner loops see unit-stride data whatever the input layout; q is read straight from the input
+ * (scaled while loaded into the tile). Inputs may be strided views, e.g. narrow()s of a fused qkv
+ * projection: any view of a heap F32 tensor whose last dimension has unit stride is read in place,
+ * anything else is first copied to contiguous F32.
+ *
+ * <p>A row flagged in {@code identityRows} (PAG's perturbed branch) gets its {@code v} rows copied
+ * bit for bit; its q and k are not packed or multiplied. A query row whose keys are all masked with
+ * {@code -inf} gives zeros (torch's fused attention does the same; its unfused softmax gives NaN).
+ */
 final class FlashAttention {
+
+    private static final int L = VectorMath.S.length();
 
     private FlashAttention() {
     }
 
-    static Tensor attention(Tensor q, Tensor k, Tensor v, int heads, float scale, Tensor mask, boolean[] identityRows) { throw new UnsupportedOperationException("pending"); }
+    static Tensor attention(Tensor q, Tensor k, Tensor v, int heads, float scale, Tensor mask,
+            boolean[] identityRows) {
+        validate(q, k, v, heads, mask, identityRows);
+        int batch = q.dim(0);
+        int lq = q.dim(1);
+        int lk = k.dim(1);
+        int d = q.dim(2) / heads;
+        int dv = v.dim(2) / heads;
+        int hdv = heads * dv;
+        Tensor out = Tensor.zeros(batch, lq, hdv);
+        if (out.numel() == 0) {
+            return out;
+        }
+        float[] dst = out.array();
+        Rows vr = Rows.of(v);
+
+        int[] attending = new int[batch];
+        int na = 0;
+        for (int b = 0; b < batch; b++) {
+            if (identityRows != null && identityRows[b]) {
+                for (int i = 0; i < lq; i++) {
+                    System.arraycopy(vr.a, vr.row(b, i), dst, (b * lq + i) * hdv, hdv);
+                }
+            } else {
+                attending[na++] = b;
+            }
+        }
+        if (na == 0) {
+            return out;
+        }
+        int[] batches = java.util.Arrays.copyOf(attending, na);
+        Rows qr = Rows.of(q);
+        Rows kr = Rows.of(k);
+
+        int panel = AttentionTile.PANEL;
+        int dvp = AttentionTile.roundUp(dv, L);
+        int kHead = size("k", (long) AttentionTile.roundUp(lk, panel) * d, 1);
+        int vHead = size("v", (long) lk * dvp, 1);
+        int nh = na * heads;
+        float[] kp = new float[size("k", kHead, nh)];
+        float[] vp = new float[size("v", vHead, nh)];
+        Parallel.range(nh, 1, (start, end) -> {
+            for (int g = start; g < end; g++) {
+                int b = batches[g / heads];
+                int h = g % heads;
+                packKeys(kr, b, h * d, d, lk, kp, g * kHead);
+                packValues(vr, b, h * dv, dv, dvp, lk, vp, g * vHead);
+            }
+        });
+
+        float[] ma = null;
+        long mOff = 0;
+        long msB = 0;
+        long msH = 0;
+        long msQ = 0;
+        long msK = 0;
+        if (mask != null) {
+            Tensor m = mask;
+            if (m.dtype() != DType.F32 || !(m.storage() instanceof FloatArrayStorage)) {
+                m = Copy.copy(m, DType.F32);
+            }
+            Tensor e = m.expand(batch, heads, lq, lk);
+            ma = ((FloatArrayStorage) e.storage()).data();
+            mOff = e.offset();
+            msB = e.stride(0);
+            msH = e.stride(1);
+            msQ = e.stride(2);
+            msK = e.stride(3);
+        }
+
+        int rowsPerTile = AttentionTile.ROWS;
+        int tiles = (lq + rowsPerTile - 1) / rowsPerTile;
+        int tasks = Math.multiplyExact(nh, tiles);
+        int keyTile = AttentionTile.keyTileFor(lk);
+        float[] maskArray = ma;
+        long mOffset = mOff;
+        long mStrideB = msB;
+        long mStrideH = msH;
+        long mStrideQ = msQ;
+        long mStrideK = msK;
+        int qHeadStride = (int) qr.si;
+        int grain = Math.max(1, tasks / (Parallel.threads() * 16));
+        Parallel.range(tasks, grain, (start, end) -> {
+            AttentionTile tile = new AttentionTile(d, dvp, keyTile);
+            for (int t = start; t < end; t++) {
+                int g = t / tiles;
+                int q0 = (t % tiles) * rowsPerTile;
+                int rows = Math.min(rowsPerTile, lq - q0);
+                int b = batches[g / heads];
+                int h = g % heads;
+                tile.loadQueries(qr.a, qr.row(b, q0) + h * d, qHeadStride, rows, scale);
+                long mRow = mOffset + b * mStrideB + h * mStrideH + q0 * mStrideQ;
+                tile.compute(kp, g * kHead, vp, g * vHead, lk, rows, maskArray, mRow, mStrideQ, mStrideK);
+                tile.store(dst, (b * lq + q0) * hdv + h * dv, hdv, rows, dv);
+            }
+        });
+        return out;
+    }
+
+    /** Key j of head dims [c0, c0+d) into panel j/PANEL, column j%PANEL; padding keys stay zero. */
+    private static void packKeys(Rows kr, int b, int c0, int d, int lk, float[] kp, int base) {
+        int panel = AttentionTile.PANEL;
+        for (int j = 0; j < lk; j++) {
+            int src = kr.row(b, j) + c0;
+            int dst = base + (j / panel) * panel * d + j % panel;
+            for (int c = 0; c < d; c++) {
+                kp[dst + c * panel] = kr.a[src + c];
+            }
+        }
+    }
+
+    private static void packValues(Rows vr, int b, int c0, int dv, int dvp, int lk, float[] vp, int base) {
+        for (int j = 0; j < lk; j++) {
+            System.arraycopy(vr.a, vr.row(b, j) + c0, vp, base + j * dvp, dv);
+        }
+    }
+
+    private static int size(String what, long perHead, long heads) {
+        long n = perHead * heads;
+        if (n > Integer.MAX_VALUE - 8) {
+            throw new IllegalArgumentException("attention: packed " + what + " of " + heads + " heads x "
+                    + perHead + " floats exceeds the 2^31 element limit of a heap array");
+        }
+        return (int) n;
+    }
+
+    private static void validate(Tensor q, Tensor k, Tensor v, int heads, Tensor mask, boolean[] identityRows) {
+        if (q == null || k == null || v == null) {
+            throw new IllegalArgumentException("attention: q, k and v must not be null");
+        }
+        String shapes = "q " + Shapes.str(q.shape()) + ", k " + Shapes.str(k.shape()) + ", v "
+                + Shapes.str(v.shape());
+        if (q.rank() != 3 || k.rank() != 3 || v.rank() != 3) {
+            throw new IllegalArgumentException("attention: q, k and v must be [batch, tokens, heads*dim], got "
+                    + shapes);
+        }
+        if (!q.dtype().isFloating() || !k.dtype().isFloating() || !v.dtype().isFloating()) {
+            throw new IllegalArgumentException("attention: q, k and v must be floating tensors, got "
+                    + q.dtype() + ", " + k.dtype() + ", " + v.dtype());
+        }
+        if (heads < 1) {
+            throw new IllegalArgumentException("attention: heads must be >= 1, got " + heads + " for " + shapes);
+        }
+        if (q.dim(0) != k.dim(0) || q.dim(0) != v.dim(0)) {
+            throw new IllegalArgumentException("attention: batch sizes differ: " + shapes);
+        }
+        if (k.dim(1) != v.dim(1)) {
+            throw new IllegalArgumentException("attention: k and v must have the same number of tokens: " + shapes);
+        }
+        if (q.dim(2) != k.dim(2)) {
+            throw new IllegalArgumentException("attention: q and k hidden sizes differ: " + shapes);
+        }
+        if (q.dim(2) % heads != 0 || v.dim(2) % heads != 0) {
+            throw new IllegalArgumentException("attention: hidden sizes of " + shapes + " are not divisible by "
+                    + heads + " heads");
+        }
+        int[] full = {q.dim(0), heads, q.dim(1), k.dim(1)};
+        if (mask != null) {
+            int[] ms = mask.shape();
+            boolean ok = mask.dtype().isFloating() && ms.length <= 4;
+            for (int i = 0; ok && i < ms.length; i++) {
+                int t = full[4 - ms.length + i];
+                ok = ms[i] == t || ms[i] == 1;
+            }
+            if (!ok) {
+                throw new IllegalArgumentException("attention: mask " + mask + " is not an additive float mask "
+                        + "broadcastable to [batch, heads, Lq, Lk] = " + Shapes.str(full) + " for " + shapes);
+            }
+        }
+        if (identityRows != null) {
+            if (identityRows.length != q.dim(0)) {
+                throw new IllegalArgumentException("attention: identityRows has " + identityRows.length
+                        + " entries for batch " + q.dim(0) + " (" + shapes + ")");
+            }
+            boolean any = false;
+            for (boolean f : identityRows) {
+                any |= f;
+            }
+            if (any && q.dim(1) != k.dim(1)) {
+                throw new IllegalArgumentException("attention: identity rows need as many queries as keys, got "
+                        + shapes);
+            }
+        }
+    }
+
+    /**
+     * A rank-3 F32 view in a heap array whose last dimension has unit stride: element (b, i, c) at
+     * {@code a[off + b·sb + i·si + c]}.
+     */
+    private record Rows(float[] a, long off, long sb, long si) {
+
+        static Rows of(Tensor t) {
+            Tensor x = t;
+            boolean direct = x.dtype() == DType.F32 && x.storage() instanceof FloatArrayStorage
+                    && (x.stride(2) == 1 || x.dim(2) <= 1);
+            if (!direct) {
+                x = Copy.copy(x, DType.F32);
+            }
+            return new Rows(((FloatArrayStorage) x.storage()).data(), x.offset(), x.stride(0), x.stride(1));
+        }
+
+        int row(int b, int i) {
+            return (int) (off + b * sb + i * si);
+        }
+    }
 }
