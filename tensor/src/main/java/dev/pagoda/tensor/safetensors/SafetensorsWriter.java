@@ -186,6 +186,20 @@ public final class SafetensorsWriter {
             }
             return;
         }
+        if (t.isHeapF32()) {
+            float[] a = t.array();
+            int from = (int) t.offset();
+            int end = from + (int) n;
+            while (from < end) {
+                buf.clear();
+                int k = Math.min(end - from, CHUNK / 4);
+                buf.asFloatBuffer().put(a, from, k);
+                buf.limit(4 * k);
+                writeFully(ch, buf);
+                from += k;
+            }
+            return;
+        }
         int[] shape = t.shape();
         long[] strides = t.strides();
         int[] idx = new int[shape.length];
