@@ -16,6 +16,7 @@ import java.util.Map;
  * <p>Strict means: no comments, trailing commas, single quotes, leading zeros, {@code NaN}, byte
  * order mark or unpaired surrogates; duplicate object keys are an error (safetensors forbids them,
  * and a silently kept first or last value is how two readers come to disagree about one file).
+ * Python's non-finite tokens are available separately ({@link #parseWithNonFinite}) for configs.
  * Limits keep hostile input cheap: nesting is capped so it cannot overflow the stack, and number
  * literals are capped in length so {@code BigInteger} parsing cannot go quadratic.
  */
@@ -28,15 +29,41 @@ public final class Json {
     public static final int MAX_NUMBER_LENGTH = 1000;
 
     private final String s;
+    private final boolean nonFinite;
     private int pos;
 
-    private Json(String s) {
+    private Json(String s, boolean nonFinite) {
         this.s = s;
+        this.nonFinite = nonFinite;
     }
 
     /** Parses one JSON value filling the whole text (surrounding whitespace allowed). */
     public static Object parse(String text) {
-        Json p = new Json(text);
+        return parse(text, false);
+    }
+
+    /** Parses text that must be a JSON object. */
+    public static Map<String, Object> parseObject(String text) {
+        return object(parse(text, false));
+    }
+
+    /**
+     * Like {@link #parse}, but also accepts the {@code NaN}, {@code Infinity} and {@code -Infinity}
+     * tokens that Python's json module writes by default, as {@code Double}s. Configuration files
+     * written by diffusers carry them (DPM-Solver's {@code "lambda_min_clipped": -Infinity}); file
+     * headers never should, so only configs are read this way.
+     */
+    public static Object parseWithNonFinite(String text) {
+        return parse(text, true);
+    }
+
+    /** {@link #parseWithNonFinite} for text that must be a JSON object. */
+    public static Map<String, Object> parseObjectWithNonFinite(String text) {
+        return object(parse(text, true));
+    }
+
+    private static Object parse(String text, boolean nonFinite) {
+        Json p = new Json(text, nonFinite);
         p.ws();
         Object v = p.value(0);
         p.ws();
@@ -46,10 +73,8 @@ public final class Json {
         return v;
     }
 
-    /** Parses text that must be a JSON object. */
     @SuppressWarnings("unchecked")
-    public static Map<String, Object> parseObject(String text) {
-        Object v = parse(text);
+    private static Map<String, Object> object(Object v) {
         if (!(v instanceof Map)) {
             throw new JsonException("expected a JSON object at the top level, found " + typeName(v));
         }
@@ -145,13 +170,22 @@ public final class Json {
             case 't' -> literal("true", Boolean.TRUE);
             case 'f' -> literal("false", Boolean.FALSE);
             case 'n' -> literal("null", null);
+            case 'N' -> nonFinite ? literal("NaN", Double.NaN) : unexpected(c);
+            case 'I' -> nonFinite ? literal("Infinity", Double.POSITIVE_INFINITY) : unexpected(c);
             default -> {
+                if (nonFinite && s.startsWith("-Infinity", pos)) {
+                    yield literal("-Infinity", Double.NEGATIVE_INFINITY);
+                }
                 if (c == '-' || isDigit(c)) {
                     yield number();
                 }
-                throw error("unexpected character " + describe(c));
+                yield unexpected(c);
             }
         };
+    }
+
+    private Object unexpected(char c) {
+        throw error("unexpected character " + describe(c));
     }
 
     private static String describe(char c) {

@@ -99,6 +99,23 @@ class JsonTest {
     }
 
     @Test
+    void pythonNonFiniteTokensAreRefusedByDefaultAndReadOnRequest() {
+        assertThrows(JsonException.class, () -> Json.parse("[NaN]"));
+        assertThrows(JsonException.class, () -> Json.parse("Infinity"));
+        assertThrows(JsonException.class, () -> Json.parse("-Infinity"));
+        Map<String, Object> m = Json.parseObjectWithNonFinite(
+                "{\"lambda_min_clipped\": -Infinity, \"a\": Infinity, \"b\": NaN, \"c\": -1.5}");
+        assertEquals(Double.NEGATIVE_INFINITY, m.get("lambda_min_clipped"));
+        assertEquals(Double.POSITIVE_INFINITY, m.get("a"));
+        assertTrue(Double.isNaN((Double) m.get("b")));
+        assertEquals(-1.5, m.get("c"));
+        JsonException e = assertThrows(JsonException.class, () -> Json.parseWithNonFinite("[-Inf]"));
+        assertEquals("digit expected after '-' at line 1, column 3", e.getMessage());
+        assertThrows(JsonException.class, () -> Json.parseWithNonFinite("nan"));
+        assertThrows(JsonException.class, () -> Json.parseObjectWithNonFinite("[]"));
+    }
+
+    @Test
     void numberLiteralsAtTheLengthLimitParseAndLongerOnesAreRefused() {
         String ok = "1" + "0".repeat(Json.MAX_NUMBER_LENGTH - 1);
         assertEquals(new BigInteger(ok), Json.parse(ok));

@@ -201,7 +201,7 @@ class MalformedSafetensorsTest {
     @MethodSource("corpus")
     void malformedFileIsRefusedWithFileNameAndReason(String name, byte[] bytes, String reason) throws Exception {
         Path file = SafetensorsBytes.write(dir, name.replaceAll("[^A-Za-z0-9]+", "_") + ".safetensors", bytes);
-        SafetensorsException e = assertTimeoutPreemptively(Duration.ofSeconds(10),
+        SafetensorsException e = assertTimeoutPreemptively(Duration.ofSeconds(5),
                 () -> assertThrows(SafetensorsException.class, () -> SafetensorsFile.open(file).close()), name);
         assertTrue(e.getMessage().startsWith(file + ": "), name + ": " + e.getMessage());
         assertTrue(e.getMessage().contains(reason), name + ": expected \"" + reason + "\" in: " + e.getMessage());
