@@ -1,65 +1,94 @@
 package dev.pagoda.tensor.safetensors;
 
-import dev.pagoda.tensor.DType;
 import dev.pagoda.tensor.Tensor;
 import dev.pagoda.tensor.json.Json;
-import dev.pagoda.tensor.json.JsonException;
+import java.io.EOFException;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
+import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
-import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.util.Collections;
-import java.util.LinkedHashMap;
-import java.util.List;
+import java.util.Collection;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
- * A safetensors file mapped into memory (FFM, so files over 2 GB work). Tensors are zero-copy
- * views of the mapping in their stored dtype; they stay valid until {@link #close()}.
+ * A safetensors file mapped into memory. The header is read with plain reads and validated
+ * completely ({@link SafetensorsHeader}) before anything is mapped; the data region is then one
+ * FFM mapping, so files over 2 GB work. Tensors are zero-copy views of the mapping in their stored
+ * dtype and stay valid until {@link #close()}.
+ *
+ * <p>The mapping is read-only and shared by threads. A file truncated by another process while
+ * mapped makes later reads fault (the JVM reports an {@link InternalError}); files are expected
+ * not to change under a reader, and {@link SafetensorsWriter} replaces files atomically so that
+ * open mappings keep seeing the old contents.
  */
 public final class SafetensorsFile implements TensorStore {
-
-    /** One header entry. */
-    public record Entry(String name, DType dtype, int[] shape, long begin, long end) {
-    }
 
     private final Path path;
     private final Arena arena;
     private final MemorySegment data;
-    private final Map<String, Entry> entries;
-    private final Map<String, String> metadata;
+    private final SafetensorsHeader header;
+    private final AtomicBoolean closed = new AtomicBoolean();
 
-    private SafetensorsFile(Path path, Arena arena, MemorySegment data, Map<String, Entry> entries,
-            Map<String, String> metadata) {
+    private SafetensorsFile(Path path, Arena arena, MemorySegment data, SafetensorsHeader header) {
         this.path = path;
         this.arena = arena;
         this.data = data;
-        this.entries = entries;
-        this.metadata = metadata;
+        this.header = header;
     }
 
-    /** Maps and validates {@code path}. */
+    /**
+     * Validates and maps {@code path}.
+     *
+     * @throws SafetensorsException naming the file and the first problem found
+     */
     public static SafetensorsFile open(Path path) {
-        Arena arena = Arena.ofShared();
+        if (!Files.exists(path)) {
+            throw new SafetensorsException(path, "no such file");
+        }
+        if (!Files.isRegularFile(path)) {
+            throw new SafetensorsException(path, "not a regular file");
+        }
         try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
             long size = ch.size();
-            MemorySegment all = size == 0 ? MemorySegment.NULL : ch.map(FileChannel.MapMode.READ_ONLY, 0, size, arena);
-            SafetensorsHeader header = SafetensorsHeader.parse(path, all, size);
-            MemorySegment data = all.asSlice(8 + header.headerLength());
-            return new SafetensorsFile(path, arena, data, header.entries(), header.metadata());
+            if (size < 8) {
+                throw new SafetensorsException(path, "file is " + size
+                        + " bytes, too short for the 8-byte header length");
+            }
+            long n = SafetensorsHeader.checkLength(path, readFully(ch, 0, 8).order(ByteOrder.LITTLE_ENDIAN).getLong(),
+                    size);
+            byte[] text = new byte[(int) n];
+            readFully(ch, 8, (int) n).get(text);
+            long dataSize = size - 8 - n;
+            SafetensorsHeader header = SafetensorsHeader.parse(path, text, dataSize);
+            Arena arena = Arena.ofShared();
+            try {
+                MemorySegment data = dataSize == 0 ? MemorySegment.ofArray(new byte[0])
+                        : ch.map(FileChannel.MapMode.READ_ONLY, 8 + n, dataSize, arena);
+                return new SafetensorsFile(path, arena, data, header);
+            } catch (IOException | RuntimeException e) {
+                arena.close();
+                throw e;
+            }
         } catch (IOException e) {
-            arena.close();
-            throw new SafetensorsException(path, "cannot read file: " + e.getMessage(), e);
-        } catch (RuntimeException e) {
-            arena.close();
-            throw e;
+            throw new SafetensorsException(path, "cannot read file: " + e, e);
         }
+    }
+
+    private static ByteBuffer readFully(FileChannel ch, long position, int length) throws IOException {
+        ByteBuffer buf = ByteBuffer.allocate(length);
+        while (buf.hasRemaining()) {
+            if (ch.read(buf, position + buf.position()) < 0) {
+                throw new EOFException("file shrank while its header was read");
+            }
+        }
+        return buf.flip();
     }
 
     public Path path() {
@@ -73,187 +102,57 @@ public final class SafetensorsFile implements TensorStore {
 
     @Override
     public Set<String> names() {
-        return Collections.unmodifiableSet(entries.keySet());
+        return header.tensors().keySet();
     }
 
     @Override
     public boolean contains(String name) {
-        return entries.containsKey(name);
+        return header.tensors().containsKey(name);
+    }
+
+    /** All entries, in header order. */
+    public Collection<TensorInfo> infos() {
+        return header.tensors().values();
     }
 
     @Override
-    public Entry entry(String name) {
-        Entry e = entries.get(name);
+    public TensorInfo info(String name) {
+        TensorInfo e = header.tensors().get(name);
         if (e == null) {
-            throw new SafetensorsException(path, "no tensor named \"" + name + "\"");
+            throw new SafetensorsException(path, "no tensor named " + Json.quote(name));
         }
         return e;
     }
 
     /** The {@code __metadata__} map (empty when absent). */
     public Map<String, String> metadata() {
-        return metadata;
+        return header.metadata();
+    }
+
+    /** Where the data region starts in the file: {@code 8 + header length}. */
+    public long dataStart() {
+        return 8 + header.headerLength();
     }
 
     /** The tensor {@code name}: a zero-copy view of the mapping in its stored dtype. */
     @Override
     public Tensor tensor(String name) {
-        Entry e = entry(name);
-        return Tensor.wrap(data.asSlice(e.begin(), e.end() - e.begin()), e.dtype(), e.shape());
+        TensorInfo e = info(name);
+        if (closed.get()) {
+            throw new IllegalStateException(path + ": tensor " + Json.quote(name) + " requested after close()");
+        }
+        return Tensor.wrap(data.asSlice(e.begin(), e.byteSize()), e.dtype(), e.shape());
     }
 
     @Override
     public void close() {
-        arena.close();
+        if (closed.compareAndSet(false, true)) {
+            arena.close();
+        }
     }
 
-    /** Parsing and validation of the 8-byte length and the JSON header. */
-    record SafetensorsHeader(long headerLength, Map<String, Entry> entries, Map<String, String> metadata) {
-
-        /** Headers above this are refused rather than read (the format's reference reader uses 100 MB). */
-        static final long MAX_HEADER = 100L * 1024 * 1024;
-
-        static SafetensorsHeader parse(Path path, MemorySegment all, long fileSize) {
-            if (fileSize < 8) {
-                throw new SafetensorsException(path, "file is " + fileSize
-                        + " bytes, shorter than the 8-byte header length");
-            }
-            long n = all.get(ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), 0);
-            if (n < 2 || n > MAX_HEADER) {
-                throw new SafetensorsException(path, "header length " + Long.toUnsignedString(n)
-                        + " is outside [2, " + MAX_HEADER + "]");
-            }
-            if (n > fileSize - 8) {
-                throw new SafetensorsException(path, "header length " + n + " exceeds the file size " + fileSize);
-            }
-            byte[] bytes = all.asSlice(8, n).toArray(ValueLayout.JAVA_BYTE);
-            String text;
-            try {
-                text = StandardCharsets.UTF_8.newDecoder().decode(java.nio.ByteBuffer.wrap(bytes)).toString();
-            } catch (java.nio.charset.CharacterCodingException e) {
-                throw new SafetensorsException(path, "header is not valid UTF-8");
-            }
-            Map<String, Object> json;
-            try {
-                json = Json.parseObject(text);
-            } catch (JsonException e) {
-                throw new SafetensorsException(path, "header is not valid JSON: " + e.getMessage());
-            }
-            long dataSize = fileSize - 8 - n;
-            Map<String, Entry> entries = new LinkedHashMap<>();
-            Map<String, String> metadata = Map.of();
-            for (Map.Entry<String, Object> kv : json.entrySet()) {
-                String name = kv.getKey();
-                if (name.equals("__metadata__")) {
-                    metadata = parseMetadata(path, kv.getValue());
-                    continue;
-                }
-                entries.put(name, parseEntry(path, name, kv.getValue(), dataSize));
-            }
-            checkLayout(path, entries, dataSize);
-            return new SafetensorsHeader(n, Collections.unmodifiableMap(entries), metadata);
-        }
-
-        private static Map<String, String> parseMetadata(Path path, Object v) {
-            if (!(v instanceof Map<?, ?> m)) {
-                throw new SafetensorsException(path, "__metadata__ must be an object of strings, found "
-                        + Json.typeName(v));
-            }
-            Map<String, String> out = new LinkedHashMap<>();
-            for (Map.Entry<?, ?> e : m.entrySet()) {
-                if (!(e.getValue() instanceof String s)) {
-                    throw new SafetensorsException(path, "__metadata__ value of \"" + e.getKey()
-                            + "\" must be a string, found " + Json.typeName(e.getValue()));
-                }
-                out.put((String) e.getKey(), s);
-            }
-            return Collections.unmodifiableMap(out);
-        }
-
-        private static Entry parseEntry(Path path, String name, Object v, long dataSize) {
-            if (!(v instanceof Map<?, ?> m)) {
-                throw new SafetensorsException(path, "tensor \"" + name + "\": entry must be an object, found "
-                        + Json.typeName(v));
-            }
-            for (Object key : m.keySet()) {
-                if (!key.equals("dtype") && !key.equals("shape") && !key.equals("data_offsets")) {
-                    throw new SafetensorsException(path, "tensor \"" + name + "\": unknown field \"" + key + "\"");
-                }
-            }
-            if (!(m.get("dtype") instanceof String dtypeName)) {
-                throw new SafetensorsException(path, "tensor \"" + name + "\": dtype missing or not a string");
-            }
-            DType dtype = DType.fromSafetensorsName(dtypeName);
-            if (dtype == null) {
-                throw new SafetensorsException(path, "tensor \"" + name + "\": unsupported dtype \"" + dtypeName
-                        + "\" (supported: F32, F16, BF16, I32, I64, BOOL)");
-            }
-            if (!(m.get("shape") instanceof List<?> shapeList)) {
-                throw new SafetensorsException(path, "tensor \"" + name + "\": shape missing or not an array");
-            }
-            int[] shape = new int[shapeList.size()];
-            long count = 1;
-            for (int i = 0; i < shape.length; i++) {
-                if (!(shapeList.get(i) instanceof Long d) || d < 0 || d > Integer.MAX_VALUE) {
-                    throw new SafetensorsException(path, "tensor \"" + name + "\": shape entry " + i + " ("
-                            + shapeList.get(i) + ") is not an integer in [0, 2^31)");
-                }
-                shape[i] = (int) (long) d;
-                try {
-                    count = Math.multiplyExact(count, d);
-                } catch (ArithmeticException e) {
-                    throw new SafetensorsException(path, "tensor \"" + name + "\": element count overflows");
-                }
-            }
-            if (!(m.get("data_offsets") instanceof List<?> offs) || offs.size() != 2
-                    || !(offs.get(0) instanceof Long begin) || !(offs.get(1) instanceof Long end)) {
-                throw new SafetensorsException(path, "tensor \"" + name
-                        + "\": data_offsets must be an array of two integers");
-            }
-            if (begin < 0 || end < begin) {
-                throw new SafetensorsException(path, "tensor \"" + name + "\": data_offsets [" + begin + ", " + end
-                        + "] are not an ascending non-negative range");
-            }
-            if (end > dataSize) {
-                throw new SafetensorsException(path, "tensor \"" + name + "\": data_offsets end " + end
-                        + " lies beyond the data region of " + dataSize + " bytes");
-            }
-            long bytes;
-            try {
-                bytes = Math.multiplyExact(count, dtype.byteSize());
-            } catch (ArithmeticException e) {
-                throw new SafetensorsException(path, "tensor \"" + name + "\": byte size overflows");
-            }
-            if (bytes != end - begin) {
-                throw new SafetensorsException(path, "tensor \"" + name + "\": " + dtype + " "
-                        + java.util.Arrays.toString(shape) + " needs " + bytes + " bytes but data_offsets span "
-                        + (end - begin));
-            }
-            return new Entry(name, dtype, shape, begin, end);
-        }
-
-        /** Entries must tile the data region: sorted by offset, no overlap, no gap, nothing left over. */
-        private static void checkLayout(Path path, Map<String, Entry> entries, long dataSize) {
-            List<Entry> sorted = entries.values().stream()
-                    .sorted((a, b) -> a.begin() != b.begin() ? Long.compare(a.begin(), b.begin())
-                            : Long.compare(a.end(), b.end()))
-                    .toList();
-            long pos = 0;
-            for (Entry e : sorted) {
-                if (e.begin() < pos) {
-                    throw new SafetensorsException(path, "tensor \"" + e.name() + "\" overlaps the previous tensor"
-                            + " (starts at " + e.begin() + ", previous ends at " + pos + ")");
-                }
-                if (e.begin() > pos) {
-                    throw new SafetensorsException(path, "gap of " + (e.begin() - pos) + " bytes before tensor \""
-                            + e.name() + "\"");
-                }
-                pos = e.end();
-            }
-            if (pos != dataSize) {
-                throw new SafetensorsException(path, "data region is " + dataSize + " bytes but tensors cover "
-                        + pos);
-            }
-        }
+    @Override
+    public String toString() {
+        return "SafetensorsFile[" + path + ", " + header.tensors().size() + " tensors]";
     }
 }
