@@ -3,7 +3,7 @@ package dev.pagoda.nn;
 import dev.pagoda.tensor.DType;
 import dev.pagoda.tensor.Shapes;
 import dev.pagoda.tensor.Tensor;
-import dev.pagoda.tensor.safetensors.SafetensorsFile;
+import dev.pagoda.tensor.safetensors.TensorInfo;
 import dev.pagoda.tensor.safetensors.TensorStore;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -44,7 +44,7 @@ public final class WeightLoader {
                 continue;
             }
             used.add(key);
-            SafetensorsFile.Entry entry = store.entry(key);
+            TensorInfo entry = store.info(key);
             int[] want = e.getValue().shape();
             if (!Arrays.equals(entry.shape(), want)) {
                 mismatched.add(key + " (file " + Shapes.str(entry.shape()) + ", model " + Shapes.str(want) + ")");
