@@ -124,7 +124,8 @@ class ErfTest {
             }
         }
         float[] far = apply(Erf::onePlusErf, new float[] {-9.5f, -100f, Float.NEGATIVE_INFINITY, Float.NaN, 100f});
-        assertEquals(0f, far[0]);
+        // erfc(9.5) = 7.2e-41 is a float32 subnormal; exp keeps subnormals, so it need not flush to 0
+        assertTrue(far[0] >= 0f && far[0] < 2e-40f, "1+erf(-9.5) = " + far[0]);
         assertEquals(0f, far[1]);
         assertEquals(0f, far[2]);
         assertTrue(Float.isNaN(far[3]));
