@@ -1,0 +1,110 @@
+package dev.pagoda.tensor.cpu;
+
+/**
+ * The B operand of a convolution as an implicit GEMM: row {@code p} of {@code Bᵀ} is output pixel
+ * {@code p} (row-major over {@code H' × W'}), column {@code k} is patch element {@code (ci, ky, kx)}
+ * of one group's input channels. Panels are cut straight from the input image, zero where the
+ * patch overhangs the padding, so the {@code kh·kw}-times-larger im2col matrix never exists.
+ */
+final class Im2colPanels implements PanelSource {
+
+    private final float[] x;
+    /** Offset of channel 0 of the group, image by image: one entry per GEMM batch. */
+    private final long[] batchOffsets;
+    private final int channelStride;
+    private final int rowStride;
+    private final int colStride;
+    private final int height;
+    private final int width;
+    private final int kh;
+    private final int kw;
+    private final int stride;
+    private final int padding;
+    private final int outWidth;
+
+    Im2colPanels(float[] x, long[] batchOffsets, int channelStride, int rowStride, int colStride, int height,
+            int width, int kh, int kw, int stride, int padding, int outWidth) {
+        this.x = x;
+        this.batchOffsets = batchOffsets;
+        this.channelStride = channelStride;
+        this.rowStride = rowStride;
+        this.colStride = colStride;
+        this.height = height;
+        this.width = width;
+        this.kh = kh;
+        this.kw = kw;
+        this.stride = stride;
+        this.padding = padding;
+        this.outWidth = outWidth;
+    }
+
+    @Override
+    public void pack(int batch, int row0, int rows, int k0, int kc, float[] dst, int off, int panelWidth,
+            PackedGemm.Workspace ws) {
+        // The panel's pixels fall into runs along output rows; find them once for all kc columns.
+        int[] runs = ws.runs;
+        int nRuns = 0;
+        for (int j = 0, p = row0; j < rows; nRuns++) {
+            int oy = p / outWidth;
+            int ox = p - oy * outWidth;
+            int len = Math.min(rows - j, outWidth - ox);
+            runs[4 * nRuns] = oy;
+            runs[4 * nRuns + 1] = ox;
+            runs[4 * nRuns + 2] = len;
+            runs[4 * nRuns + 3] = j;
+            j += len;
+            p += len;
+        }
+        int base = (int) batchOffsets[batch];
+        int khw = kh * kw;
+        int ci = k0 / khw;
+        int ky = (k0 - ci * khw) / kw;
+        int kx = k0 - ci * khw - ky * kw;
+        boolean unitStep = stride == 1 && colStride == 1;
+        for (int kk = 0; kk < kc; kk++) {
+            int d = off + kk * panelWidth;
+            int plane = base + ci * channelStride;
+            for (int r = 0; r < nRuns; r++) {
+                int len = runs[4 * r + 2];
+                int dj = d + runs[4 * r + 3];
+                int iy = runs[4 * r] * stride + ky - padding;
+                if (iy < 0 || iy >= height) {
+                    zero(dst, dj, len);
+                    continue;
+                }
+                int ix0 = runs[4 * r + 1] * stride + kx - padding;
+                // output columns t in [lo, hi) read inside the image: 0 <= ix0 + t·stride < width
+                int lo = ix0 >= 0 ? 0 : Math.min(len, (-ix0 + stride - 1) / stride);
+                int hi = ix0 >= width ? 0 : Math.min(len, (width - ix0 + stride - 1) / stride);
+                hi = Math.max(hi, lo);
+                zero(dst, dj, lo);
+                int src = plane + iy * rowStride + ix0 * colStride;
+                if (unitStep) {
+                    for (int t = lo; t < hi; t++) {
+                        dst[dj + t] = x[src + t];
+                    }
+                } else {
+                    int step = stride * colStride;
+                    for (int t = lo; t < hi; t++) {
+                        dst[dj + t] = x[src + t * step];
+                    }
+                }
+                zero(dst, dj + hi, len - hi);
+            }
+            zero(dst, d + rows, panelWidth - rows);
+            if (++kx == kw) {
+                kx = 0;
+                if (++ky == kh) {
+                    ky = 0;
+                    ci++;
+                }
+            }
+        }
+    }
+
+    private static void zero(float[] dst, int from, int count) {
+        for (int i = 0; i < count; i++) {
+            dst[from + i] = 0f;
+        }
+    }
+}
