@@ -13,6 +13,14 @@ final class Copy {
     private Copy() {
     }
 
+    /**
+     * {@code x} itself when it is a contiguous F32 tensor on the heap, else a heap copy: kernels that
+     * read {@link Tensor#array()} must not receive an F32 view of a mapped file.
+     */
+    static Tensor heapF32(Tensor x) {
+        return x.isHeapF32() ? x : copy(x, DType.F32);
+    }
+
     static Tensor copy(Tensor x, DType dtype) {
         int[] shape = x.shape();
         Tensor out = Tensor.zeros(dtype, shape);

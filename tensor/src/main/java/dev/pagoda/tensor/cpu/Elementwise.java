@@ -198,7 +198,7 @@ final class Elementwise {
                 c = c.narrow(d, 0, 1);
             }
         }
-        return c.to(DType.F32);
+        return Copy.heapF32(c);
     }
 
     private static void requireFloat(String op, Tensor x) {

@@ -1,6 +1,5 @@
 package dev.pagoda.tensor.cpu;
 
-import dev.pagoda.tensor.DType;
 import dev.pagoda.tensor.Shapes;
 import dev.pagoda.tensor.Tensor;
 import jdk.incubator.vector.FloatVector;
@@ -38,7 +37,7 @@ final class Upsample {
         if (out.numel() == 0) {
             return out;
         }
-        Tensor in = x.isHeapF32() ? x : x.to(DType.F32);
+        Tensor in = Copy.heapF32(x);
         float[] src = in.array();
         int so = (int) in.offset();
         float[] dst = out.array();
