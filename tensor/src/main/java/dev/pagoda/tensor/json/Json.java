@@ -12,6 +12,11 @@ import java.util.Map;
  * {@code List<Object>}, string → {@code String}, integer → {@code Long} (or {@code BigInteger} when
  * it does not fit), other numbers → {@code Double}, true/false → {@code Boolean}, null → {@code null}.
  * Nesting is limited so hostile input cannot overflow the stack.
+ *
+ * <p>One extension to RFC 8259: the tokens {@code NaN}, {@code Infinity} and {@code -Infinity} that
+ * Python's {@code json} module writes for non-finite floats are read as the corresponding
+ * {@code Double}. diffusers configs contain them (DPMSolverMultistepScheduler's
+ * {@code "lambda_min_clipped": -Infinity}).
  */
 public final class Json {
 
@@ -105,6 +110,8 @@ public final class Json {
             case 't' -> literal("true", Boolean.TRUE);
             case 'f' -> literal("false", Boolean.FALSE);
             case 'n' -> literal("null", null);
+            case 'N' -> literal("NaN", Double.NaN);
+            case 'I' -> literal("Infinity", Double.POSITIVE_INFINITY);
             default -> {
                 if (c == '-' || (c >= '0' && c <= '9')) {
                     yield number();
@@ -236,6 +243,10 @@ public final class Json {
         int start = pos;
         if (s.charAt(pos) == '-') {
             pos++;
+            if (s.startsWith("Infinity", pos)) {
+                pos += "Infinity".length();
+                return Double.NEGATIVE_INFINITY;
+            }
         }
         if (pos >= s.length()) {
             throw error("truncated number");
