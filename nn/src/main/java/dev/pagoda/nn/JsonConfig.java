@@ -35,7 +35,7 @@ public final class JsonConfig {
             throw new ConfigException(file + ": cannot read config: " + e.getMessage(), e);
         }
         try {
-            return new JsonConfig(file.toString(), Json.parseObject(text));
+            return new JsonConfig(file.toString(), Json.parseObjectWithNonFinite(text));
         } catch (JsonException e) {
             throw new ConfigException(file + ": malformed JSON: " + e.getMessage(), e);
         }

@@ -32,7 +32,7 @@ public final class Golden {
 
     public static Map<String, Object> caseJson(String name) {
         try {
-            return Json.parseObject(Files.readString(root().resolve("cases").resolve(name).resolve("case.json")));
+            return Json.parseObjectWithNonFinite(Files.readString(root().resolve("cases").resolve(name).resolve("case.json")));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

@@ -1,0 +1,108 @@
+package dev.pagoda.diffusion.scheduler;
+
+import dev.pagoda.tensor.Tensor;
+import dev.pagoda.tensor.random.NoiseSource;
+import java.util.Arrays;
+
+/**
+ * A diffusers noise scheduler: where each denoising step lands and how a sample moves from one noise
+ * level to the next. The usual loop, as in diffusers' pipelines:
+ * <pre>{@code
+ * scheduler.setTimesteps(steps);                // or: float[] ts = scheduler.setTimesteps(steps, strength)
+ * latents = noise.next(shape) * scheduler.initNoiseSigma();
+ * for (float t : scheduler.timesteps()) {
+ *     Tensor in = scheduler.scaleModelInput(latents, t);
+ *     Tensor eps = denoiser(in, t);
+ *     latents = scheduler.step(eps, t, latents, noise).prevSample();
+ * }
+ * }</pre>
+ * Schedulers are stateful (the step counter, DPM-Solver's history of model outputs): replay steps in
+ * order, and call {@code setTimesteps} again to start a new run. Arithmetic on samples is float32 in
+ * the reference's operation order, so results match diffusers to float32 rounding.
+ */
+public interface Scheduler {
+
+    /** The diffusers class name, e.g. {@code "EulerDiscreteScheduler"}. */
+    String className();
+
+    /** The configuration this scheduler was built from. */
+    SchedulerConfig config();
+
+    /** {@code num_train_timesteps}. */
+    int numTrainTimesteps();
+
+    /** How many timestep entries one solver step spans (1 for every scheduler here). */
+    int order();
+
+    /**
+     * Builds the schedule for {@code numInferenceSteps} denoising steps and resets the step state.
+     *
+     * @throws IllegalArgumentException when {@code numInferenceSteps < 1} (or beyond what the
+     *     scheduler supports)
+     */
+    void setTimesteps(int numInferenceSteps);
+
+    /**
+     * The img2img / inpainting schedule of diffusers' SDXL pipelines ({@code get_timesteps} with
+     * {@code denoising_start=None}): sets the full schedule for {@code numInferenceSteps}, keeps the
+     * last {@code min(int(n·strength), n)} steps, sets the begin index there, and returns the timesteps
+     * to run. The first of them is the noise level of {@link #addNoise} for the initial latents.
+     *
+     * @throws IllegalArgumentException when strength is outside (0, 1], or when it leaves no step
+     */
+    default float[] setTimesteps(int numInferenceSteps, double strength) {
+        if (!(strength > 0 && strength <= 1)) {
+            throw new IllegalArgumentException("strength must be in (0, 1], got " + strength);
+        }
+        setTimesteps(numInferenceSteps);
+        int initTimestep = Math.min((int) (numInferenceSteps * strength), numInferenceSteps);
+        if (initTimestep < 1) {
+            throw new IllegalArgumentException("strength " + strength + " with " + numInferenceSteps
+                    + " inference steps leaves no denoising step (int(steps * strength) = 0)");
+        }
+        int tStart = Math.max(numInferenceSteps - initTimestep, 0);
+        setBeginIndex(tStart * order());
+        float[] all = timesteps();
+        return Arrays.copyOfRange(all, tStart * order(), all.length);
+    }
+
+    /** The full schedule of the last {@code setTimesteps}, highest noise first (a copy). */
+    float[] timesteps();
+
+    /**
+     * The noise level σ of each timestep plus the final level after the last step (length
+     * {@code timesteps().length + 1}; a copy). For DDIM, which works with ᾱ instead, these are the
+     * equivalent levels √((1−ᾱ)/ᾱ).
+     */
+    float[] sigmas();
+
+    /** The standard deviation of the initial noise: pipelines multiply the drawn latents by it. */
+    float initNoiseSigma();
+
+    /** The denoiser input for {@code sample} at {@code timestep} (e.g. Euler divides by √(σ²+1)). */
+    Tensor scaleModelInput(Tensor sample, float timestep);
+
+    /**
+     * One denoising step from {@code timestep}. Draws from {@code noise} only where the reference
+     * draws (ancestral and SDE samplers, DDIM with η > 0, Euler with churn); {@code noise} may be null
+     * for deterministic configurations.
+     *
+     * @throws IllegalArgumentException when the shapes of {@code modelOutput} and {@code sample} differ
+     */
+    SchedulerOutput step(Tensor modelOutput, float timestep, Tensor sample, NoiseSource noise);
+
+    /** Forward diffusion of {@code original} to the noise level of {@code timestep} with {@code noise}. */
+    Tensor addNoise(Tensor original, Tensor noise, float timestep);
+
+    /**
+     * Where the next run starts in {@link #timesteps()} (diffusers' {@code set_begin_index}, called by
+     * img2img pipelines before the loop). Cleared by {@code setTimesteps}.
+     */
+    void setBeginIndex(int beginIndex);
+
+    /** The begin index, or -1 when unset. */
+    int beginIndex();
+
+    /** The index of the next step in {@link #timesteps()}, or -1 before the first step. */
+    int stepIndex();
+}
