@@ -15,6 +15,8 @@ import static org.jocl.CL.CL_DEVICE_TYPE_ALL;
 import static org.jocl.CL.CL_DEVICE_TYPE_CPU;
 import static org.jocl.CL.CL_DEVICE_TYPE_GPU;
 import static org.jocl.CL.CL_FP_CORRECTLY_ROUNDED_DIVIDE_SQRT;
+import static org.jocl.CL.CL_KERNEL_FUNCTION_NAME;
+import static org.jocl.CL.CL_KERNEL_WORK_GROUP_SIZE;
 import static org.jocl.CL.CL_MEM_READ_WRITE;
 import static org.jocl.CL.CL_PLATFORM_NAME;
 import static org.jocl.CL.CL_PROGRAM_BUILD_LOG;
@@ -22,16 +24,19 @@ import static org.jocl.CL.clBuildProgram;
 import static org.jocl.CL.clCreateBuffer;
 import static org.jocl.CL.clCreateCommandQueue;
 import static org.jocl.CL.clCreateContext;
-import static org.jocl.CL.clCreateKernel;
+import static org.jocl.CL.clCreateKernelsInProgram;
 import static org.jocl.CL.clCreateProgramWithSource;
 import static org.jocl.CL.clEnqueueNDRangeKernel;
 import static org.jocl.CL.clEnqueueReadBuffer;
 import static org.jocl.CL.clEnqueueWriteBuffer;
 import static org.jocl.CL.clGetDeviceIDs;
 import static org.jocl.CL.clGetDeviceInfo;
+import static org.jocl.CL.clGetKernelInfo;
+import static org.jocl.CL.clGetKernelWorkGroupInfo;
 import static org.jocl.CL.clGetPlatformIDs;
 import static org.jocl.CL.clGetPlatformInfo;
 import static org.jocl.CL.clGetProgramBuildInfo;
+import static org.jocl.CL.clReleaseProgram;
 import static org.jocl.CL.clSetKernelArg;
 
 import java.io.IOException;
@@ -82,13 +87,12 @@ final class ClDevice {
     /** GEMM output tile edge, register block edge and K slab, baked into the program with -D. */
     final int gemmTile;
     final int gemmBlock;
-    final int gemmSlab = 16;
+    private static final int GEMM_SLAB = 16;
 
     private final String name;
     private final long maxAllocation;
     private final cl_context context;
     private final cl_command_queue queue;
-    private final cl_program program;
     private final Map<String, cl_kernel> kernels = new HashMap<>();
     private final AtomicLong liveBytes = new AtomicLong();
 
@@ -111,21 +115,35 @@ final class ClDevice {
         this.maxAllocation = deviceLong(device, CL_DEVICE_MAX_MEM_ALLOC_SIZE);
         long maxGroup = deviceLong(device, CL_DEVICE_MAX_WORK_GROUP_SIZE);
         long localMem = deviceLong(device, CL_DEVICE_LOCAL_MEM_SIZE);
-        this.linearGroup = (int) Math.min(64, maxGroup);
-        this.maxReductionGroup = Integer.highestOneBit((int) Math.min(128, maxGroup));
-        // 4×4 register blocks; the tile shrinks until the work-group and its two slabs fit.
-        int tile = 64;
-        while (tile > 4 && ((long) (tile / 4) * (tile / 4) > maxGroup || 2L * gemmSlab * tile * 4 > localMem)) {
-            tile /= 2;
-        }
-        this.gemmTile = tile;
         this.gemmBlock = 4;
 
         cl_context_properties props = new cl_context_properties();
         props.addProperty(CL_CONTEXT_PLATFORM, candidate.platform());
         this.context = clCreateContext(props, 1, new cl_device_id[] {device}, null, null, null);
         this.queue = createQueue(context, device);
-        this.program = build(context, device, buildOptions(device));
+
+        // The GEMM tile shrinks until its work-group and two slabs fit the device, and then until
+        // the compiled kernels accept that work-group (registers can limit it below the device's).
+        int tile = 64;
+        while (tile > gemmBlock && ((long) (tile / gemmBlock) * (tile / gemmBlock) > maxGroup
+                || 2L * GEMM_SLAB * tile * 4 > localMem)) {
+            tile /= 2;
+        }
+        while (true) {
+            cl_program built = build(context, device, buildOptions(device, tile));
+            createKernels(built);
+            long group = (long) (tile / gemmBlock) * (tile / gemmBlock);
+            if (tile == gemmBlock || kernelGroupLimit(device, true) >= group) {
+                break;
+            }
+            releaseKernels();
+            clReleaseProgram(built);
+            tile /= 2;
+        }
+        this.gemmTile = tile;
+        long limit = Math.min(maxGroup, kernelGroupLimit(device, false));
+        this.linearGroup = (int) Math.min(64, limit);
+        this.maxReductionGroup = Integer.highestOneBit((int) Math.min(128, limit));
     }
 
     static ClDevice open() {
@@ -252,7 +270,10 @@ final class ClDevice {
      * {@link LocalBytes}.
      */
     synchronized void launch(String kernelName, long[] global, long[] local, Object... args) {
-        cl_kernel kernel = kernels.computeIfAbsent(kernelName, k -> clCreateKernel(program, k, null));
+        cl_kernel kernel = kernels.get(kernelName);
+        if (kernel == null) {
+            throw new IllegalArgumentException("no kernel named " + kernelName + " in the OpenCL program");
+        }
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case cl_mem m -> clSetKernelArg(kernel, i, Sizeof.cl_mem, Pointer.to(m));
@@ -276,16 +297,50 @@ final class ClDevice {
         return clCreateCommandQueue(context, device, 0, null);
     }
 
-    private String buildOptions(cl_device_id device) {
+    private String buildOptions(cl_device_id device, int tile) {
         StringBuilder options = new StringBuilder("-cl-std=CL1.2");
         // Division rounds like Java's where the device can (GPUs default to 2.5 ulp).
         if ((deviceLong(device, CL_DEVICE_SINGLE_FP_CONFIG) & CL_FP_CORRECTLY_ROUNDED_DIVIDE_SQRT) != 0) {
             options.append(" -cl-fp32-correctly-rounded-divide-sqrt");
         }
-        options.append(" -DGEMM_TS=").append(gemmTile)
+        options.append(" -DGEMM_TS=").append(tile)
                 .append(" -DGEMM_WPT=").append(gemmBlock)
-                .append(" -DGEMM_TK=").append(gemmSlab);
+                .append(" -DGEMM_TK=").append(GEMM_SLAB);
         return options.toString();
+    }
+
+    /** Creates every kernel of the program; the kernels keep the program alive. */
+    private void createKernels(cl_program built) {
+        int[] count = new int[1];
+        clCreateKernelsInProgram(built, 0, null, count);
+        cl_kernel[] all = new cl_kernel[count[0]];
+        clCreateKernelsInProgram(built, all.length, all, null);
+        for (cl_kernel k : all) {
+            long[] size = new long[1];
+            clGetKernelInfo(k, CL_KERNEL_FUNCTION_NAME, 0, null, size);
+            byte[] bytes = new byte[(int) size[0]];
+            clGetKernelInfo(k, CL_KERNEL_FUNCTION_NAME, bytes.length, Pointer.to(bytes), null);
+            kernels.put(cString(bytes), k);
+        }
+    }
+
+    private void releaseKernels() {
+        kernels.values().forEach(CL::clReleaseKernel);
+        kernels.clear();
+    }
+
+    /** The smallest work-group any of the GEMM kernels (or of the others) accepts on this device. */
+    private long kernelGroupLimit(cl_device_id device, boolean gemm) {
+        long limit = Long.MAX_VALUE;
+        for (Map.Entry<String, cl_kernel> e : kernels.entrySet()) {
+            if (e.getKey().startsWith("gemm_") == gemm) {
+                long[] v = new long[1];
+                clGetKernelWorkGroupInfo(e.getValue(), device, CL_KERNEL_WORK_GROUP_SIZE, Sizeof.size_t,
+                        Pointer.to(v), null);
+                limit = Math.min(limit, v[0]);
+            }
+        }
+        return limit;
     }
 
     private static cl_program build(cl_context context, cl_device_id device, String options) {

@@ -1,5 +1,7 @@
 package dev.pagoda.opencl;
 
+import static dev.pagoda.opencl.ClStorage.mem;
+
 import java.util.function.BinaryOperator;
 import java.util.function.UnaryOperator;
 
@@ -30,11 +32,10 @@ final class ClElementwise {
      */
     Tensor binary(String op, String kernel, float alpha, Tensor a, float beta, Tensor b, BinaryOperator<Tensor> onHost) {
         int[] shape = Shapes.broadcast(op, a.shape(), b.shape());
-        ClLayout layout;
         try (ClOperands ops = new ClOperands(backend, op)) {
             Tensor da = ops.f32(a).expand(shape);
             Tensor db = ops.f32(b).expand(shape);
-            layout = ClLayout.of(shape, da.strides(), db.strides());
+            ClLayout layout = ClLayout.of(shape, da.strides(), db.strides());
             if (layout != null) {
                 Tensor out = backend.allocate(DType.F32, shape);
                 long n = out.numel();
@@ -95,9 +96,5 @@ final class ClElementwise {
             ((ClStorage) out.storage()).close();
             throw e;
         }
-    }
-
-    static org.jocl.cl_mem mem(Tensor t) {
-        return ((ClStorage) t.storage()).mem();
     }
 }

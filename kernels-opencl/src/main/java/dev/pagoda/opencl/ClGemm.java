@@ -1,6 +1,6 @@
 package dev.pagoda.opencl;
 
-import static dev.pagoda.opencl.ClElementwise.mem;
+import static dev.pagoda.opencl.ClStorage.mem;
 
 import java.util.Arrays;
 
@@ -121,7 +121,7 @@ final class ClGemm {
         };
         int tile = device.gemmTile;
         int group = tile / device.gemmBlock;
-        long[] global = {(long) ((n + tile - 1) / tile) * group, (long) ((m + tile - 1) / tile) * group, batches};
+        long[] global = {(n + tile - 1L) / tile * group, (m + tile - 1L) / tile * group, batches};
         long[] local = {group, group, 1};
         ClStorage offsets = new ClStorage(backend, 8L * batchOffsets.length);
         try {

@@ -1,6 +1,6 @@
 package dev.pagoda.opencl;
 
-import static dev.pagoda.opencl.ClElementwise.mem;
+import static dev.pagoda.opencl.ClStorage.mem;
 
 import dev.pagoda.tensor.DType;
 import dev.pagoda.tensor.Tensor;

@@ -9,6 +9,7 @@ import java.nio.ByteOrder;
 import dev.pagoda.tensor.Backend;
 import dev.pagoda.tensor.DType;
 import dev.pagoda.tensor.Storage;
+import dev.pagoda.tensor.Tensor;
 
 import org.jocl.Pointer;
 import org.jocl.cl_mem;
@@ -73,6 +74,11 @@ public final class ClStorage implements Storage, AutoCloseable {
             throw new IllegalStateException("OpenCL buffer of " + byteSize + " bytes used after close()");
         }
         return release.mem;
+    }
+
+    /** The device buffer of a tensor held in a ClStorage. */
+    static cl_mem mem(Tensor t) {
+        return ((ClStorage) t.storage()).mem();
     }
 
     /** Whether the device memory is still held. */

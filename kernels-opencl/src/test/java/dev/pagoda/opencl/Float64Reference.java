@@ -163,7 +163,8 @@ final class Float64Reference {
             for (int j = 0; j < len; j++) {
                 double p = Math.exp(row[j] - max) / sum;
                 value[start + j] = p;
-                bound[start + j] = (len + 8 + Math.abs(row[j] - max)) * U * p + Double.MIN_NORMAL;
+                // p == 0 for a -inf logit, whose shift is infinite: the bound is then just the floor.
+                bound[start + j] = (p == 0 ? 0 : (len + 8 + Math.abs(row[j] - max)) * U * p) + Double.MIN_NORMAL;
             }
         }
         return new Result(shape, value, bound);
