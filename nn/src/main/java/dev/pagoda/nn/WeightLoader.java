@@ -10,7 +10,7 @@ import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Random;
+import java.util.SplittableRandom;
 import java.util.Set;
 
 /** Strict loading of a module tree from named tensors, and random initialisation for benchmarks. */
@@ -69,30 +69,31 @@ public final class WeightLoader {
     /**
      * Fills every parameter with deterministic random values of the given dtype (benchmarks and
      * memory tests at real size, where no weights exist): weights ~ U(-a, a) with a = 1/sqrt(fan-in),
-     * norm scales 1 and biases small, so activations stay in a realistic range.
+     * norm scales near 1 and other vectors small, so activations stay in a realistic range. Each
+     * parameter has its own generator seeded from {@code seed} and its index, so the result does not
+     * depend on the number of threads filling them.
      */
     public static void randomize(Module root, DType dtype, long seed) {
-        Random rng = new Random(seed);
-        for (Map.Entry<String, Parameter> e : root.namedParameters().entrySet()) {
+        List<Map.Entry<String, Parameter>> params = new ArrayList<>(root.namedParameters().entrySet());
+        java.util.stream.IntStream.range(0, params.size()).parallel().forEach(i -> {
+            Map.Entry<String, Parameter> e = params.get(i);
             int[] shape = e.getValue().shape();
             Tensor t = Tensor.zeros(dtype, shape);
             long n = t.numel();
-            String name = e.getKey();
-            boolean normScale = name.endsWith(".weight") && shape.length == 1;
+            boolean vector = shape.length == 1;
+            boolean normScale = vector && e.getKey().endsWith(".weight");
             int fanIn = 1;
-            for (int i = 1; i < shape.length; i++) {
-                fanIn *= shape[i];
+            for (int d = 1; d < shape.length; d++) {
+                fanIn *= shape[d];
             }
-            float a = (float) (1.0 / Math.sqrt(Math.max(1, fanIn)));
-            if (shape.length == 1) {
-                a = 0.02f;
-            }
+            float a = vector ? 0.02f : (float) (1.0 / Math.sqrt(Math.max(1, fanIn)));
+            SplittableRandom rng = new SplittableRandom(seed * 1_000_003L + i);
             var storage = t.storage();
-            for (long i = 0; i < n; i++) {
-                float v = (rng.nextFloat() * 2 - 1) * a;
-                storage.setFloat(dtype, i, normScale ? 1f + v : v);
+            for (long j = 0; j < n; j++) {
+                float v = (float) (rng.nextDouble() * 2 - 1) * a;
+                storage.setFloat(dtype, j, normScale ? 1f + v : v);
             }
             e.getValue().set(t);
-        }
+        });
     }
 }

@@ -1,0 +1,75 @@
+package dev.pagoda.bench;
+
+import dev.pagoda.nn.attention.PagLayers;
+import dev.pagoda.nn.unet.UNet2DConditionModel;
+import dev.pagoda.tensor.DType;
+import dev.pagoda.tensor.Tensor;
+import dev.pagoda.tensor.cpu.Parallel;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Random;
+
+/**
+ * Times one denoising step of the real-size SDXL UNet (random F16 weights): batch 1 (plain), 2 (CFG)
+ * and 3 (CFG + PAG on "mid"), at 512 or 1024 pixels. A timed tool rather than JMH: one step takes
+ * minutes on two cores. Prints one line per configuration with the step time and peak RSS.
+ *
+ * <pre>
+ * java --add-modules jdk.incubator.vector -Xmx12g -cp benchmarks/target/benchmarks.jar \
+ *     dev.pagoda.bench.UNetStepBench --resolution 1024 --batch 1 [--reps 1] [--model sdxl-base-1.0]
+ * </pre>
+ */
+public final class UNetStepBench {
+
+    private UNetStepBench() {
+    }
+
+    public static void main(String[] args) {
+        int res = Integer.parseInt(RealSizeModels.arg(args, "resolution", "1024"));
+        List<Integer> batches = Arrays.stream(RealSizeModels.arg(args, "batch", "1").split(","))
+                .map(Integer::parseInt).toList();
+        int reps = Integer.parseInt(RealSizeModels.arg(args, "reps", "1"));
+        String model = RealSizeModels.arg(args, "model", "sdxl-base-1.0");
+        UNet2DConditionModel unet = RealSizeModels.randomize(
+                UNet2DConditionModel.fromConfig(RealSizeModels.config(model, "unet")), DType.F16);
+        System.err.printf("after weights: peak RSS %.2f GiB%n", RealSizeModels.peakRssGiB());
+        int lat = res / 8;
+        var cfg = unet.config();
+        for (int b : batches) {
+            Random r = new Random(b);
+            Tensor sample = random(r, b, cfg.inChannels(), lat, lat);
+            Tensor ehs = random(r, b, 77, cfg.crossAttentionDim());
+            Tensor text = cfg.textTime() ? random(r, b, cfg.projectionClassEmbeddingsInputDim()
+                    - 6 * cfg.additionTimeEmbedDim()) : null;
+            float[] ids = new float[b * 6];
+            for (int i = 0; i < b; i++) {
+                System.arraycopy(new float[] {res, res, 0, 0, res, res}, 0, ids, i * 6, 6);
+            }
+            Tensor timeIds = cfg.textTime() ? Tensor.of(ids, b, 6) : null;
+            int perturbed = b == 3 ? 1 : 0;
+            if (perturbed > 0) {
+                PagLayers.apply(unet, List.of("mid"), PagLayers.Mode.DIFFUSERS);
+            } else {
+                PagLayers.clear(unet);
+            }
+            for (int rep = 0; rep < reps; rep++) {
+                long t0 = System.nanoTime();
+                Tensor out = unet.forward(new UNet2DConditionModel.Input(sample, new float[] {500f}, ehs, text, timeIds,
+                        perturbed, null, null));
+                double s = (System.nanoTime() - t0) / 1e9;
+                System.out.printf("UNetStepBench model=%s resolution=%d batch=%d%s threads=%d: %.2f s/step, "
+                        + "peak RSS %.2f GiB, out %s%n", model, res, b, perturbed > 0 ? " (CFG+PAG mid)" : "",
+                        Parallel.threads(), s, RealSizeModels.peakRssGiB(), out);
+            }
+        }
+    }
+
+    static Tensor random(Random r, int... shape) {
+        Tensor t = Tensor.zeros(shape);
+        float[] a = t.array();
+        for (int i = 0; i < a.length; i++) {
+            a[i] = (float) r.nextGaussian();
+        }
+        return t;
+    }
+}
