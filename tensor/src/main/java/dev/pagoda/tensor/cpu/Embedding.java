@@ -59,8 +59,10 @@ final class Embedding {
      * {@code exponent = fl(fl(-ln maxPeriod)·i) / fl(half - shift)}, {@code freq = exp(exponent)},
      * {@code arg = fl(scale·fl(t·freq))}, then sin and cos of the float argument. A timestep of 999
      * makes arguments of about 999 radians, where one ulp of the argument moves sin by 6e-5, so the
-     * argument must be rounded exactly as torch rounds it; the transcendental functions themselves
-     * are evaluated in double and rounded once.
+     * argument must be rounded exactly as torch rounds it. exp, sin and cos are evaluated in double
+     * and rounded once (correctly rounded); torch's float32 versions are within about an ulp and
+     * depend on its build and vector width, so at t = 999 results can differ from torch by about
+     * |t·freq|·2^-24 where torch's exp of a frequency misrounds.
      */
     static Tensor timestep(Tensor timesteps, int dim, boolean flipSinToCos, float downscaleFreqShift, float scale,
             int maxPeriod) {
