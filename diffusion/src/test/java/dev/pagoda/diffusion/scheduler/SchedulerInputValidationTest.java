@@ -112,6 +112,8 @@ class SchedulerInputValidationTest {
                 SchedulerTestConfigs.pixart().with("solver_type", "rk4"))), "solver_type", "\"rk4\"");
         assertMessage(assertThrows(IllegalArgumentException.class, () -> new DPMSolverMultistepScheduler(
                 SchedulerTestConfigs.pixart().with("variance_type", "fixed"))), "variance_type", "\"fixed\"");
+        assertMessage(assertThrows(IllegalArgumentException.class, () -> new DPMSolverMultistepScheduler(
+                SchedulerTestConfigs.pixart().with("use_flow_sigmas", true))), "use_flow_sigmas");
     }
 
     @Test
