@@ -44,8 +44,14 @@ public final class DPMSolverMultistepScheduler extends SigmaScheduler {
 
     public DPMSolverMultistepScheduler(SchedulerConfig config) {
         super(config, NoiseSchedule.fromConfig(config, true));
-        String algorithm = config.choice("algorithm_type", "dpmsolver++", List.of("dpmsolver++", "sde-dpmsolver++"));
+        // diffusers maps "deis" (a DEIS config value) to dpmsolver++.
+        String algorithm = config.choice("algorithm_type", "dpmsolver++", List.of("dpmsolver++", "sde-dpmsolver++", "deis"));
         this.sde = algorithm.equals("sde-dpmsolver++");
+        for (String flow : List.of("use_flow_sigmas", "use_dynamic_shifting")) {
+            if (config.bool(flow, false)) {
+                throw config.error(flow, "false (flow-matching schedules are not supported)", true);
+            }
+        }
         this.solverOrder = config.integer("solver_order", 2);
         if (solverOrder < 1 || solverOrder > 3) {
             throw config.error("solver_order", "1, 2 or 3", solverOrder);

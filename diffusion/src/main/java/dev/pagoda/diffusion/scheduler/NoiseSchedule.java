@@ -167,7 +167,9 @@ final class NoiseSchedule {
         int high = low + 1;
         float lo = logSigmas[low];
         float hi = logSigmas[high];
-        double w = (lo - logSigma) / (float) (lo - hi);
+        // numpy subtracts the two float32 table entries in float32; the rest is float64.
+        float span = lo - hi;
+        double w = (lo - logSigma) / span;
         w = Math.min(Math.max(w, 0), 1);
         return (1 - w) * low + w * high;
     }

@@ -11,14 +11,19 @@ import java.util.List;
  * of a golden case, or latents the user supplied. Each draw must ask for exactly the recorded shape,
  * so a pipeline that consumes noise in a different order or shape than the reference fails at the
  * first divergent draw instead of silently using the wrong tensor.
+ *
+ * <p>The recorded values are copied (widened to float32) when the replay is built, so the tensors
+ * may come from a file that is closed afterwards.
  */
 public final class NoiseReplay implements NoiseSource {
 
-    private final List<Tensor> draws;
+    private final List<float[]> values;
+    private final List<int[]> shapes;
     private int position;
 
     public NoiseReplay(List<Tensor> draws) {
-        this.draws = new ArrayList<>(draws.size());
+        this.values = new ArrayList<>(draws.size());
+        this.shapes = new ArrayList<>(draws.size());
         for (int i = 0; i < draws.size(); i++) {
             Tensor t = draws.get(i);
             if (t == null) {
@@ -28,7 +33,8 @@ public final class NoiseReplay implements NoiseSource {
                 throw new IllegalArgumentException("noise replay: recorded draw #" + i + " has dtype "
                         + t.dtype() + ", expected a floating-point tensor");
             }
-            this.draws.add(t);
+            values.add(t.toFloatArray());
+            shapes.add(t.shape());
         }
     }
 
@@ -40,17 +46,17 @@ public final class NoiseReplay implements NoiseSource {
      */
     @Override
     public Tensor next(int... shape) {
-        if (position >= draws.size()) {
+        if (position >= values.size()) {
             throw new IllegalStateException("noise replay exhausted: draw #" + position + " of shape "
-                    + Shapes.str(shape) + " requested, but only " + draws.size() + " tensors were recorded");
+                    + Shapes.str(shape) + " requested, but only " + values.size() + " tensors were recorded");
         }
-        Tensor t = draws.get(position);
-        if (!Arrays.equals(t.shape(), shape)) {
+        int[] recorded = shapes.get(position);
+        if (!Arrays.equals(recorded, shape)) {
             throw new IllegalArgumentException("noise replay: draw #" + position + " requested shape "
-                    + Shapes.str(shape) + " but the recorded tensor has shape " + Shapes.str(t.shape()));
+                    + Shapes.str(shape) + " but the recorded tensor has shape " + Shapes.str(recorded));
         }
+        float[] copy = values.get(position).clone();
         position++;
-        float[] copy = t.toFloatArray();
         return Tensor.of(copy, shape.clone());
     }
 
@@ -61,6 +67,6 @@ public final class NoiseReplay implements NoiseSource {
 
     /** How many recorded draws are left. */
     public int remaining() {
-        return draws.size() - position;
+        return values.size() - position;
     }
 }

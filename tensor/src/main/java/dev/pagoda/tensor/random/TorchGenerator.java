@@ -87,6 +87,11 @@ public final class TorchGenerator implements NoiseSource {
 
     /** {@code torch.randn(shape, generator=this)}: a new contiguous F32 tensor. */
     public Tensor randn(int... shape) {
+        for (int d : shape) {
+            if (d < 0) {
+                throw new IllegalArgumentException("randn: negative dimension in shape " + Shapes.str(shape));
+            }
+        }
         long n = Shapes.numel(shape);
         if (n > Integer.MAX_VALUE - 8) {
             throw new IllegalArgumentException("randn: shape " + Shapes.str(shape)

@@ -33,6 +33,14 @@ class NoiseReplayTest {
     }
 
     @Test
+    void recordedValuesAreCopiedWhenTheReplayIsBuilt() {
+        float[] data = {1, 2};
+        NoiseReplay r = NoiseSource.replay(Tensor.of(data, 2));
+        data[0] = 99;
+        assertArrayEquals(new float[] {1, 2}, r.next(2).toFloatArray());
+    }
+
+    @Test
     void widensHalfPrecisionRecordings() {
         Tensor h = Tensor.of(new float[] {0.5f, -2f}, 2).to(DType.F16);
         assertArrayEquals(new float[] {0.5f, -2f}, NoiseSource.replay(h).next(2).toFloatArray());

@@ -115,5 +115,8 @@ class TorchGeneratorTest {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> new TorchGenerator(0).randn(1 << 16, 1 << 16));
         assertTrue(e.getMessage().contains("[65536, 65536]"), e.getMessage());
+        IllegalArgumentException neg = assertThrows(IllegalArgumentException.class,
+                () -> new TorchGenerator(0).randn(2, -3));
+        assertTrue(neg.getMessage().contains("[2, -3]"), neg.getMessage());
     }
 }
