@@ -242,7 +242,7 @@ final class AttentionTile {
                 e.intoArray(s, so + full);
                 acc = acc.add(e);
             }
-            rowSum[i] = rowSum[i] * alpha[i] + acc.reduceLanes(VectorOperators.ADD);
+            rowSum[i] = rowSum[i] * alpha[i] + VectorMath.sum(acc);
         }
     }
 

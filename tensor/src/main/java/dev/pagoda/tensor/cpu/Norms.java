@@ -232,8 +232,8 @@ final class Norms {
                 s1a = s1a.add(da);
                 s2a = da.fma(da, s2a);
             }
-            double s1 = (double) s1a.reduceLanes(VectorOperators.ADD) + s1b.reduceLanes(VectorOperators.ADD);
-            double s2 = (double) s2a.reduceLanes(VectorOperators.ADD) + s2b.reduceLanes(VectorOperators.ADD);
+            double s1 = (double) VectorMath.sum(s1a) + VectorMath.sum(s1b);
+            double s2 = (double) VectorMath.sum(s2a) + VectorMath.sum(s2b);
             double bMean = m + s1 / n;
             double bM2 = Math.max(0, s2 - s1 * s1 / n);
             long total = count + n;
@@ -261,7 +261,7 @@ final class Norms {
         if (i < n) {
             sa = sa.add(FloatVector.fromArray(S, a, off + i, S.indexInRange(i, n)));
         }
-        return (double) sa.reduceLanes(VectorOperators.ADD) + sb.reduceLanes(VectorOperators.ADD);
+        return (double) VectorMath.sum(sa) + VectorMath.sum(sb);
     }
 
     /** Σ a² over a row: float lanes per block, blocks summed in double. */
@@ -287,7 +287,7 @@ final class Norms {
                 FloatVector va = FloatVector.fromArray(S, a, p + i, S.indexInRange(i, n));
                 sa = va.fma(va, sa);
             }
-            total += (double) sa.reduceLanes(VectorOperators.ADD) + sb.reduceLanes(VectorOperators.ADD);
+            total += (double) VectorMath.sum(sa) + VectorMath.sum(sb);
         }
         return total;
     }

@@ -84,12 +84,12 @@ final class Softmax {
             e.intoArray(dst, d + j);
             acc = acc.add(e);
         }
-        float sum = acc.reduceLanes(VectorOperators.ADD);
+        float sum = VectorMath.sum(acc);
         if (j < n) {
             VectorMask<Float> tail = S.indexInRange(0, n - j);
             FloatVector e = VectorMath.exp(FloatVector.fromArray(S, src, s + j, tail).sub(mv));
             e.intoArray(dst, d + j, tail);
-            sum += e.reduceLanes(VectorOperators.ADD, tail);
+            sum += VectorMath.sum(e.blend(0f, tail.not()));
         }
         FloatVector inv = FloatVector.broadcast(S, 1f / sum);
         for (j = 0; j < full; j += L) {

@@ -89,4 +89,35 @@ public final class VectorMath {
         int n2 = n - n1;
         return p * Float.intBitsToFloat((n1 + 127) << 23) * Float.intBitsToFloat((n2 + 127) << 23);
     }
+
+    private static final jdk.incubator.vector.VectorShuffle<Float>[] HALVES = halvingShuffles();
+
+    @SuppressWarnings("unchecked")
+    private static jdk.incubator.vector.VectorShuffle<Float>[] halvingShuffles() {
+        int n = S.length();
+        int steps = Integer.numberOfTrailingZeros(n);
+        jdk.incubator.vector.VectorShuffle<Float>[] out = new jdk.incubator.vector.VectorShuffle[steps];
+        for (int k = 0; k < steps; k++) {
+            int half = n >> (k + 1);
+            int[] idx = new int[n];
+            for (int i = 0; i < n; i++) {
+                idx[i] = (i + half) % n;
+            }
+            out[k] = jdk.incubator.vector.VectorShuffle.fromArray(S, idx, 0);
+        }
+        return out;
+    }
+
+    /**
+     * The sum of the lanes in one fixed pairwise order. {@code reduceLanes(ADD)} leaves the order
+     * unspecified, and it differs between the interpreter and C2-compiled code, so the same inputs
+     * could give different bits before and after a kernel is compiled. Lane-wise adds of rotated
+     * copies are exact per lane and compile to the same order.
+     */
+    public static float sum(FloatVector v) {
+        for (jdk.incubator.vector.VectorShuffle<Float> sh : HALVES) {
+            v = v.add(v.rearrange(sh));
+        }
+        return v.lane(0);
+    }
 }

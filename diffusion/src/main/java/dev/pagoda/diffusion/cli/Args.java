@@ -1,0 +1,107 @@
+package dev.pagoda.diffusion.cli;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/** {@code --flag value} / {@code --flag=value} / {@code --switch} parsing against a known set of flags. */
+final class Args {
+
+    private final Map<String, String> values = new LinkedHashMap<>();
+    private final List<String> positional = new ArrayList<>();
+
+    Args(String[] argv, int from, Set<String> valued, Set<String> switches) {
+        for (int i = from; i < argv.length; i++) {
+            String a = argv[i];
+            if (!a.startsWith("--")) {
+                positional.add(a);
+                continue;
+            }
+            String key = a.substring(2);
+            String value = null;
+            int eq = key.indexOf('=');
+            if (eq >= 0) {
+                value = key.substring(eq + 1);
+                key = key.substring(0, eq);
+            }
+            if (switches.contains(key)) {
+                if (value != null) {
+                    throw new UsageException("--" + key + " takes no value");
+                }
+                values.put(key, "true");
+            } else if (valued.contains(key)) {
+                if (value == null) {
+                    if (i + 1 >= argv.length) {
+                        throw new UsageException("--" + key + " needs a value");
+                    }
+                    value = argv[++i];
+                }
+                values.put(key, value);
+            } else {
+                throw new UsageException("unknown option --" + key + " (see --help)");
+            }
+        }
+    }
+
+    boolean has(String key) {
+        return values.containsKey(key);
+    }
+
+    String get(String key, String dflt) {
+        return values.getOrDefault(key, dflt);
+    }
+
+    String require(String key) {
+        String v = values.get(key);
+        if (v == null || v.isBlank()) {
+            throw new UsageException("--" + key + " is required (see --help)");
+        }
+        return v;
+    }
+
+    int integer(String key, int dflt) {
+        String v = values.get(key);
+        if (v == null) {
+            return dflt;
+        }
+        try {
+            return Integer.parseInt(v.trim());
+        } catch (NumberFormatException e) {
+            throw new UsageException("--" + key + " must be an integer, got \"" + v + "\"");
+        }
+    }
+
+    long longValue(String key, long dflt) {
+        String v = values.get(key);
+        if (v == null) {
+            return dflt;
+        }
+        try {
+            return Long.parseLong(v.trim());
+        } catch (NumberFormatException e) {
+            throw new UsageException("--" + key + " must be an integer, got \"" + v + "\"");
+        }
+    }
+
+    float number(String key, float dflt) {
+        String v = values.get(key);
+        if (v == null) {
+            return dflt;
+        }
+        try {
+            float f = Float.parseFloat(v.trim());
+            if (!Float.isFinite(f)) {
+                throw new NumberFormatException();
+            }
+            return f;
+        } catch (NumberFormatException e) {
+            throw new UsageException("--" + key + " must be a number, got \"" + v + "\"");
+        }
+    }
+
+    List<String> positional() {
+        return positional;
+    }
+}

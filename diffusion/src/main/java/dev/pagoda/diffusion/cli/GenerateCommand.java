@@ -1,0 +1,213 @@
+package dev.pagoda.diffusion.cli;
+
+import dev.pagoda.diffusion.image.ImageSource;
+import dev.pagoda.diffusion.image.ImageTensors;
+import dev.pagoda.diffusion.image.PngWriter;
+import dev.pagoda.diffusion.pipeline.AutoPipelineForImage2Image;
+import dev.pagoda.diffusion.pipeline.AutoPipelineForInpainting;
+import dev.pagoda.diffusion.pipeline.AutoPipelineForText2Image;
+import dev.pagoda.diffusion.pipeline.GenerationParams;
+import dev.pagoda.diffusion.pipeline.GenerationResult;
+import dev.pagoda.diffusion.pipeline.PipelineOptions;
+import dev.pagoda.diffusion.pipeline.SdxlPipeline;
+import dev.pagoda.nn.attention.PagLayers;
+import dev.pagoda.tensor.Tensor;
+import java.awt.image.BufferedImage;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/** {@code pagoda generate}: text-to-image, or image-to-image / inpainting when images are given. */
+final class GenerateCommand {
+
+    static final String HELP = """
+            Usage: pagoda generate --model DIR|ORG/NAME --prompt TEXT [options]
+
+            Generates an image with an SDXL pipeline folder (diffusers layout) and Perturbed-Attention
+            Guidance. Text-to-image by default; image-to-image with --init-image; inpainting with
+            --init-image and --mask.
+
+              --model DIR|ORG/NAME     pipeline folder, or a Hugging Face repo id found in the local
+                                       cache ($HF_HOME/hub or ~/.cache/huggingface/hub)
+              --prompt TEXT            what to draw (required)
+              --prompt-2 TEXT          prompt for the second text encoder (default: --prompt)
+              --negative-prompt TEXT   what to steer away from (default: none)
+              --negative-prompt-2 TEXT negative prompt for the second encoder
+              --steps N                denoising steps (default 25)
+              --cfg W                  classifier-free guidance scale; CFG is on when W > 1 (default 5)
+              --pag-scale S            PAG scale; 0 turns PAG off (default 3)
+              --pag-layers LIST        comma-separated PAG layer patterns, diffusers semantics
+                                       (default mid); e.g. mid,down_blocks.2 or up.block_1.attentions_0
+              --pag-strict             patterns are literal block paths, not regular expressions
+              --pag-adaptive-scale A   PAG scale decays as max(0, S - A*(1000 - t)) (default 0)
+              --guidance-rescale R     rescale the CFG prediction (default 0)
+              --seed N                 seed of the torch-compatible CPU generator (default 0)
+              --width W --height H     image size, multiples of 8 (default: the model's, or the input's)
+              --init-image PATH|URL    input image for image-to-image / inpainting
+              --strength F             share of the schedule to run, in (0, 1]
+                                       (default 0.3 image-to-image, 0.9999 inpainting)
+              --mask PATH|URL          inpainting mask, white = repaint (same size as the image)
+              --scheduler NAME         euler (default), euler-a, ddim or dpm++
+              --tiled-vae              decode (and encode) the VAE in tiles to save memory
+              --no-fp16-variant        load *.safetensors even where *.fp16.safetensors exist
+              --out FILE               output PNG (default out.png); parameters go in tEXt chunks
+            Exit codes: 0 ok, 2 usage error, 1 runtime failure.
+            """;
+
+    private static final Set<String> VALUED = Set.of("model", "prompt", "prompt-2", "negative-prompt",
+            "negative-prompt-2", "steps", "cfg", "pag-scale", "pag-layers", "pag-adaptive-scale", "guidance-rescale",
+            "seed", "width", "height", "init-image", "strength", "mask", "scheduler", "out");
+    private static final Set<String> SWITCHES = Set.of("pag-strict", "tiled-vae", "no-fp16-variant", "help");
+    private static final Map<String, String> SCHEDULERS = Map.of(
+            "euler", "EulerDiscreteScheduler",
+            "euler-a", "EulerAncestralDiscreteScheduler",
+            "ddim", "DDIMScheduler",
+            "dpm++", "DPMSolverMultistepScheduler");
+
+    private GenerateCommand() {
+    }
+
+    static int run(String[] argv, PrintStream out, PrintStream err) {
+        Args a = new Args(argv, 1, VALUED, SWITCHES);
+        if (a.has("help")) {
+            out.print(HELP);
+            return 0;
+        }
+        if (!a.positional().isEmpty()) {
+            throw new UsageException("unexpected argument \"" + a.positional().get(0) + "\" (see --help)");
+        }
+        String prompt = a.require("prompt");
+        String modelArg = a.require("model");
+        Path outPath = Path.of(a.get("out", "out.png"));
+        Path outDir = outPath.toAbsolutePath().getParent();
+        if (outDir == null || !Files.isDirectory(outDir)) {
+            throw new UsageException("output directory " + outDir + " does not exist (--out " + outPath + ")");
+        }
+        int steps = a.integer("steps", 25);
+        if (steps <= 0) {
+            throw new UsageException("--steps must be positive, got " + steps);
+        }
+        Integer width = a.has("width") ? a.integer("width", 0) : null;
+        Integer height = a.has("height") ? a.integer("height", 0) : null;
+        for (Integer v : new Integer[] {width, height}) {
+            if (v != null && (v <= 0 || v % 8 != 0)) {
+                throw new UsageException("--width and --height must be positive multiples of 8, got " + v);
+            }
+        }
+        Float strength = a.has("strength") ? a.number("strength", 0) : null;
+        if (strength != null && !(strength > 0 && strength <= 1)) {
+            throw new UsageException("--strength must be in (0, 1], got " + strength);
+        }
+        if (a.has("mask") && !a.has("init-image")) {
+            throw new UsageException("--mask needs --init-image");
+        }
+        if (a.has("strength") && !a.has("init-image")) {
+            throw new UsageException("--strength needs --init-image");
+        }
+        String scheduler = a.get("scheduler", "euler");
+        if (!SCHEDULERS.containsKey(scheduler)) {
+            throw new UsageException("--scheduler must be one of " + SCHEDULERS.keySet() + ", got " + scheduler);
+        }
+        float cfg = a.number("cfg", 5f);
+        float pagScale = a.number("pag-scale", 3f);
+        float adaptive = a.number("pag-adaptive-scale", 0f);
+        float rescale = a.number("guidance-rescale", 0f);
+        if (cfg < 0 || pagScale < 0 || adaptive < 0 || rescale < 0) {
+            throw new UsageException("--cfg, --pag-scale, --pag-adaptive-scale and --guidance-rescale must be >= 0");
+        }
+        List<String> layers = Arrays.stream(a.get("pag-layers", "mid").split(",")).map(String::trim)
+                .filter(s -> !s.isEmpty()).toList();
+        if (layers.isEmpty()) {
+            throw new UsageException("--pag-layers is empty");
+        }
+        long seed = a.longValue("seed", 0);
+        Path model = ModelLocator.resolve(modelArg);
+
+        Progress progress = new Progress(err);
+        Tensor image = null;
+        Tensor mask = null;
+        if (a.has("init-image")) {
+            progress.stage("load image");
+            BufferedImage img = ImageSource.load(a.get("init-image", null));
+            int w = width != null ? width : img.getWidth() / 8 * 8;
+            int h = height != null ? height : img.getHeight() / 8 * 8;
+            image = ImageTensors.toTensor(ImageTensors.resize(img, w, h));
+            if (a.has("mask")) {
+                BufferedImage m = ImageSource.load(a.get("mask", null));
+                if (m.getWidth() != img.getWidth() || m.getHeight() != img.getHeight()) {
+                    throw new UsageException("mask size " + m.getWidth() + "x" + m.getHeight()
+                            + " differs from the image size " + img.getWidth() + "x" + img.getHeight());
+                }
+                mask = ImageTensors.toMask(ImageTensors.resize(m, w, h));
+            }
+            width = w;
+            height = h;
+        }
+
+        progress.stage("load " + model);
+        PipelineOptions opts = new PipelineOptions(pagScale > 0, layers, !a.has("no-fp16-variant"));
+        SdxlPipeline pipe = mask != null ? AutoPipelineForInpainting.fromPretrained(model, opts)
+                : image != null ? AutoPipelineForImage2Image.fromPretrained(model, opts)
+                : AutoPipelineForText2Image.fromPretrained(model, opts);
+        try (pipe) {
+            if (a.has("pag-strict")) {
+                pipe.setPagAppliedLayers(layers, PagLayers.Mode.STRICT);
+            }
+            pipe.setScheduler(SCHEDULERS.get(scheduler));
+            pipe.components().vae().setTiling(a.has("tiled-vae"));
+
+            GenerationParams.Builder b = GenerationParams.builder(prompt)
+                    .prompt2(a.get("prompt-2", null))
+                    .negativePrompt(a.get("negative-prompt", null))
+                    .negativePrompt2(a.get("negative-prompt-2", null))
+                    .steps(steps).guidanceScale(cfg).pagScale(pagScale).pagAdaptiveScale(adaptive)
+                    .guidanceRescale(rescale).seed(seed)
+                    .callback((i, n, t, latents) -> progress.step(i, n));
+            if (width != null || height != null) {
+                int dflt = pipe.components().unet().config().sampleSize() * 8;
+                b.size(height != null ? height : dflt, width != null ? width : dflt);
+            }
+            if (image != null) {
+                b.image(image);
+            }
+            if (mask != null) {
+                b.mask(mask);
+            }
+            if (strength != null) {
+                b.strength(strength);
+            }
+            pipe.setStageListener(progress::stage);
+            GenerationResult r = pipe.generate(b.build());
+            progress.stage("write " + outPath);
+            Map<String, String> text = new LinkedHashMap<>();
+            text.put("prompt", prompt);
+            if (a.has("negative-prompt")) {
+                text.put("negative_prompt", a.get("negative-prompt", ""));
+            }
+            text.put("seed", Long.toString(seed));
+            text.put("steps", Integer.toString(steps));
+            text.put("guidance_scale", Float.toString(cfg));
+            text.put("pag_scale", Float.toString(pagScale));
+            text.put("pag_applied_layers", String.join(",", layers) + (a.has("pag-strict") ? " (strict)" : ""));
+            if (adaptive > 0) {
+                text.put("pag_adaptive_scale", Float.toString(adaptive));
+            }
+            text.put("size", r.image().dim(3) + "x" + r.image().dim(2));
+            text.put("model", modelArg);
+            text.put("sampler", SCHEDULERS.get(scheduler));
+            if (image != null) {
+                text.put("strength", strength == null ? "default" : Float.toString(strength));
+                text.put("mode", mask != null ? "inpaint" : "img2img");
+            }
+            text.put("software", "Pagoda " + Main.VERSION);
+            PngWriter.write(ImageTensors.toImage(r.image()), text, outPath);
+        }
+        progress.summary("wrote " + outPath);
+        return 0;
+    }
+}

@@ -1,0 +1,159 @@
+package dev.pagoda.diffusion.conformance;
+
+import static dev.pagoda.diffusion.conformance.Fixtures.list;
+import static dev.pagoda.diffusion.conformance.Fixtures.map;
+import static dev.pagoda.diffusion.conformance.Fixtures.strings;
+
+import dev.pagoda.diffusion.image.ImageSource;
+import dev.pagoda.diffusion.image.ImageTensors;
+import dev.pagoda.diffusion.pipeline.AutoPipelineForImage2Image;
+import dev.pagoda.diffusion.pipeline.AutoPipelineForInpainting;
+import dev.pagoda.diffusion.pipeline.AutoPipelineForText2Image;
+import dev.pagoda.diffusion.pipeline.GenerationParams;
+import dev.pagoda.diffusion.pipeline.GenerationResult;
+import dev.pagoda.diffusion.pipeline.PipelineOptions;
+import dev.pagoda.diffusion.pipeline.SdxlComponents;
+import dev.pagoda.diffusion.pipeline.SdxlPipeline;
+import dev.pagoda.tensor.Difference;
+import dev.pagoda.tensor.Tensor;
+import dev.pagoda.tensor.random.NoiseSource;
+import dev.pagoda.tensor.safetensors.SafetensorsFile;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Whole-pipeline golden cases (SDXL text-to-image, image-to-image, inpainting, with PAG), replaying
+ * the recorded noise and comparing every intermediate the case stores, then its equivalence checks
+ * (the same run through {@code fromPipe}, or with PAG off, must agree).
+ */
+final class PipelineCases {
+
+    static final double LATENT_TOL = 2e-4;
+    static final double NP_TOL = 1e-4;
+
+    private PipelineCases() {
+    }
+
+    static CaseResult run(Fixtures fx, String name, Map<String, Object> c) {
+        Map<String, Object> params = map(c.get("params"));
+        String cls = (String) params.get("pipeline_class");
+        if (!cls.startsWith("StableDiffusionXLPAG")) {
+            return CaseResult.unsupported(name, "pipeline " + cls);
+        }
+        if (c.get("controlnet_model") != null || c.get("ip_adapter_model") != null) {
+            return CaseResult.unsupported(name, "pipeline " + cls + " with ControlNet / IP-Adapter");
+        }
+        Path model = fx.model((String) c.get("model"));
+        List<String> layers = strings(params.get("pag_applied_layers"));
+        Checks chk = new Checks(name);
+        try (SafetensorsFile ref = fx.tensors(name);
+                SdxlComponents parts = SdxlComponents.load(model, false)) {
+            SdxlPipeline pipe = create(cls, parts, true, layers);
+            Map<String, Tensor> seen = new HashMap<>();
+            pipe.setObserver((call, in, out) -> {
+                seen.put("denoiser" + call + ".sample_in", in.sample());
+                seen.put("denoiser" + call + ".out", out);
+                if (call == 0) {
+                    seen.put("denoiser0.encoder_hidden_states", in.encoderHiddenStates());
+                    seen.put("denoiser0.text_embeds", in.textEmbeds());
+                    seen.put("denoiser0.time_ids", in.timeIds());
+                }
+            });
+            GenerationParams p = params(fx, name, c, params, ref, seen);
+            if (ref.contains("image_preprocessed")) {
+                chk.abs("image_preprocessed", p.image(), ref.tensor("image_preprocessed"), 0);
+            }
+            if (ref.contains("mask_preprocessed")) {
+                chk.abs("mask_preprocessed", p.mask(), ref.tensor("mask_preprocessed"), 0);
+            }
+            GenerationResult r = pipe.generate(p);
+            for (String t : ref.names()) {
+                if (t.startsWith("denoiser") || t.startsWith("step")) {
+                    Tensor got = seen.get(t);
+                    if (got == null) {
+                        chk.record(t + " (never produced)", Double.NaN, INTERMEDIATE_TOL_OR_ZERO);
+                    } else {
+                        chk.rel(t, got, ref.tensor(t), ModelCases.INTERMEDIATE_TOL);
+                    }
+                }
+            }
+            chk.rel("output.latent", r.latents(), ref.tensor("output.latent"), LATENT_TOL);
+            chk.abs("output.np", ImageTensors.toNumpyLayout(r.image()), ref.tensor("output.np"), NP_TOL);
+
+            for (Map.Entry<String, Object> e : map(c.getOrDefault("equivalence_checks", Map.of())).entrySet()) {
+                String how = e.getKey();
+                SdxlPipeline other;
+                GenerationParams q = params(fx, name, c, params, ref, new HashMap<>()).toBuilder()
+                        .outputType(GenerationParams.OutputType.LATENT).build();
+                if (how.startsWith("from_pipe")) {
+                    SdxlPipeline plain = create(cls, parts, false, layers);
+                    other = switch (kind(cls)) {
+                        case "img2img" -> AutoPipelineForImage2Image.fromPipe(plain, true, layers);
+                        case "inpaint" -> AutoPipelineForInpainting.fromPipe(plain, true, layers);
+                        default -> AutoPipelineForText2Image.fromPipe(plain, true, layers);
+                    };
+                } else {
+                    other = create(cls, parts, false, layers);
+                }
+                Tensor lat = other.generate(q).latents();
+                double expected = ((Number) map(e.getValue()).get("max_abs_diff_vs_output_latent")).doubleValue();
+                chk.record("equivalence " + how, Difference.of(lat, r.latents()).maxAbs(), expected);
+            }
+        }
+        return chk.result();
+    }
+
+    /** Tolerance marker for an intermediate the run never produced: any error fails. */
+    private static final double INTERMEDIATE_TOL_OR_ZERO = 0;
+
+    private static String kind(String cls) {
+        return cls.contains("Img2Img") ? "img2img" : cls.contains("Inpaint") ? "inpaint" : "t2i";
+    }
+
+    private static SdxlPipeline create(String cls, SdxlComponents parts, boolean pag, List<String> layers) {
+        return switch (kind(cls)) {
+            case "img2img" -> new dev.pagoda.diffusion.pipeline.StableDiffusionXLImg2ImgPipeline(parts, pag, layers);
+            case "inpaint" -> new dev.pagoda.diffusion.pipeline.StableDiffusionXLInpaintPipeline(parts, pag, layers);
+            default -> new dev.pagoda.diffusion.pipeline.StableDiffusionXLPipeline(parts, pag, layers);
+        };
+    }
+
+    private static GenerationParams params(Fixtures fx, String name, Map<String, Object> c, Map<String, Object> params,
+            SafetensorsFile ref, Map<String, Tensor> seen) {
+        List<Tensor> draws = new ArrayList<>();
+        for (Object o : list(c, "noise_calls")) {
+            draws.add(ref.tensor((String) map(o).get("tensor")));
+        }
+        GenerationParams.Builder b = GenerationParams.builder((String) params.get("prompt"))
+                .negativePrompt((String) params.get("negative_prompt"))
+                .steps(((Number) params.get("num_inference_steps")).intValue())
+                .guidanceScale(num(params, "guidance_scale", 5.0f))
+                .pagScale(num(params, "pag_scale", 3.0f))
+                .pagAdaptiveScale(num(params, "pag_adaptive_scale", 0f))
+                .guidanceRescale(num(params, "guidance_rescale", 0f))
+                .noise(NoiseSource.replay(draws))
+                .callback((i, n, t, latents) -> seen.put("step" + i + ".latents", latents));
+        if (params.get("height") != null) {
+            b.size(((Number) params.get("height")).intValue(), ((Number) params.get("width")).intValue());
+        }
+        if (params.get("strength") != null) {
+            b.strength(((Number) params.get("strength")).floatValue());
+        }
+        Path dir = fx.caseDir(name);
+        if (params.get("image") != null) {
+            b.image(ImageTensors.toTensor(ImageSource.load(dir.resolve((String) params.get("image")).toString())));
+        }
+        if (params.get("mask_image") != null) {
+            b.mask(ImageTensors.toMask(ImageSource.load(dir.resolve((String) params.get("mask_image")).toString())));
+        }
+        return b.build();
+    }
+
+    private static float num(Map<String, Object> m, String key, float dflt) {
+        Object v = m.get(key);
+        return v == null ? dflt : ((Number) v).floatValue();
+    }
+}

@@ -1,0 +1,86 @@
+package dev.pagoda.diffusion.conformance;
+
+import static dev.pagoda.diffusion.conformance.Fixtures.list;
+import static dev.pagoda.diffusion.conformance.Fixtures.map;
+
+import dev.pagoda.nn.clip.ClipEncoding;
+import dev.pagoda.nn.clip.ClipTokenizer;
+import dev.pagoda.tensor.Tensor;
+import dev.pagoda.tensor.random.TorchGenerator;
+import dev.pagoda.tensor.safetensors.SafetensorsFile;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+/** Golden cases below the models: the torch generator and the tokenizers. */
+final class PrimitiveCases {
+
+    private PrimitiveCases() {
+    }
+
+    static CaseResult rng(Fixtures fx, String name, Map<String, Object> c) {
+        Checks chk = new Checks(name);
+        try (SafetensorsFile ref = fx.tensors(name)) {
+            for (Object o : list(c, "entries")) {
+                Map<String, Object> e = map(o);
+                long seed = ((Number) e.get("seed")).longValue();
+                TorchGenerator g = new TorchGenerator(seed);
+                if (e.get("draws") != null) {
+                    for (Object d : (List<?>) e.get("draws")) {
+                        Map<String, Object> draw = map(d);
+                        bits(chk, (String) draw.get("tensor"), g.randn(Fixtures.ints(draw.get("shape"))),
+                                ref.tensor((String) draw.get("tensor")));
+                    }
+                } else {
+                    bits(chk, (String) e.get("tensor"), g.randn(Fixtures.ints(e.get("shape"))),
+                            ref.tensor((String) e.get("tensor")));
+                }
+            }
+        }
+        return chk.result();
+    }
+
+    /** Bit-exact comparison: error = number of differing float bit patterns. */
+    private static void bits(Checks chk, String what, Tensor got, Tensor ref) {
+        float[] a = got.toFloatArray();
+        float[] b = ref.toFloatArray();
+        int diff = a.length == b.length ? 0 : Math.max(a.length, b.length);
+        for (int i = 0; i < Math.min(a.length, b.length); i++) {
+            if (Float.floatToRawIntBits(a[i]) != Float.floatToRawIntBits(b[i])) {
+                diff++;
+            }
+        }
+        chk.record(what + " (values differing in any bit)", diff, 0);
+    }
+
+    static CaseResult tokenizers(Fixtures fx, String name, Map<String, Object> c) {
+        Path model = fx.model((String) map(fx.index().get("models")).get("sdxl"));
+        ClipTokenizer t1 = ClipTokenizer.fromFolder(model.resolve("tokenizer"));
+        ClipTokenizer t2 = ClipTokenizer.fromFolder(model.resolve("tokenizer_2"));
+        Checks chk = new Checks(name);
+        boolean t5 = false;
+        int i = 0;
+        for (Object o : list(c, "items")) {
+            Map<String, Object> item = map(o);
+            String prompt = (String) item.get("prompt");
+            for (String key : List.of("tokenizer", "tokenizer_2")) {
+                Map<String, Object> want = map(item.get(key));
+                ClipEncoding enc = (key.equals("tokenizer") ? t1 : t2).encode(prompt);
+                String what = "items." + i + "." + key;
+                chk.exact(what + ".input_ids", enc.inputIds(), Fixtures.ints(want.get("input_ids")));
+                chk.exact(what + ".untruncated_input_ids", enc.untruncatedInputIds(),
+                        Fixtures.ints(want.get("untruncated_input_ids")));
+                chk.exact(what + ".bpe_tokens", enc.bpeTokens(), Fixtures.strings(want.get("bpe_tokens")));
+            }
+            t5 |= item.get("t5") != null;
+            i++;
+        }
+        CaseResult r = chk.result();
+        if (t5) {
+            // The CLIP parts are checked above; the T5 (PixArt) tokenizer does not exist in Pagoda yet.
+            return new CaseResult(name, false, r.worst(), r.error(),
+                    "unsupported: t5 tokenizer (CLIP tokenizers " + (r.passed() ? "pass" : "FAIL: " + r.message()) + ")");
+        }
+        return r;
+    }
+}

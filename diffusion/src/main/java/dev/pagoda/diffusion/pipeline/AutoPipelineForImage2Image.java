@@ -1,0 +1,37 @@
+package dev.pagoda.diffusion.pipeline;
+
+import java.nio.file.Path;
+
+/**
+ * diffusers' {@code AutoPipelineForImage2Image}: the SDXL image-to-image pipeline of a model folder
+ * ({@code model_index.json}), with PAG when {@code enablePag}.
+ */
+public final class AutoPipelineForImage2Image {
+
+    private AutoPipelineForImage2Image() {
+    }
+
+    /** Loads the folder's parts and builds the image-to-image pipeline. */
+    public static StableDiffusionXLImg2ImgPipeline fromPretrained(Path modelDir, PipelineOptions options) {
+        SdxlComponents c = SdxlComponents.load(modelDir, options.preferFp16());
+        try {
+            return new StableDiffusionXLImg2ImgPipeline(c, options.enablePag(), options.pagAppliedLayers());
+        } catch (RuntimeException e) {
+            c.close();
+            throw e;
+        }
+    }
+
+    /**
+     * The image-to-image pipeline over the same loaded modules as {@code pipe} (no weight is loaded or
+     * copied again), keeping its PAG layers.
+     */
+    public static StableDiffusionXLImg2ImgPipeline fromPipe(SdxlPipeline pipe, boolean enablePag) {
+        return new StableDiffusionXLImg2ImgPipeline(pipe.components(), enablePag, pipe.pagAppliedLayers());
+    }
+
+    /** As {@link #fromPipe(SdxlPipeline, boolean)}, with other PAG layers. */
+    public static StableDiffusionXLImg2ImgPipeline fromPipe(SdxlPipeline pipe, boolean enablePag, java.util.List<String> pagAppliedLayers) {
+        return new StableDiffusionXLImg2ImgPipeline(pipe.components(), enablePag, pagAppliedLayers);
+    }
+}

@@ -1,0 +1,37 @@
+package dev.pagoda.diffusion.pipeline;
+
+import java.nio.file.Path;
+
+/**
+ * diffusers' {@code AutoPipelineForInpainting}: the SDXL inpainting pipeline of a model folder
+ * ({@code model_index.json}), with PAG when {@code enablePag}.
+ */
+public final class AutoPipelineForInpainting {
+
+    private AutoPipelineForInpainting() {
+    }
+
+    /** Loads the folder's parts and builds the inpainting pipeline. */
+    public static StableDiffusionXLInpaintPipeline fromPretrained(Path modelDir, PipelineOptions options) {
+        SdxlComponents c = SdxlComponents.load(modelDir, options.preferFp16());
+        try {
+            return new StableDiffusionXLInpaintPipeline(c, options.enablePag(), options.pagAppliedLayers());
+        } catch (RuntimeException e) {
+            c.close();
+            throw e;
+        }
+    }
+
+    /**
+     * The inpainting pipeline over the same loaded modules as {@code pipe} (no weight is loaded or
+     * copied again), keeping its PAG layers.
+     */
+    public static StableDiffusionXLInpaintPipeline fromPipe(SdxlPipeline pipe, boolean enablePag) {
+        return new StableDiffusionXLInpaintPipeline(pipe.components(), enablePag, pipe.pagAppliedLayers());
+    }
+
+    /** As {@link #fromPipe(SdxlPipeline, boolean)}, with other PAG layers. */
+    public static StableDiffusionXLInpaintPipeline fromPipe(SdxlPipeline pipe, boolean enablePag, java.util.List<String> pagAppliedLayers) {
+        return new StableDiffusionXLInpaintPipeline(pipe.components(), enablePag, pagAppliedLayers);
+    }
+}

@@ -1,0 +1,37 @@
+package dev.pagoda.diffusion.pipeline;
+
+import java.nio.file.Path;
+
+/**
+ * diffusers' {@code AutoPipelineForText2Image}: the SDXL text-to-image pipeline of a model folder
+ * ({@code model_index.json}), with PAG when {@code enablePag}.
+ */
+public final class AutoPipelineForText2Image {
+
+    private AutoPipelineForText2Image() {
+    }
+
+    /** Loads the folder's parts and builds the text-to-image pipeline. */
+    public static StableDiffusionXLPipeline fromPretrained(Path modelDir, PipelineOptions options) {
+        SdxlComponents c = SdxlComponents.load(modelDir, options.preferFp16());
+        try {
+            return new StableDiffusionXLPipeline(c, options.enablePag(), options.pagAppliedLayers());
+        } catch (RuntimeException e) {
+            c.close();
+            throw e;
+        }
+    }
+
+    /**
+     * The text-to-image pipeline over the same loaded modules as {@code pipe} (no weight is loaded or
+     * copied again), keeping its PAG layers.
+     */
+    public static StableDiffusionXLPipeline fromPipe(SdxlPipeline pipe, boolean enablePag) {
+        return new StableDiffusionXLPipeline(pipe.components(), enablePag, pipe.pagAppliedLayers());
+    }
+
+    /** As {@link #fromPipe(SdxlPipeline, boolean)}, with other PAG layers. */
+    public static StableDiffusionXLPipeline fromPipe(SdxlPipeline pipe, boolean enablePag, java.util.List<String> pagAppliedLayers) {
+        return new StableDiffusionXLPipeline(pipe.components(), enablePag, pagAppliedLayers);
+    }
+}

@@ -1,0 +1,155 @@
+package dev.pagoda.diffusion.pipeline;
+
+import dev.pagoda.tensor.Tensor;
+import dev.pagoda.tensor.random.NoiseSource;
+
+/**
+ * The arguments of an SDXL pipeline call, named and defaulted as diffusers' {@code __call__}. Build
+ * with {@link #builder(String)}.
+ *
+ * @param height      image height in pixels (null: the UNet's sample size × 8, or the input image's)
+ * @param strength    img2img / inpaint: how much of the schedule runs (null: 0.3 img2img, 0.9999 inpaint)
+ * @param image       img2img / inpaint input, {@code [1, 3, H, W]} in [-1, 1]
+ * @param mask        inpaint mask, {@code [1, 1, H, W]} of 0 and 1 (1 = repaint)
+ * @param noise       where random draws come from (seeded generator or replay)
+ * @param outputType  what {@link GenerationResult} holds beyond the latents
+ */
+public record GenerationParams(
+        String prompt,
+        String prompt2,
+        String negativePrompt,
+        String negativePrompt2,
+        Integer height,
+        Integer width,
+        int numInferenceSteps,
+        float guidanceScale,
+        float pagScale,
+        float pagAdaptiveScale,
+        float guidanceRescale,
+        Float strength,
+        Tensor image,
+        Tensor mask,
+        NoiseSource noise,
+        int numImagesPerPrompt,
+        int[] originalSize,
+        int[] cropsCoordsTopLeft,
+        int[] targetSize,
+        OutputType outputType,
+        StepCallback callback) {
+
+    public enum OutputType { LATENT, IMAGE }
+
+    /** Called after every scheduler step with the new latents. */
+    @FunctionalInterface
+    public interface StepCallback {
+        void onStep(int step, int steps, float timestep, Tensor latents);
+    }
+
+    public GenerationParams {
+        if (prompt == null) {
+            throw new IllegalArgumentException("prompt must not be null");
+        }
+        if (numInferenceSteps <= 0) {
+            throw new IllegalArgumentException("numInferenceSteps must be positive, got " + numInferenceSteps);
+        }
+        if (numImagesPerPrompt <= 0) {
+            throw new IllegalArgumentException("numImagesPerPrompt must be positive, got " + numImagesPerPrompt);
+        }
+        if (strength != null && !(strength > 0 && strength <= 1)) {
+            throw new IllegalArgumentException("strength must be in (0, 1], got " + strength);
+        }
+        if (height != null && (height <= 0 || height % 8 != 0) || width != null && (width <= 0 || width % 8 != 0)) {
+            throw new IllegalArgumentException("height and width must be positive multiples of 8, got " + height + "x"
+                    + width);
+        }
+        if (noise == null) {
+            throw new IllegalArgumentException("a noise source (seed or replay) is required");
+        }
+    }
+
+    public static Builder builder(String prompt) {
+        return new Builder(prompt);
+    }
+
+    public Builder toBuilder() {
+        Builder b = new Builder(prompt);
+        b.prompt2 = prompt2;
+        b.negativePrompt = negativePrompt;
+        b.negativePrompt2 = negativePrompt2;
+        b.height = height;
+        b.width = width;
+        b.steps = numInferenceSteps;
+        b.guidanceScale = guidanceScale;
+        b.pagScale = pagScale;
+        b.pagAdaptiveScale = pagAdaptiveScale;
+        b.guidanceRescale = guidanceRescale;
+        b.strength = strength;
+        b.image = image;
+        b.mask = mask;
+        b.noise = noise;
+        b.images = numImagesPerPrompt;
+        b.originalSize = originalSize;
+        b.crops = cropsCoordsTopLeft;
+        b.targetSize = targetSize;
+        b.outputType = outputType;
+        b.callback = callback;
+        return b;
+    }
+
+    /** Builder with diffusers' defaults: 50 steps, guidance 5.0, PAG scale 3.0, seed 0. */
+    public static final class Builder {
+        private final String prompt;
+        private String prompt2;
+        private String negativePrompt;
+        private String negativePrompt2;
+        private Integer height;
+        private Integer width;
+        private int steps = 50;
+        private float guidanceScale = 5.0f;
+        private float pagScale = 3.0f;
+        private float pagAdaptiveScale;
+        private float guidanceRescale;
+        private Float strength;
+        private Tensor image;
+        private Tensor mask;
+        private NoiseSource noise;
+        private int images = 1;
+        private int[] originalSize;
+        private int[] crops = {0, 0};
+        private int[] targetSize;
+        private OutputType outputType = OutputType.IMAGE;
+        private StepCallback callback;
+
+        private Builder(String prompt) {
+            this.prompt = prompt;
+        }
+
+        public Builder prompt2(String v) { prompt2 = v; return this; }
+        public Builder negativePrompt(String v) { negativePrompt = v; return this; }
+        public Builder negativePrompt2(String v) { negativePrompt2 = v; return this; }
+        public Builder size(int h, int w) { height = h; width = w; return this; }
+        public Builder steps(int v) { steps = v; return this; }
+        public Builder guidanceScale(float v) { guidanceScale = v; return this; }
+        public Builder pagScale(float v) { pagScale = v; return this; }
+        public Builder pagAdaptiveScale(float v) { pagAdaptiveScale = v; return this; }
+        public Builder guidanceRescale(float v) { guidanceRescale = v; return this; }
+        public Builder strength(float v) { strength = v; return this; }
+        public Builder image(Tensor v) { image = v; return this; }
+        public Builder mask(Tensor v) { mask = v; return this; }
+        public Builder noise(NoiseSource v) { noise = v; return this; }
+        public Builder seed(long seed) { noise = NoiseSource.seeded(seed); return this; }
+        public Builder numImagesPerPrompt(int v) { images = v; return this; }
+        public Builder originalSize(int h, int w) { originalSize = new int[] {h, w}; return this; }
+        public Builder cropsCoordsTopLeft(int top, int left) { crops = new int[] {top, left}; return this; }
+        public Builder targetSize(int h, int w) { targetSize = new int[] {h, w}; return this; }
+        public Builder outputType(OutputType v) { outputType = v; return this; }
+        public Builder callback(StepCallback v) { callback = v; return this; }
+
+        public GenerationParams build() {
+            return new GenerationParams(prompt, prompt2, negativePrompt, negativePrompt2, height, width, steps,
+                    guidanceScale, pagScale, pagAdaptiveScale, guidanceRescale, strength, image, mask,
+                    noise == null ? NoiseSource.seeded(0) : noise, images, originalSize, crops, targetSize,
+                    outputType, callback);
+        }
+    }
+}

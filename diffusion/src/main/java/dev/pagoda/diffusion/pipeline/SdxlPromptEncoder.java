@@ -1,0 +1,81 @@
+package dev.pagoda.diffusion.pipeline;
+
+import dev.pagoda.nn.clip.ClipTextModel;
+import dev.pagoda.nn.clip.ClipTextOutput;
+import dev.pagoda.nn.clip.ClipTokenizer;
+import dev.pagoda.tensor.Backend;
+import dev.pagoda.tensor.Tensor;
+
+/**
+ * SDXL's {@code encode_prompt}: each prompt goes through both CLIP tokenizers and encoders; the
+ * conditioning is the two encoders' penultimate hidden states (not final-normed) concatenated on the
+ * channel axis, and the pooled embedding is encoder 2's projected pooled output. With CFG the negative
+ * prompt is encoded the same way, except that a missing negative prompt gives all-zero embeddings when
+ * the model says so ({@code force_zeros_for_empty_prompt}); an explicit empty string is encoded.
+ */
+public final class SdxlPromptEncoder {
+
+    /** One side of the conditioning: {@code embeds[1, 77, C1+C2]}, {@code pooled[1, P]}. */
+    public record Embeddings(Tensor embeds, Tensor pooled) {
+    }
+
+    /** Positive and (with CFG) negative conditioning; {@code negative} is null without CFG. */
+    public record Encoded(Embeddings positive, Embeddings negative) {
+    }
+
+    private final ClipTokenizer tokenizer;
+    private final ClipTokenizer tokenizer2;
+    private final ClipTextModel textEncoder;
+    private final ClipTextModel textEncoder2;
+    private final boolean forceZerosForEmptyPrompt;
+
+    public SdxlPromptEncoder(ClipTokenizer tokenizer, ClipTokenizer tokenizer2, ClipTextModel textEncoder,
+            ClipTextModel textEncoder2, boolean forceZerosForEmptyPrompt) {
+        if (!textEncoder2.hasProjection()) {
+            throw new IllegalArgumentException("SDXL's text_encoder_2 must be a CLIPTextModelWithProjection");
+        }
+        this.tokenizer = tokenizer;
+        this.tokenizer2 = tokenizer2;
+        this.textEncoder = textEncoder;
+        this.textEncoder2 = textEncoder2;
+        this.forceZerosForEmptyPrompt = forceZerosForEmptyPrompt;
+    }
+
+    /**
+     * @param prompt          the prompt for encoder 1
+     * @param prompt2         the prompt for encoder 2 (null: same as {@code prompt})
+     * @param negative        the negative prompt (null: none)
+     * @param negative2       the negative prompt for encoder 2 (null: same as {@code negative})
+     * @param cfg             whether classifier-free guidance needs the negative side
+     */
+    public Encoded encode(String prompt, String prompt2, String negative, String negative2, boolean cfg) {
+        Embeddings pos = encodeOne(prompt, prompt2 == null ? prompt : prompt2);
+        if (!cfg) {
+            return new Encoded(pos, null);
+        }
+        Embeddings neg;
+        if (negative == null && negative2 == null && forceZerosForEmptyPrompt) {
+            neg = new Embeddings(Tensor.zeros(pos.embeds().shape()), Tensor.zeros(pos.pooled().shape()));
+        } else {
+            String n1 = negative == null ? "" : negative;
+            neg = encodeOne(n1, negative2 == null ? n1 : negative2);
+        }
+        return new Encoded(pos, neg);
+    }
+
+    private Embeddings encodeOne(String p1, String p2) {
+        ClipTextOutput o1 = textEncoder.forward(ids(tokenizer, p1));
+        ClipTextOutput o2 = textEncoder2.forward(ids(tokenizer2, p2));
+        Tensor embeds = Backend.cpu().concat(2, o1.penultimateHiddenState(), o2.penultimateHiddenState());
+        return new Embeddings(embeds, o2.textEmbeds());
+    }
+
+    private static Tensor ids(ClipTokenizer tok, String prompt) {
+        int[] ids = tok.encode(prompt).inputIds();
+        long[] v = new long[ids.length];
+        for (int i = 0; i < ids.length; i++) {
+            v[i] = ids[i];
+        }
+        return Tensor.ofLongs(v, 1, v.length);
+    }
+}

@@ -1,0 +1,32 @@
+package dev.pagoda.diffusion.pipeline;
+
+import dev.pagoda.diffusion.scheduler.Scheduler;
+import dev.pagoda.nn.vae.AutoencoderKL;
+import dev.pagoda.tensor.Tensor;
+import java.util.List;
+
+/**
+ * SDXL image-to-image, with PAG when enabled ({@code StableDiffusionXL(PAG)Img2ImgPipeline}): the
+ * image is VAE-encoded (draw #0 samples the latent distribution), scaled, and noised to the first
+ * timestep of the strength-truncated schedule (draw #1).
+ */
+public final class StableDiffusionXLImg2ImgPipeline extends SdxlPipeline {
+
+    public StableDiffusionXLImg2ImgPipeline(SdxlComponents components, boolean pagEnabled,
+            List<String> pagAppliedLayers) {
+        super(components, pagEnabled, pagAppliedLayers);
+    }
+
+    @Override
+    protected Start prepare(GenerationParams p, Scheduler scheduler, int h, int w, int n) {
+        requireImage("image", p.image(), 3, h, w);
+        float strength = p.strength() == null ? 0.3f : p.strength();
+        float[] ts = scheduler.setTimesteps(p.numInferenceSteps(), strength);
+        AutoencoderKL vae = components.vae();
+        Tensor imageLatents = vae.scaleLatents(vae.encode(p.image()).sample(p.noise().next(
+                1, vae.config().latentChannels(), h / vae.scale(), w / vae.scale())));
+        imageLatents = repeat(imageLatents, n);
+        Tensor noise = p.noise().next(imageLatents.shape());
+        return new Start(scheduler.addNoise(imageLatents, noise, ts[0]), ts);
+    }
+}

@@ -1,0 +1,126 @@
+package dev.pagoda.diffusion.pipeline;
+
+import dev.pagoda.diffusion.scheduler.Scheduler;
+import dev.pagoda.nn.vae.AutoencoderKL;
+import dev.pagoda.tensor.Backend;
+import dev.pagoda.tensor.Tensor;
+import java.util.List;
+
+/**
+ * SDXL inpainting, with PAG when enabled ({@code StableDiffusionXL(PAG)InpaintPipeline}). Random draws
+ * in diffusers' order: #0 samples the VAE encoding of the image, #1 is the noise for the initial
+ * latents (reused to re-noise the known region after each step), #2 samples the encoding of the
+ * masked image. A 4-channel UNet re-imposes the known region after every step but the last; a
+ * 9-channel inpainting UNet instead takes the mask and the masked-image latents as extra input.
+ */
+public final class StableDiffusionXLInpaintPipeline extends SdxlPipeline {
+
+    /** Per-call state of the blending; pipelines are not used from several threads at once. */
+    private Tensor imageLatents;
+    private Tensor initNoise;
+    private Tensor latentMask;
+    private Tensor maskedImageLatents;
+
+    public StableDiffusionXLInpaintPipeline(SdxlComponents components, boolean pagEnabled,
+            List<String> pagAppliedLayers) {
+        super(components, pagEnabled, pagAppliedLayers);
+    }
+
+    private boolean nineChannel() {
+        return components.unet().config().inChannels() == 9;
+    }
+
+    @Override
+    protected Start prepare(GenerationParams p, Scheduler scheduler, int h, int w, int n) {
+        requireImage("image", p.image(), 3, h, w);
+        if (p.mask() == null) {
+            throw new IllegalArgumentException("mask is required for inpainting");
+        }
+        if (p.mask().rank() != 4 || p.mask().dim(2) != h || p.mask().dim(3) != w) {
+            throw new IllegalArgumentException("mask size " + p.mask().dim(p.mask().rank() - 2) + "x"
+                    + p.mask().dim(p.mask().rank() - 1) + " differs from the image size " + h + "x" + w);
+        }
+        float strength = p.strength() == null ? 0.9999f : p.strength();
+        float[] ts = scheduler.setTimesteps(p.numInferenceSteps(), strength);
+        AutoencoderKL vae = components.vae();
+        int s = vae.scale();
+        int lat = vae.config().latentChannels();
+        Backend be = Backend.cpu();
+        Tensor mask = p.mask();
+        // masked image: the pixels to keep (mask < 0.5), the rest zeroed
+        float[] mv = mask.toFloatArray();
+        float[] keep = new float[mv.length];
+        for (int i = 0; i < mv.length; i++) {
+            keep[i] = mv[i] < 0.5f ? 1f : 0f;
+        }
+        Tensor maskedImage = be.mul(p.image(), Tensor.of(keep, 1, 1, h, w));
+
+        imageLatents = repeat(vae.scaleLatents(vae.encode(p.image()).sample(p.noise().next(1, lat, h / s, w / s))), n);
+        initNoise = p.noise().next(imageLatents.shape());
+        boolean strengthMax = strength == 1.0f;
+        Tensor latents = strengthMax ? be.affine(initNoise, scheduler.initNoiseSigma(), 0f)
+                : scheduler.addNoise(imageLatents, initNoise, ts[0]);
+        latentMask = repeat(nearest(mask, h / s, w / s), n);
+        maskedImageLatents = repeat(vae.scaleLatents(vae.encode(maskedImage).sample(p.noise().next(1, lat, h / s, w / s))),
+                n);
+        return new Start(latents, ts);
+    }
+
+    @Override
+    protected Tensor extendInput(Tensor scaledInput, int rows) {
+        if (!nineChannel()) {
+            return scaledInput;
+        }
+        Backend be = Backend.cpu();
+        Tensor m = rows == 1 ? latentMask : be.concat(0, java.util.Collections.nCopies(rows, latentMask)
+                .toArray(Tensor[]::new));
+        Tensor mi = rows == 1 ? maskedImageLatents : be.concat(0, java.util.Collections.nCopies(rows,
+                maskedImageLatents).toArray(Tensor[]::new));
+        return be.concat(1, scaledInput, m, mi);
+    }
+
+    @Override
+    protected Tensor afterStep(Tensor latents, Scheduler scheduler, int step, float[] ts) {
+        if (nineChannel()) {
+            return latents;
+        }
+        Tensor known = imageLatents;
+        if (step < ts.length - 1) {
+            known = scheduler.addNoise(imageLatents, initNoise, ts[step + 1]);
+        }
+        // (1 - m)·known + m·latents, in torch's order
+        float[] k = known.toFloatArray();
+        float[] l = latents.toFloatArray();
+        float[] m = latentMask.toFloatArray();
+        int per = m.length / latentMask.dim(0);
+        float[] out = new float[l.length];
+        int channels = latents.dim(1);
+        int plane = per;
+        for (int b = 0; b < latents.dim(0); b++) {
+            for (int c = 0; c < channels; c++) {
+                for (int i = 0; i < plane; i++) {
+                    int idx = (b * channels + c) * plane + i;
+                    float mm = m[b * plane + i];
+                    out[idx] = (1 - mm) * k[idx] + mm * l[idx];
+                }
+            }
+        }
+        return Tensor.of(out, latents.shape());
+    }
+
+    /** {@code F.interpolate(mask, size=(h, w))} with torch's default nearest mode. */
+    private static Tensor nearest(Tensor mask, int h, int w) {
+        int mh = mask.dim(2);
+        int mw = mask.dim(3);
+        float[] src = mask.toFloatArray();
+        float[] out = new float[h * w];
+        for (int y = 0; y < h; y++) {
+            int sy = Math.min((int) Math.floor(y * ((double) mh / h)), mh - 1);
+            for (int x = 0; x < w; x++) {
+                int sx = Math.min((int) Math.floor(x * ((double) mw / w)), mw - 1);
+                out[y * w + x] = src[sy * mw + sx];
+            }
+        }
+        return Tensor.of(out, 1, 1, h, w);
+    }
+}

@@ -1,0 +1,28 @@
+package dev.pagoda.diffusion.pipeline;
+
+import dev.pagoda.diffusion.scheduler.Scheduler;
+import dev.pagoda.tensor.Backend;
+import dev.pagoda.tensor.Tensor;
+import java.util.List;
+
+/**
+ * SDXL text-to-image, with PAG when enabled (diffusers' {@code StableDiffusionXLPipeline} /
+ * {@code StableDiffusionXLPAGPipeline}): the loop starts from noise scaled by the scheduler's
+ * initial sigma — the only random draw.
+ */
+public final class StableDiffusionXLPipeline extends SdxlPipeline {
+
+    public StableDiffusionXLPipeline(SdxlComponents components, boolean pagEnabled, List<String> pagAppliedLayers) {
+        super(components, pagEnabled, pagAppliedLayers);
+    }
+
+    @Override
+    protected Start prepare(GenerationParams p, Scheduler scheduler, int h, int w, int n) {
+        scheduler.setTimesteps(p.numInferenceSteps());
+        int lat = components.unet().config().inChannels();
+        int s = components.vae().scale();
+        Tensor noise = p.noise().next(n, lat, h / s, w / s);
+        Tensor latents = Backend.cpu().affine(noise, scheduler.initNoiseSigma(), 0f);
+        return new Start(latents, scheduler.timesteps());
+    }
+}

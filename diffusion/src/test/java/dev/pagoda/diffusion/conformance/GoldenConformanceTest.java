@@ -1,0 +1,65 @@
+package dev.pagoda.diffusion.conformance;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Set;
+import java.util.stream.Stream;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.api.Test;
+
+/** The conformance runner on the vendored golden fixtures: every case Pagoda supports must pass. */
+class GoldenConformanceTest {
+
+    /** Cases whose models Pagoda does not implement yet; they must report "unsupported", never pass or skip. */
+    static final Set<String> UNSUPPORTED = Set.of("pixart_components", "pixart_sigma_cfg_pag", "pixart_sigma_pag_only",
+            "sdxl_controlnet_cfg_pag", "sdxl_controlnet_pag_nocfg", "sdxl_ip_adapter_plus_cfg_pag", "tokenizers");
+
+    static Path root() {
+        return Path.of(System.getProperty("pagoda.golden"));
+    }
+
+    static Stream<String> supported() {
+        return new ConformanceRunner(root()).caseNames().stream().filter(n -> !UNSUPPORTED.contains(n));
+    }
+
+    @ParameterizedTest
+    @MethodSource("supported")
+    void casePasses(String name) {
+        CaseResult r = new ConformanceRunner(root()).run(name);
+        assertTrue(r.passed(), r.line());
+    }
+
+    @Test
+    void unsupportedCasesFailSayingSo() {
+        ConformanceRunner runner = new ConformanceRunner(root());
+        for (String n : UNSUPPORTED) {
+            CaseResult r = runner.run(n);
+            assertFalse(r.passed(), n);
+            assertTrue(r.message().startsWith("unsupported"), r.line());
+        }
+        // tokenizers is "unsupported" only for its T5 part; its CLIP part must pass
+        assertTrue(runner.run("tokenizers").message().contains("CLIP tokenizers pass"), runner.run("tokenizers").line());
+    }
+
+    @Test
+    void runnerPrintsALinePerCaseAndTheSummary() {
+        ByteArrayOutputStream buf = new ByteArrayOutputStream();
+        ConformanceRunner runner = new ConformanceRunner(root());
+        List<CaseResult> rs = runner.runAll(List.of("rng_torch_randn", "pag_layer_selection", "pixart_components"),
+                new PrintStream(buf, true, StandardCharsets.UTF_8));
+        String[] lines = buf.toString(StandardCharsets.UTF_8).strip().split("\n");
+        assertEquals(4, lines.length);
+        assertTrue(lines[0].startsWith("PASS rng_torch_randn"), lines[0]);
+        assertTrue(lines[2].startsWith("FAIL pixart_components") && lines[2].contains("unsupported"), lines[2]);
+        assertEquals("2 passed, 1 failed", lines[3]);
+        assertEquals(3, rs.size());
+    }
+}

@@ -1,0 +1,76 @@
+package dev.pagoda.diffusion.pipeline;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.pagoda.nn.ConfigException;
+import dev.pagoda.nn.Parameter;
+import dev.pagoda.nn.attention.PagLayers;
+import dev.pagoda.tensor.Tensor;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class AutoPipelineTest {
+
+    static final Path TINY = Path.of(System.getProperty("pagoda.golden"), "models", "tiny-sdxl");
+
+    @Test
+    void fromPipeReusesEveryModuleInstance() {
+        try (StableDiffusionXLPipeline t2i = AutoPipelineForText2Image.fromPretrained(TINY, PipelineOptions.defaults())) {
+            StableDiffusionXLImg2ImgPipeline i2i = AutoPipelineForImage2Image.fromPipe(t2i, true);
+            StableDiffusionXLInpaintPipeline inp = AutoPipelineForInpainting.fromPipe(i2i, true, List.of("down_blocks.2"));
+            assertSame(t2i.components(), i2i.components());
+            assertSame(t2i.components().unet(), inp.components().unet());
+            assertSame(t2i.components().vae(), inp.components().vae());
+            assertSame(t2i.components().textEncoder2(), inp.components().textEncoder2());
+            // every weight tensor is the very same object: no second copy exists
+            Map<String, Parameter> a = t2i.components().unet().namedParameters();
+            Map<String, Parameter> b = inp.components().unet().namedParameters();
+            a.forEach((k, p) -> assertSame(p.get(), b.get(k).get(), k));
+            assertTrue(i2i.pagEnabled());
+            assertEquals(List.of("mid"), i2i.pagAppliedLayers());
+            assertEquals(List.of("down_blocks.2"), inp.pagAppliedLayers());
+        }
+    }
+
+    @Test
+    void pagScaleZeroEqualsThePlainPipelineAndLeavesNoFlags() {
+        try (StableDiffusionXLPipeline pag = AutoPipelineForText2Image.fromPretrained(TINY, PipelineOptions.pag(List.of("mid")))) {
+            StableDiffusionXLPipeline plain = AutoPipelineForText2Image.fromPipe(pag, false);
+            GenerationParams p = GenerationParams.builder("a cat").steps(2).seed(3)
+                    .outputType(GenerationParams.OutputType.LATENT).build();
+            Tensor a = pag.generate(p.toBuilder().pagScale(0f).seed(3).build()).latents();
+            Tensor b = plain.generate(p.toBuilder().seed(3).build()).latents();
+            assertArrayEquals(a.toFloatArray(), b.toFloatArray());
+            Tensor c = pag.generate(p.toBuilder().seed(3).build()).latents();
+            assertTrue(!java.util.Arrays.equals(a.toFloatArray(), c.toFloatArray()), "PAG changed nothing");
+            PagLayers.selfAttentions(pag.components().unet()).values()
+                    .forEach(att -> assertTrue(!att.isPag(), "a PAG flag survived the call"));
+        }
+    }
+
+    @Test
+    void setPagAppliedLayersValidatesAtOnce() {
+        try (StableDiffusionXLPipeline pipe = AutoPipelineForText2Image.fromPretrained(TINY, PipelineOptions.pag(List.of("mid")))) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> pipe.setPagAppliedLayers(List.of("up_blocks.2")));
+            assertEquals("Cannot find PAG layer to set attention processor for: up_blocks.2", e.getMessage());
+            assertEquals(List.of("mid"), pipe.pagAppliedLayers());
+            pipe.setPagAppliedLayers(List.of("down.block_2"));
+            assertEquals(List.of("down.block_2"), pipe.pagAppliedLayers());
+        }
+    }
+
+    @Test
+    void missingFolderIsNamed(@TempDir Path dir) {
+        ConfigException e = assertThrows(ConfigException.class,
+                () -> AutoPipelineForText2Image.fromPretrained(dir.resolve("none"), PipelineOptions.defaults()));
+        assertTrue(e.getMessage().contains("model folder not found"), e.getMessage());
+    }
+}

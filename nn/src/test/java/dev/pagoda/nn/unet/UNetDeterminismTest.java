@@ -1,0 +1,52 @@
+package dev.pagoda.nn.unet;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+
+import dev.pagoda.nn.Golden;
+import dev.pagoda.nn.WeightLoader;
+import dev.pagoda.nn.attention.PagLayers;
+import dev.pagoda.tensor.Backend;
+import dev.pagoda.tensor.Tensor;
+import dev.pagoda.tensor.cpu.Parallel;
+import dev.pagoda.tensor.safetensors.SafetensorsFile;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The same inputs give bit-identical outputs, call after call and for 1 or 2 threads: pipelines
+ * built through different paths (fromPipe, fromPretrained) must agree exactly, as in diffusers.
+ */
+class UNetDeterminismTest {
+
+    @Test
+    void forwardIsBitIdenticalAcrossRunsAndThreadCounts() {
+        try (SafetensorsFile w = SafetensorsFile.open(Golden.model("tiny-sdxl").resolve("unet/diffusion_pytorch_model.safetensors"));
+                SafetensorsFile ref = Golden.tensors("unet_forward")) {
+            UNet2DConditionModel unet = UNet2DConditionModel.fromConfig(Golden.model("tiny-sdxl").resolve("unet/config.json"));
+            WeightLoader.load(unet, w, "");
+            Backend be = Backend.cpu();
+            Tensor s = ref.tensor("in.sample");
+            UNet2DConditionModel.Input in = UNet2DConditionModel.Input.of(be.concat(0, s, s, s), 667f,
+                    be.concat(0, ref.tensor("in.encoder_hidden_states.neg"), ref.tensor("in.encoder_hidden_states.pos"),
+                            ref.tensor("in.encoder_hidden_states.pos")),
+                    be.concat(0, ref.tensor("in.text_embeds.neg"), ref.tensor("in.text_embeds.pos"),
+                            ref.tensor("in.text_embeds.pos")),
+                    be.concat(0, ref.tensor("in.time_ids"), ref.tensor("in.time_ids"), ref.tensor("in.time_ids")))
+                    .withPerturbed(1);
+            PagLayers.apply(unet, List.of("mid", "down_blocks.2"), PagLayers.Mode.DIFFUSERS);
+            float[] first = unet.forward(in).toFloatArray();
+            for (int i = 0; i < 5; i++) {
+                assertArrayEquals(first, unet.forward(in).toFloatArray(), "run " + i);
+            }
+            int threads = Parallel.threads();
+            try {
+                Parallel.setThreads(1);
+                assertArrayEquals(first, unet.forward(in).toFloatArray(), "one thread");
+                Parallel.setThreads(3);
+                assertArrayEquals(first, unet.forward(in).toFloatArray(), "three threads");
+            } finally {
+                Parallel.setThreads(threads);
+            }
+        }
+    }
+}
