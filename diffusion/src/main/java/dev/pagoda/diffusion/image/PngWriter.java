@@ -33,6 +33,10 @@ public final class PngWriter {
         try {
             tmp = Files.createTempFile(dir, "." + out.getFileName() + ".", ".tmp");
             Files.write(tmp, png);
+            // temp files are created owner-only; an image is an ordinary file (rw-r--r--)
+            if (Files.getFileStore(tmp).supportsFileAttributeView("posix")) {
+                Files.setPosixFilePermissions(tmp, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+            }
             try {
                 Files.move(tmp, out, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
             } catch (AtomicMoveNotSupportedException e) {

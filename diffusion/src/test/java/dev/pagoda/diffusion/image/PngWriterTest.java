@@ -36,6 +36,11 @@ class PngWriterTest {
         PngWriter.write(gradient(24, 16), text, out);
         byte[] bytes = Files.readAllBytes(out);
         assertEquals(text, PngWriter.readText(bytes));
+        assertTrue(Files.isReadable(out));
+        if (Files.getFileStore(out).supportsFileAttributeView("posix")) {
+            assertEquals("rw-r--r--", java.nio.file.attribute.PosixFilePermissions.toString(
+                    Files.getPosixFilePermissions(out)));
+        }
         BufferedImage back = ImageIO.read(out.toFile());
         assertEquals(24, back.getWidth());
         assertEquals(16, back.getHeight());
