@@ -13,10 +13,22 @@ public final class Shapes {
         return Arrays.toString(shape);
     }
 
+    /**
+     * Number of elements.
+     *
+     * @throws IllegalArgumentException for a negative dimension or a count beyond {@code long}
+     */
     public static long numel(int[] shape) {
         long n = 1;
         for (int d : shape) {
-            n = Math.multiplyExact(n, d);
+            if (d < 0) {
+                throw new IllegalArgumentException("negative dimension in shape " + str(shape));
+            }
+            try {
+                n = Math.multiplyExact(n, d);
+            } catch (ArithmeticException e) {
+                throw new IllegalArgumentException("element count of shape " + str(shape) + " overflows a long");
+            }
         }
         return n;
     }

@@ -300,7 +300,7 @@ public final class Tensor {
     /** Elements {@code start .. start+length-1} along {@code dim}; a view. */
     public Tensor narrow(int dim, int start, int length) {
         int d = axis(dim);
-        if (start < 0 || length < 0 || start + length > shape[d]) {
+        if (start < 0 || length < 0 || start > shape[d] - length) {
             throw new IllegalArgumentException("narrow(" + dim + ", " + start + ", " + length + ") out of shape "
                     + Shapes.str(shape));
         }
@@ -312,6 +312,10 @@ public final class Tensor {
     /** Index {@code index} along {@code dim}, dropping that dimension; a view. */
     public Tensor select(int dim, int index) {
         int d = axis(dim);
+        if (index < 0 || index >= shape[d]) {
+            throw new IllegalArgumentException("select(" + dim + ", index " + index + ") out of range for shape "
+                    + Shapes.str(shape));
+        }
         Tensor n = narrow(d, index, 1);
         return n.squeeze(d);
     }

@@ -141,6 +141,9 @@ final class Activations {
     }
 
     // ---------------------------------------------------------------- the functions, one vector at a time
+    // Helpers that take or return vectors must inline into the loops, or every vector is boxed. C2
+    // stops inlining once a method's graph is large (NodeCountInliningCutoff), and exp alone is big,
+    // so these functions are written without further small helpers.
 
     /** x·Φ(x) = 0.5·x·(1 + erf(x/√2)); the negative tail keeps its relative accuracy. */
     static FloatVector gelu(FloatVector x) {
@@ -151,19 +154,16 @@ final class Activations {
     /** 0.5·x·(1 + tanh(k)) rewritten as x / (1 + exp(-2k)): no cancellation for negative x. */
     static FloatVector geluTanh(FloatVector x) {
         FloatVector t = x.mul(x).fma(TANH_C3, TANH_C1).mul(x);
-        return negInfToZero(x, x.div(VectorMath.exp(t).add(1f)));
+        return x.div(VectorMath.exp(t).add(1f)).blend(-0f, x.compare(VectorOperators.EQ, Float.NEGATIVE_INFINITY));
     }
 
     static FloatVector quickGelu(FloatVector x) {
-        return negInfToZero(x, x.div(VectorMath.exp(x.mul(-QUICK)).add(1f)));
+        return x.div(VectorMath.exp(x.mul(-QUICK)).add(1f))
+                .blend(-0f, x.compare(VectorOperators.EQ, Float.NEGATIVE_INFINITY));
     }
 
     static FloatVector silu(FloatVector x) {
-        return negInfToZero(x, x.div(VectorMath.exp(x.neg()).add(1f)));
-    }
-
-    private static FloatVector negInfToZero(FloatVector x, FloatVector y) {
-        return y.blend(-0f, x.compare(VectorOperators.EQ, Float.NEGATIVE_INFINITY));
+        return x.div(VectorMath.exp(x.neg()).add(1f)).blend(-0f, x.compare(VectorOperators.EQ, Float.NEGATIVE_INFINITY));
     }
 
     // ---------------------------------------------------------------- runs: full vectors, then one masked tail

@@ -81,19 +81,15 @@ final class Erf {
         return r.blend(x, x.test(VectorOperators.IS_NAN));
     }
 
-    private static FloatVector k(float c) {
-        return FloatVector.broadcast(VectorMath.S, c);
-    }
-
     private static FloatVector smallBranch(FloatVector x) {
         FloatVector z = x.mul(x);
-        FloatVector p = k(A6);
-        p = p.fma(z, k(A5));
-        p = p.fma(z, k(A4));
-        p = p.fma(z, k(A3));
-        p = p.fma(z, k(A2));
-        p = p.fma(z, k(A1));
-        p = p.fma(z, k(A0));
+        FloatVector p = FloatVector.broadcast(VectorMath.S, A6);
+        p = p.fma(z, FloatVector.broadcast(VectorMath.S, A5));
+        p = p.fma(z, FloatVector.broadcast(VectorMath.S, A4));
+        p = p.fma(z, FloatVector.broadcast(VectorMath.S, A3));
+        p = p.fma(z, FloatVector.broadcast(VectorMath.S, A2));
+        p = p.fma(z, FloatVector.broadcast(VectorMath.S, A1));
+        p = p.fma(z, FloatVector.broadcast(VectorMath.S, A0));
         return x.fma(p, x);
     }
 
@@ -104,18 +100,18 @@ final class Erf {
      */
     private static FloatVector erfcLarge(FloatVector a) {
         FloatVector t = a.min(CLAMP).sub(2.5f);
-        FloatVector p = k(B11);
-        p = p.fma(t, k(B10));
-        p = p.fma(t, k(B9));
-        p = p.fma(t, k(B8));
-        p = p.fma(t, k(B7));
-        p = p.fma(t, k(B6));
-        p = p.fma(t, k(B5));
-        p = p.fma(t, k(B4));
-        p = p.fma(t, k(B3));
-        p = p.fma(t, k(B2));
-        p = p.fma(t, k(B1));
-        p = p.fma(t, k(B0));
+        FloatVector p = FloatVector.broadcast(VectorMath.S, B11);
+        p = p.fma(t, FloatVector.broadcast(VectorMath.S, B10));
+        p = p.fma(t, FloatVector.broadcast(VectorMath.S, B9));
+        p = p.fma(t, FloatVector.broadcast(VectorMath.S, B8));
+        p = p.fma(t, FloatVector.broadcast(VectorMath.S, B7));
+        p = p.fma(t, FloatVector.broadcast(VectorMath.S, B6));
+        p = p.fma(t, FloatVector.broadcast(VectorMath.S, B5));
+        p = p.fma(t, FloatVector.broadcast(VectorMath.S, B4));
+        p = p.fma(t, FloatVector.broadcast(VectorMath.S, B3));
+        p = p.fma(t, FloatVector.broadcast(VectorMath.S, B2));
+        p = p.fma(t, FloatVector.broadcast(VectorMath.S, B1));
+        p = p.fma(t, FloatVector.broadcast(VectorMath.S, B0));
         return VectorMath.exp(a.mul(a).neg()).mul(p);
     }
 }
