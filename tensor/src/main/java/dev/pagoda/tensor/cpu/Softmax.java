@@ -79,18 +79,15 @@ final class Softmax {
         }
         FloatVector mv = FloatVector.broadcast(S, max);
         FloatVector acc = FloatVector.zero(S);
-        for (j = 0; j < full; j += L) {
-            FloatVector e = VectorMath.exp(FloatVector.fromArray(S, src, s + j).sub(mv));
-            e.intoArray(dst, d + j);
-            acc = acc.add(e);
+        // One loop with a masked last vector: a single exp call site stays small enough to be
+        // inlined (an exp that is not inlined boxes its vectors).
+        for (j = 0; j < n; j += L) {
+            VectorMask<Float> in = S.indexInRange(j, n);
+            FloatVector e = VectorMath.exp(FloatVector.fromArray(S, src, s + j, in).sub(mv));
+            e.intoArray(dst, d + j, in);
+            acc = acc.add(e, in);
         }
         float sum = VectorMath.sum(acc);
-        if (j < n) {
-            VectorMask<Float> tail = S.indexInRange(0, n - j);
-            FloatVector e = VectorMath.exp(FloatVector.fromArray(S, src, s + j, tail).sub(mv));
-            e.intoArray(dst, d + j, tail);
-            sum += VectorMath.sum(e.blend(0f, tail.not()));
-        }
         FloatVector inv = FloatVector.broadcast(S, 1f / sum);
         for (j = 0; j < full; j += L) {
             FloatVector.fromArray(S, dst, d + j).mul(inv).intoArray(dst, d + j);

@@ -454,6 +454,6 @@ class FlashAttentionTest {
 
     @org.junit.jupiter.api.AfterAll
     static void printWorst() {
-        System.out.printf("FlashAttentionTest: worst error %.3g of Σp|v| (bound 1e-5)%n", worstRelative);
+        System.out.printf("FlashAttentionTest (%s): worst error %.3g of Σp|v| (bound 1e-5)%n", VectorMath.S, worstRelative);
     }
 }
