@@ -1,5 +1,8 @@
 package dev.pagoda.tensor.cpu;
 
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
 /**
  * The B operand of a convolution as an implicit GEMM: row {@code p} of {@code Bᵀ} is output pixel
  * {@code p} (row-major over {@code H' × W'}), column {@code k} is patch element {@code (ci, ky, kx)}
@@ -7,6 +10,8 @@ package dev.pagoda.tensor.cpu;
  * patch overhangs the padding, so the {@code kh·kw}-times-larger im2col matrix never exists.
  */
 final class Im2colPanels implements PanelSource {
+
+    private static final VectorSpecies<Float> S = FloatVector.SPECIES_256;
 
     private final float[] x;
     /** Offset of channel 0 of the group, image by image: one entry per GEMM batch. */
@@ -80,9 +85,7 @@ final class Im2colPanels implements PanelSource {
                 zero(dst, dj, lo);
                 int src = plane + iy * rowStride + ix0 * colStride;
                 if (unitStep) {
-                    for (int t = lo; t < hi; t++) {
-                        dst[dj + t] = x[src + t];
-                    }
+                    copy(x, src + lo, dst, dj + lo, hi - lo);
                 } else {
                     int step = stride * colStride;
                     for (int t = lo; t < hi; t++) {
@@ -99,6 +102,16 @@ final class Im2colPanels implements PanelSource {
                     ci++;
                 }
             }
+        }
+    }
+
+    private static void copy(float[] src, int from, float[] dst, int to, int count) {
+        int t = 0;
+        for (; t + S.length() <= count; t += S.length()) {
+            FloatVector.fromArray(S, src, from + t).intoArray(dst, to + t);
+        }
+        for (; t < count; t++) {
+            dst[to + t] = src[from + t];
         }
     }
 

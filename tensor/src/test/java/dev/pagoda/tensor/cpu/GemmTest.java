@@ -73,7 +73,7 @@ class GemmTest {
     void matmulSpansSeveralKAndNBlocks(MicroKernel kernel, int threads) {
         Parallel.setThreads(threads);
         Random rnd = new Random(2);
-        int[][] sizes = {{257, 321, 67}, {33, 700, 650}, {9, 1000, 31}, {70, 17, 1300}};
+        int[][] sizes = {{257, 321, 67}, {33, 700, 650}, {9, 1000, 31}, {70, 17, 1300}, {1100, 9, 40}};
         for (int[] s : sizes) {
             Tensor a = random(rnd, s[0], s[1]);
             Tensor b = random(rnd, s[1], s[2]);
