@@ -142,6 +142,26 @@ class GemmTest {
 
     @ParameterizedTest
     @MethodSource("kernelsAndThreads")
+    void segmentOperandsInEveryLayout(MicroKernel kernel, int threads) {
+        Parallel.setThreads(threads);
+        Random rnd = new Random(9);
+        int m = 19;
+        int k = 41;
+        int n = 45;
+        for (DType dt : new DType[] {DType.F32, DType.F16, DType.BF16}) {
+            Tensor a = segment(random(rnd, m, k), dt);                            // rows K-contiguous
+            Tensor aT = segment(random(rnd, k, m), dt).transpose(0, 1);           // row stride 1
+            Tensor aGather = segment(random(rnd, k, m, 2), dt).select(2, 0).transpose(0, 1);
+            Tensor b = segment(random(rnd, k, n), dt);                            // Bᵀ row stride 1
+            Tensor bT = segment(random(rnd, n, k), dt).transpose(0, 1);           // Bᵀ rows K-contiguous
+            check(dt + " a b", a, b, Gemm.matmul(kernel, a, b));
+            check(dt + " aᵀ bᵀ", aT, bT, Gemm.matmul(kernel, aT, bT));
+            check(dt + " gather", aGather, b, Gemm.matmul(kernel, aGather, b));
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("kernelsAndThreads")
     void linearWithEveryWeightStorage(MicroKernel kernel, int threads) {
         Parallel.setThreads(threads);
         Random rnd = new Random(6);
