@@ -1,5 +1,8 @@
 package dev.pagoda.tensor.cpu;
 
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
 /**
  * The B operand of a convolution as an implicit GEMM: row {@code p} of {@code Bᵀ} is output pixel
  * {@code p} (row-major over {@code H' × W'}), column {@code k} is patch element {@code (ci, ky, kx)}
@@ -7,6 +10,8 @@ package dev.pagoda.tensor.cpu;
  * patch overhangs the padding, so the {@code kh·kw}-times-larger im2col matrix never exists.
  */
 final class Im2colPanels implements PanelSource {
+
+    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
 
     private final float[] x;
     /** Offset of channel 0 of the group, image by image: one entry per GEMM batch. */
@@ -64,6 +69,24 @@ final class Im2colPanels implements PanelSource {
         for (int kk = 0; kk < kc; kk++) {
             int d = off + kk * panelWidth;
             int plane = base + ci * channelStride;
+            if (nRuns == 1 && unitStep) {
+                // The common case: the whole panel lies on one output row. When its window is
+                // inside the image it is one contiguous run of the input row.
+                int iy = runs[0] + ky - padding;
+                int ix0 = runs[1] + kx - padding;
+                if (iy >= 0 && iy < height && ix0 >= 0 && ix0 + rows <= width) {
+                    copy(x, plane + iy * rowStride + ix0, dst, d, rows);
+                    zero(dst, d + rows, panelWidth - rows);
+                    if (++kx == kw) {
+                        kx = 0;
+                        if (++ky == kh) {
+                            ky = 0;
+                            ci++;
+                        }
+                    }
+                    continue;
+                }
+            }
             for (int r = 0; r < nRuns; r++) {
                 int len = runs[4 * r + 2];
                 int dj = d + runs[4 * r + 3];
@@ -73,21 +96,24 @@ final class Im2colPanels implements PanelSource {
                     continue;
                 }
                 int ix0 = runs[4 * r + 1] * stride + kx - padding;
-                // output columns t in [lo, hi) read inside the image: 0 <= ix0 + t·stride < width
+                int src = plane + iy * rowStride + ix0 * colStride;
+                if (unitStep) {
+                    // columns t in [lo, hi) fall inside the image: 0 <= ix0 + t < width
+                    int lo = Math.min(len, Math.max(0, -ix0));
+                    int hi = Math.max(lo, Math.min(len, width - ix0));
+                    zero(dst, dj, lo);
+                    copy(x, src + lo, dst, dj + lo, hi - lo);
+                    zero(dst, dj + hi, len - hi);
+                    continue;
+                }
+                // the same with a step: 0 <= ix0 + t·stride < width
                 int lo = ix0 >= 0 ? 0 : Math.min(len, (-ix0 + stride - 1) / stride);
                 int hi = ix0 >= width ? 0 : Math.min(len, (width - ix0 + stride - 1) / stride);
                 hi = Math.max(hi, lo);
                 zero(dst, dj, lo);
-                int src = plane + iy * rowStride + ix0 * colStride;
-                if (unitStep) {
-                    for (int t = lo; t < hi; t++) {
-                        dst[dj + t] = x[src + t];
-                    }
-                } else {
-                    int step = stride * colStride;
-                    for (int t = lo; t < hi; t++) {
-                        dst[dj + t] = x[src + t * step];
-                    }
+                int step = stride * colStride;
+                for (int t = lo; t < hi; t++) {
+                    dst[dj + t] = x[src + t * step];
                 }
                 zero(dst, dj + hi, len - hi);
             }
@@ -99,6 +125,16 @@ final class Im2colPanels implements PanelSource {
                     ci++;
                 }
             }
+        }
+    }
+
+    private static void copy(float[] src, int from, float[] dst, int to, int count) {
+        int t = 0;
+        for (; t + S.length() <= count; t += S.length()) {
+            FloatVector.fromArray(S, src, from + t).intoArray(dst, to + t);
+        }
+        for (; t < count; t++) {
+            dst[to + t] = src[from + t];
         }
     }
 

@@ -55,18 +55,23 @@ final class MicroKernel4x16 implements MicroKernel {
             ao += 4;
             bo += 16;
         }
-        store(c00, c01, c, co, accumulate);
-        store(c10, c11, c, co + ldc, accumulate);
-        store(c20, c21, c, co + 2 * ldc, accumulate);
-        store(c30, c31, c, co + 3 * ldc, accumulate);
-    }
-
-    private static void store(FloatVector lo, FloatVector hi, float[] c, int co, boolean accumulate) {
         if (accumulate) {
-            lo = lo.add(FloatVector.fromArray(S, c, co));
-            hi = hi.add(FloatVector.fromArray(S, c, co + 8));
+            c00 = c00.add(FloatVector.fromArray(S, c, co));
+            c01 = c01.add(FloatVector.fromArray(S, c, co + 8));
+            c10 = c10.add(FloatVector.fromArray(S, c, co + ldc));
+            c11 = c11.add(FloatVector.fromArray(S, c, co + ldc + 8));
+            c20 = c20.add(FloatVector.fromArray(S, c, co + 2 * ldc));
+            c21 = c21.add(FloatVector.fromArray(S, c, co + 2 * ldc + 8));
+            c30 = c30.add(FloatVector.fromArray(S, c, co + 3 * ldc));
+            c31 = c31.add(FloatVector.fromArray(S, c, co + 3 * ldc + 8));
         }
-        lo.intoArray(c, co);
-        hi.intoArray(c, co + 8);
+        c00.intoArray(c, co);
+        c01.intoArray(c, co + 8);
+        c10.intoArray(c, co + ldc);
+        c11.intoArray(c, co + ldc + 8);
+        c20.intoArray(c, co + 2 * ldc);
+        c21.intoArray(c, co + 2 * ldc + 8);
+        c30.intoArray(c, co + 3 * ldc);
+        c31.intoArray(c, co + 3 * ldc + 8);
     }
 }

@@ -76,22 +76,39 @@ final class MicroKernel8x32 implements MicroKernel {
             ao += 8;
             bo += 32;
         }
-        store(c00, c01, c, co, accumulate);
-        store(c10, c11, c, co + ldc, accumulate);
-        store(c20, c21, c, co + 2 * ldc, accumulate);
-        store(c30, c31, c, co + 3 * ldc, accumulate);
-        store(c40, c41, c, co + 4 * ldc, accumulate);
-        store(c50, c51, c, co + 5 * ldc, accumulate);
-        store(c60, c61, c, co + 6 * ldc, accumulate);
-        store(c70, c71, c, co + 7 * ldc, accumulate);
-    }
-
-    private static void store(FloatVector lo, FloatVector hi, float[] c, int co, boolean accumulate) {
         if (accumulate) {
-            lo = lo.add(FloatVector.fromArray(S, c, co));
-            hi = hi.add(FloatVector.fromArray(S, c, co + 16));
+            c00 = c00.add(FloatVector.fromArray(S, c, co));
+            c01 = c01.add(FloatVector.fromArray(S, c, co + 16));
+            c10 = c10.add(FloatVector.fromArray(S, c, co + ldc));
+            c11 = c11.add(FloatVector.fromArray(S, c, co + ldc + 16));
+            c20 = c20.add(FloatVector.fromArray(S, c, co + 2 * ldc));
+            c21 = c21.add(FloatVector.fromArray(S, c, co + 2 * ldc + 16));
+            c30 = c30.add(FloatVector.fromArray(S, c, co + 3 * ldc));
+            c31 = c31.add(FloatVector.fromArray(S, c, co + 3 * ldc + 16));
+            c40 = c40.add(FloatVector.fromArray(S, c, co + 4 * ldc));
+            c41 = c41.add(FloatVector.fromArray(S, c, co + 4 * ldc + 16));
+            c50 = c50.add(FloatVector.fromArray(S, c, co + 5 * ldc));
+            c51 = c51.add(FloatVector.fromArray(S, c, co + 5 * ldc + 16));
+            c60 = c60.add(FloatVector.fromArray(S, c, co + 6 * ldc));
+            c61 = c61.add(FloatVector.fromArray(S, c, co + 6 * ldc + 16));
+            c70 = c70.add(FloatVector.fromArray(S, c, co + 7 * ldc));
+            c71 = c71.add(FloatVector.fromArray(S, c, co + 7 * ldc + 16));
         }
-        lo.intoArray(c, co);
-        hi.intoArray(c, co + 16);
+        c00.intoArray(c, co);
+        c01.intoArray(c, co + 16);
+        c10.intoArray(c, co + ldc);
+        c11.intoArray(c, co + ldc + 16);
+        c20.intoArray(c, co + 2 * ldc);
+        c21.intoArray(c, co + 2 * ldc + 16);
+        c30.intoArray(c, co + 3 * ldc);
+        c31.intoArray(c, co + 3 * ldc + 16);
+        c40.intoArray(c, co + 4 * ldc);
+        c41.intoArray(c, co + 4 * ldc + 16);
+        c50.intoArray(c, co + 5 * ldc);
+        c51.intoArray(c, co + 5 * ldc + 16);
+        c60.intoArray(c, co + 6 * ldc);
+        c61.intoArray(c, co + 6 * ldc + 16);
+        c70.intoArray(c, co + 7 * ldc);
+        c71.intoArray(c, co + 7 * ldc + 16);
     }
 }

@@ -2,11 +2,12 @@ package dev.pagoda.tensor.cpu;
 
 /**
  * The one GEMM behind linear, matmul, convolution and attention: BLIS-style blocking over packed
- * panels. For every K block of at most {@link #KC_MAX} a task packs a block of B (up to {@link
- * #NC_MAX} columns, kept in L2), then for each {@code mr}-row panel of A (packed into L1) sweeps the
- * B panels with the {@link MicroKernel}.
+ * panels. For every K block of at most {@link #KC_MAX}, a task packs its rows of A once (a block of
+ * up to {@link #MC_MAX} rows, kept in L2/L3), then, block by block of up to {@link #NC_MAX} columns,
+ * packs B (kept in L2) and sweeps it with the {@link MicroKernel} for each {@code mr}-row A panel
+ * (which stays in L1 during the sweep).
  *
- * <p>Work is split over batches, N blocks and M chunks, never over K, and the K blocking depends on
+ * <p>Work is split over batches, M chunks and N ranges, never over K, and the K blocking depends on
  * K alone: every output element is summed in the same order whatever the thread count, so results
  * are bit-identical with 1 or many threads.
  */
@@ -16,6 +17,8 @@ final class PackedGemm {
     static final int KC_MAX = 320;
     /** N block, a multiple of every kernel's {@code nr}. */
     static final int NC_MAX = 640;
+    /** Rows of A one task packs and keeps for all its N blocks. */
+    static final int MC_MAX = 1024;
     /** Below this many flops the whole product runs on the calling thread. */
     private static final long SERIAL_FLOPS = 1L << 20;
 
@@ -23,7 +26,7 @@ final class PackedGemm {
 
     /** Per-thread packing buffers, reused across calls so that the hot loops allocate nothing. */
     static final class Workspace {
-        final float[] a = new float[8 * KC_MAX];
+        final float[] a = new float[MC_MAX * KC_MAX];
         final float[] b = new float[KC_MAX * NC_MAX];
         final float[] tile = new float[8 * 32];
         /** Rows of a segment operand widened to F32 before they are transposed into a panel. */
@@ -31,6 +34,10 @@ final class PackedGemm {
         final short[] halves = new short[Math.max(KC_MAX, 32)];
         /** Output-row runs of a convolution panel: (output row, first column, length, panel column). */
         final int[] runs = new int[4 * 32];
+    }
+
+    /** How one product is cut into tasks: {@code batches × mChunks × nRanges}. */
+    private record Split(int panelsPerChunk, int mChunks, int colsPerRange, int nRanges) {
     }
 
     private PackedGemm() {
@@ -55,85 +62,104 @@ final class PackedGemm {
         }
         int mr = kernel.mr();
         int nr = kernel.nr();
-        int kBlocks = ceilDiv(k, KC_MAX);
-        int kcStep = Math.min(KC_MAX, roundUp(ceilDiv(k, kBlocks), 8));
+        int kcStep = Math.min(KC_MAX, roundUp(ceilDiv(k, ceilDiv(k, KC_MAX)), 8));
         int ncStep = roundUp(ceilDiv(n, ceilDiv(n, NC_MAX)), nr);
-        int nBlocks = ceilDiv(n, ncStep);
-        int mPanels = ceilDiv(m, mr);
-
         boolean parallel = Parallel.threads() > 1 && 2.0 * m * n * k * batches > SERIAL_FLOPS;
-        int mChunks = 1;
-        long outer = (long) batches * nBlocks;
-        if (parallel && outer < 2L * Parallel.threads()) {
-            // Too few N blocks to keep every thread busy: split M as well; each chunk packs its own B block.
-            mChunks = (int) Math.min(mPanels, ceilDiv(2 * Parallel.threads(), (int) outer));
-        }
-        int panelsPerChunk = ceilDiv(mPanels, mChunks);
-        int chunks = ceilDiv(mPanels, panelsPerChunk);
-        long taskCount = outer * chunks;
+        Split split = split(batches, ceilDiv(m, mr), ceilDiv(n, nr), mr, nr, parallel ? Parallel.threads() : 1);
+        long taskCount = (long) batches * split.mChunks * split.nRanges;
         if (taskCount > Integer.MAX_VALUE) {
             throw new IllegalArgumentException("GEMM: too many tiles (" + taskCount + ")");
         }
         Parallel.RangeBody body = (start, end) -> {
             Workspace ws = WORKSPACE.get();
             for (int t = start; t < end; t++) {
-                int chunk = t % chunks;
-                int rest = t / chunks;
-                int nb = rest % nBlocks;
-                int batch = rest / nBlocks;
-                int p0 = chunk * panelsPerChunk;
-                int p1 = Math.min(mPanels, p0 + panelsPerChunk);
-                int n0 = nb * ncStep;
-                int n1 = Math.min(n, n0 + ncStep);
-                block(kernel, a, bt, batch, m, n, k, kcStep, p0, p1, n0, n1, c, cOffsets[batch], ldc, colBias,
+                int range = t % split.nRanges;
+                int rest = t / split.nRanges;
+                int chunk = rest % split.mChunks;
+                int batch = rest / split.mChunks;
+                int row0 = chunk * split.panelsPerChunk * mr;
+                int row1 = Math.min(m, row0 + split.panelsPerChunk * mr);
+                int col0 = range * split.colsPerRange;
+                int col1 = Math.min(n, col0 + split.colsPerRange);
+                task(kernel, a, bt, batch, k, kcStep, ncStep, row0, row1, col0, col1, c, cOffsets[batch], ldc, colBias,
                         accumulate, ws);
             }
         };
-        if (parallel) {
+        if (parallel && taskCount > 1) {
             Parallel.range((int) taskCount, 1, body);
         } else {
             body.run(0, (int) taskCount);
         }
     }
 
-    /** C rows of A panels {@code [p0, p1)} times columns {@code [n0, n1)} of one batch. */
-    private static void block(MicroKernel kernel, PanelSource a, PanelSource bt, int batch, int m, int n, int k,
-            int kcStep, int p0, int p1, int n0, int n1, float[] c, int cBase, int ldc, float[] colBias,
+    /**
+     * Cuts M into chunks of at most {@link #MC_MAX} rows and, when that leaves too few tasks for the
+     * threads, cuts the cheaper dimension further: splitting M repacks B once per chunk, splitting N
+     * repacks A once per range, so the larger of M and N is the one to split.
+     */
+    private static Split split(int batches, int mPanels, int nPanels, int mr, int nr, int threads) {
+        int mChunks = ceilDiv(mPanels, MC_MAX / mr);
+        int nRanges = 1;
+        long want = 2L * threads;
+        if (threads > 1 && (long) batches * mChunks < want) {
+            int extra = (int) ceilDiv(want, (long) batches * mChunks);
+            if ((long) mPanels * mr >= (long) nPanels * nr) {
+                mChunks = Math.min(mPanels, mChunks * extra);
+            } else {
+                nRanges = Math.min(nPanels, extra);
+            }
+        }
+        int panelsPerChunk = ceilDiv(mPanels, mChunks);
+        int panelsPerRange = ceilDiv(nPanels, nRanges);
+        return new Split(panelsPerChunk, ceilDiv(mPanels, panelsPerChunk), panelsPerRange * nr,
+                ceilDiv(nPanels, panelsPerRange));
+    }
+
+    /** Rows {@code [row0, row1)} × columns {@code [col0, col1)} of one batch's C. */
+    private static void task(MicroKernel kernel, PanelSource a, PanelSource bt, int batch, int k, int kcStep,
+            int ncStep, int row0, int row1, int col0, int col1, float[] c, int cBase, int ldc, float[] colBias,
             boolean accumulate, Workspace ws) {
         int mr = kernel.mr();
         int nr = kernel.nr();
-        int nPanels = ceilDiv(n1 - n0, nr);
+        int panels = ceilDiv(row1 - row0, mr);
         float[] ap = ws.a;
         float[] bp = ws.b;
+        float[] tile = ws.tile;
         for (int pc = 0; pc < k; pc += kcStep) {
             int kc = Math.min(kcStep, k - pc);
             boolean first = pc == 0;
-            for (int jp = 0; jp < nPanels; jp++) {
-                int col0 = n0 + jp * nr;
-                bt.pack(batch, col0, Math.min(nr, n1 - col0), pc, kc, bp, jp * kc * nr, nr, ws);
-            }
-            for (int ip = p0; ip < p1; ip++) {
-                int row0 = ip * mr;
-                int rows = Math.min(mr, m - row0);
-                a.pack(batch, row0, rows, pc, kc, ap, 0, mr, ws);
-                int cRow = cBase + row0 * ldc;
-                boolean acc = accumulate || !first;
-                if (first && colBias != null) {
-                    addBias(colBias, rows, n0, n1, c, cRow, ldc, accumulate);
-                    acc = true;
-                }
+            boolean acc = accumulate || !first || colBias != null;
+            for (int n0 = col0; n0 < col1; n0 += ncStep) {
+                int n1 = Math.min(col1, n0 + ncStep);
+                int nPanels = ceilDiv(n1 - n0, nr);
                 for (int jp = 0; jp < nPanels; jp++) {
-                    int col0 = n0 + jp * nr;
-                    int cols = Math.min(nr, n1 - col0);
-                    if (rows == mr && cols == nr) {
-                        kernel.multiply(ap, 0, bp, jp * kc * nr, kc, c, cRow + col0, ldc, acc);
-                    } else {
-                        float[] tile = ws.tile;
-                        kernel.multiply(ap, 0, bp, jp * kc * nr, kc, tile, 0, nr, false);
-                        for (int i = 0; i < rows; i++) {
-                            int d = cRow + i * ldc + col0;
-                            for (int j = 0; j < cols; j++) {
-                                c[d + j] = acc ? c[d + j] + tile[i * nr + j] : tile[i * nr + j];
+                    int j0 = n0 + jp * nr;
+                    bt.pack(batch, j0, Math.min(nr, n1 - j0), pc, kc, bp, jp * kc * nr, nr, ws);
+                }
+                for (int ip = 0; ip < panels; ip++) {
+                    int i0 = row0 + ip * mr;
+                    int rows = Math.min(mr, row1 - i0);
+                    int ao = ip * mr * kc;
+                    if (n0 == col0) {
+                        a.pack(batch, i0, rows, pc, kc, ap, ao, mr, ws);
+                    }
+                    int cRow = cBase + i0 * ldc;
+                    if (first && colBias != null) {
+                        addBias(colBias, rows, n0, n1, c, cRow, ldc, accumulate);
+                    }
+                    for (int jp = 0; jp < nPanels; jp++) {
+                        int j0 = n0 + jp * nr;
+                        int cols = Math.min(nr, n1 - j0);
+                        if (rows == mr && cols == nr) {
+                            kernel.multiply(ap, ao, bp, jp * kc * nr, kc, c, cRow + j0, ldc, acc);
+                        } else {
+                            // Edge tile: compute it whole into scratch, keep the part inside C.
+                            kernel.multiply(ap, ao, bp, jp * kc * nr, kc, tile, 0, nr, false);
+                            for (int i = 0; i < rows; i++) {
+                                int d = cRow + i * ldc + j0;
+                                for (int j = 0; j < cols; j++) {
+                                    c[d + j] = acc ? c[d + j] + tile[i * nr + j] : tile[i * nr + j];
+                                }
                             }
                         }
                     }
@@ -142,7 +168,7 @@ final class PackedGemm {
         }
     }
 
-    /** Seeds the C rows of one panel with the bias (before its first K block accumulates into them). */
+    /** Seeds C rows with the bias before the first K block accumulates into them. */
     private static void addBias(float[] colBias, int rows, int n0, int n1, float[] c, int cRow, int ldc,
             boolean accumulate) {
         for (int i = 0; i < rows; i++) {
@@ -171,6 +197,10 @@ final class PackedGemm {
     }
 
     static int ceilDiv(int x, int y) {
+        return (x + y - 1) / y;
+    }
+
+    private static long ceilDiv(long x, long y) {
         return (x + y - 1) / y;
     }
 

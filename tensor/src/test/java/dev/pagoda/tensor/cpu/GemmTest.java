@@ -73,7 +73,7 @@ class GemmTest {
     void matmulSpansSeveralKAndNBlocks(MicroKernel kernel, int threads) {
         Parallel.setThreads(threads);
         Random rnd = new Random(2);
-        int[][] sizes = {{257, 321, 67}, {33, 700, 650}, {9, 1000, 31}, {70, 17, 1300}};
+        int[][] sizes = {{257, 321, 67}, {33, 700, 650}, {9, 1000, 31}, {70, 17, 1300}, {1100, 9, 40}};
         for (int[] s : sizes) {
             Tensor a = random(rnd, s[0], s[1]);
             Tensor b = random(rnd, s[1], s[2]);
@@ -138,6 +138,26 @@ class GemmTest {
         Tensor aExp = random(rnd, 1, m, k).expand(4, m, k);
         Tensor bExp = random(rnd, 1, k, n).expand(4, k, n);
         check("expanded", aExp, bExp, Gemm.matmul(kernel, aExp, bExp));
+    }
+
+    @ParameterizedTest
+    @MethodSource("kernelsAndThreads")
+    void segmentOperandsInEveryLayout(MicroKernel kernel, int threads) {
+        Parallel.setThreads(threads);
+        Random rnd = new Random(9);
+        int m = 19;
+        int k = 41;
+        int n = 45;
+        for (DType dt : new DType[] {DType.F32, DType.F16, DType.BF16}) {
+            Tensor a = segment(random(rnd, m, k), dt);                            // rows K-contiguous
+            Tensor aT = segment(random(rnd, k, m), dt).transpose(0, 1);           // row stride 1
+            Tensor aGather = segment(random(rnd, k, m, 2), dt).select(2, 0).transpose(0, 1);
+            Tensor b = segment(random(rnd, k, n), dt);                            // Bᵀ row stride 1
+            Tensor bT = segment(random(rnd, n, k), dt).transpose(0, 1);           // Bᵀ rows K-contiguous
+            check(dt + " a b", a, b, Gemm.matmul(kernel, a, b));
+            check(dt + " aᵀ bᵀ", aT, bT, Gemm.matmul(kernel, aT, bT));
+            check(dt + " gather", aGather, b, Gemm.matmul(kernel, aGather, b));
+        }
     }
 
     @ParameterizedTest

@@ -1,0 +1,69 @@
+package dev.pagoda.bench;
+
+import dev.pagoda.tensor.Backend;
+import dev.pagoda.tensor.DType;
+import dev.pagoda.tensor.Tensor;
+import dev.pagoda.tensor.cpu.Parallel;
+import java.util.Random;
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.Warmup;
+
+/**
+ * 3×3 convolution, stride 1, padding 1, C→C channels with bias, batch 1, at the SDXL UNet/VAE
+ * shapes ({@code CxHxW}), F32 or F16 weights. GFLOP/s = 2·C²·9·H·W / time (the measure of
+ * shared/bench/peers_torch.py).
+ */
+@State(Scope.Benchmark)
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.MILLISECONDS)
+@Warmup(iterations = 3, time = 1)
+@Measurement(iterations = 5, time = 1)
+@Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector"})
+public class Conv2dBench {
+
+    @Param({"640x64x64", "320x128x128"})
+    public String shape;
+
+    @Param({"f32"})
+    public String weights;
+
+    @Param({"1", "2"})
+    public int threads;
+
+    private Tensor x;
+    private Tensor weight;
+    private Tensor bias;
+
+    @Setup
+    public void setup() {
+        Parallel.setThreads(threads);
+        String[] p = shape.split("x");
+        int c = Integer.parseInt(p[0]);
+        int h = Integer.parseInt(p[1]);
+        int w = Integer.parseInt(p[2]);
+        Random rnd = new Random(42);
+        x = GemmBench.random(rnd, 1, c, h, w);
+        Tensor wt = GemmBench.random(rnd, c, c, 3, 3);
+        weight = switch (weights) {
+            case "f32" -> wt;
+            case "f16" -> wt.to(DType.F16);
+            default -> throw new IllegalArgumentException("weights must be f32 or f16, got " + weights);
+        };
+        bias = GemmBench.random(rnd, c);
+    }
+
+    @Benchmark
+    public Tensor conv3x3() {
+        return Backend.cpu().conv2d(x, weight, bias, 1, 1, 1);
+    }
+}

@@ -1,0 +1,76 @@
+package dev.pagoda.bench;
+
+import dev.pagoda.tensor.Backend;
+import dev.pagoda.tensor.DType;
+import dev.pagoda.tensor.Shapes;
+import dev.pagoda.tensor.Tensor;
+import dev.pagoda.tensor.cpu.Parallel;
+import java.util.Random;
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.Warmup;
+
+/**
+ * {@code linear}: {@code x[m, k] · weight[n, k]ᵀ} at the SDXL UNet's GEMM shapes, with F32 or F16
+ * weights (F16 in an off-heap segment, as mapped from safetensors). GFLOP/s = 2·m·k·n / time.
+ * The shape is one parameter {@code MxKxN} so that JMH does not run the cross product of m, k and n.
+ */
+@State(Scope.Benchmark)
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.MILLISECONDS)
+@Warmup(iterations = 3, time = 1)
+@Measurement(iterations = 5, time = 1)
+@Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector"})
+public class GemmBench {
+
+    @Param({"4096x640x640", "1024x1280x1280", "4096x640x5120", "1024x5120x1280"})
+    public String shape;
+
+    @Param({"f32", "f16"})
+    public String weights;
+
+    @Param({"1", "2"})
+    public int threads;
+
+    private Tensor x;
+    private Tensor weight;
+
+    @Setup
+    public void setup() {
+        Parallel.setThreads(threads);
+        String[] p = shape.split("x");
+        int m = Integer.parseInt(p[0]);
+        int k = Integer.parseInt(p[1]);
+        int n = Integer.parseInt(p[2]);
+        Random rnd = new Random(42);
+        x = random(rnd, m, k);
+        Tensor w = random(rnd, n, k);
+        weight = switch (weights) {
+            case "f32" -> w;
+            case "f16" -> w.to(DType.F16);
+            default -> throw new IllegalArgumentException("weights must be f32 or f16, got " + weights);
+        };
+    }
+
+    @Benchmark
+    public Tensor linear() {
+        return Backend.cpu().linear(x, weight, null);
+    }
+
+    static Tensor random(Random rnd, int... shape) {
+        float[] v = new float[(int) Shapes.numel(shape)];
+        for (int i = 0; i < v.length; i++) {
+            v[i] = (float) rnd.nextGaussian();
+        }
+        return Tensor.of(v, shape);
+    }
+}
