@@ -61,32 +61,18 @@ final class Im2colPanels implements PanelSource {
             p += len;
         }
         int base = (int) batchOffsets[batch];
+        boolean unitStep = stride == 1 && colStride == 1;
+        if (nRuns == 1 && unitStep) {
+            packOneRow(base, runs[0], runs[1], rows, k0, kc, dst, off, panelWidth, ws);
+            return;
+        }
         int khw = kh * kw;
         int ci = k0 / khw;
         int ky = (k0 - ci * khw) / kw;
         int kx = k0 - ci * khw - ky * kw;
-        boolean unitStep = stride == 1 && colStride == 1;
         for (int kk = 0; kk < kc; kk++) {
             int d = off + kk * panelWidth;
             int plane = base + ci * channelStride;
-            if (nRuns == 1 && unitStep) {
-                // The common case: the whole panel lies on one output row. When its window is
-                // inside the image it is one contiguous run of the input row.
-                int iy = runs[0] + ky - padding;
-                int ix0 = runs[1] + kx - padding;
-                if (iy >= 0 && iy < height && ix0 >= 0 && ix0 + rows <= width) {
-                    copy(x, plane + iy * rowStride + ix0, dst, d, rows);
-                    zero(dst, d + rows, panelWidth - rows);
-                    if (++kx == kw) {
-                        kx = 0;
-                        if (++ky == kh) {
-                            ky = 0;
-                            ci++;
-                        }
-                    }
-                    continue;
-                }
-            }
             for (int r = 0; r < nRuns; r++) {
                 int len = runs[4 * r + 2];
                 int dj = d + runs[4 * r + 3];
@@ -124,6 +110,53 @@ final class Im2colPanels implements PanelSource {
                     ky = 0;
                     ci++;
                 }
+            }
+        }
+    }
+
+    /**
+     * The common case of a stride-1 convolution: all pixels of the panel lie on output row {@code oy}
+     * from column {@code ox}. Every tap {@code (ky, kx)} then reads one run of an input row, clipped
+     * the same way in every channel, so the clipping is worked out once per tap, not per column.
+     */
+    private void packOneRow(int base, int oy, int ox, int rows, int k0, int kc, float[] dst, int off,
+            int panelWidth, PackedGemm.Workspace ws) {
+        int khw = kh * kw;
+        int[] taps = ws.taps(3 * khw);
+        for (int ky = 0; ky < kh; ky++) {
+            int iy = oy + ky - padding;
+            boolean rowInside = iy >= 0 && iy < height;
+            for (int kx = 0; kx < kw; kx++) {
+                int t = 3 * (ky * kw + kx);
+                int ix0 = ox + kx - padding;
+                // pixels [lo, hi) of the run read inside the image; a row outside reads nothing
+                int lo = rowInside ? Math.min(rows, Math.max(0, -ix0)) : rows;
+                int hi = rowInside ? Math.max(lo, Math.min(rows, width - ix0)) : rows;
+                taps[t] = iy * rowStride + ix0;
+                taps[t + 1] = lo;
+                taps[t + 2] = hi;
+            }
+        }
+        int ci = k0 / khw;
+        int t = 3 * (k0 - ci * khw);
+        int plane = base + ci * channelStride;
+        for (int kk = 0; kk < kc; kk++) {
+            int d = off + kk * panelWidth;
+            int lo = taps[t + 1];
+            int hi = taps[t + 2];
+            int src = plane + taps[t];
+            if (lo == 0 && hi == rows) {
+                copy(x, src, dst, d, rows);
+            } else {
+                zero(dst, d, lo);
+                copy(x, src + lo, dst, d + lo, hi - lo);
+                zero(dst, d + hi, rows - hi);
+            }
+            zero(dst, d + rows, panelWidth - rows);
+            t += 3;
+            if (t == 3 * khw) {
+                t = 0;
+                plane += channelStride;
             }
         }
     }

@@ -165,7 +165,7 @@ class GemmTest {
     void linearWithEveryWeightStorage(MicroKernel kernel, int threads) {
         Parallel.setThreads(threads);
         Random rnd = new Random(6);
-        int[][] sizes = {{1, 1, 1}, {3, 17, 9}, {77, 67, 40}, {130, 330, 70}, {8, 64, 32}};
+        int[][] sizes = {{1, 1, 1}, {3, 17, 9}, {77, 67, 40}, {130, 330, 70}, {8, 64, 32}, {5, 700, 40}};
         for (int[] s : sizes) {
             int m = s[0];
             int k = s[1];
