@@ -17,6 +17,7 @@ import dev.pagoda.diffusion.pipeline.SdxlPipeline;
 import dev.pagoda.tensor.Difference;
 import dev.pagoda.tensor.Tensor;
 import dev.pagoda.tensor.random.NoiseSource;
+import dev.pagoda.tensor.random.TorchGenerator;
 import dev.pagoda.tensor.safetensors.SafetensorsFile;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -63,6 +64,13 @@ final class PipelineCases {
                 }
             });
             GenerationParams p = params(fx, name, c, params, ref, seen);
+            // "seed" means the same noise as diffusers: the torch generator regenerates every recorded draw
+            TorchGenerator generator = new TorchGenerator(((Number) params.get("seed")).longValue());
+            for (Object o : list(c, "noise_calls")) {
+                Map<String, Object> call = map(o);
+                Tensor draw = generator.randn(Fixtures.ints(call.get("shape")));
+                chk.abs("seeded " + call.get("tensor"), draw, ref.tensor((String) call.get("tensor")), 0);
+            }
             if (ref.contains("image_preprocessed")) {
                 chk.abs("image_preprocessed", p.image(), ref.tensor("image_preprocessed"), 0);
             }
