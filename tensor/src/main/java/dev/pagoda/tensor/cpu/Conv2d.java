@@ -4,7 +4,6 @@ import dev.pagoda.tensor.DType;
 import dev.pagoda.tensor.FloatArrayStorage;
 import dev.pagoda.tensor.Shapes;
 import dev.pagoda.tensor.Tensor;
-import java.util.Arrays;
 
 /**
  * 2-D convolution as an implicit GEMM on {@link PackedGemm}: per image and group, {@code out[Cout/g,
@@ -66,11 +65,6 @@ final class Conv2d {
         }
         int hw = ho * wo;
         float[] c = out.array();
-        if (biasValues != null) {
-            for (int i = 0; i < batch * cout; i++) {
-                Arrays.fill(c, i * hw, (i + 1) * hw, biasValues[i % cout]);
-            }
-        }
         if (!(x.storage() instanceof FloatArrayStorage) || x.dtype() != DType.F32) {
             x = Tensor.of(x.toFloatArray(), x.shape());
         }
@@ -88,6 +82,7 @@ final class Conv2d {
         long[] aOffsets = new long[batches];
         long[] xOffsets = new long[batches];
         int[] cOffsets = new int[batches];
+        int[] biasOffsets = new int[batches];
         long[] xs = x.strides();
         for (int n = 0; n < batch; n++) {
             for (int g = 0; g < groups; g++) {
@@ -95,6 +90,7 @@ final class Conv2d {
                 aOffsets[b] = weight.offset() + (long) g * coutG * ws[0];
                 xOffsets[b] = x.offset() + n * xs[0] + (long) g * cinG * xs[1];
                 cOffsets[b] = (n * cout + g * coutG) * hw;
+                biasOffsets[b] = g * coutG;
             }
         }
         MatrixPanels a = new MatrixPanels(weight, aOffsets, ws[0], ws[3]);
@@ -105,7 +101,8 @@ final class Conv2d {
             patches = new Im2colPanels(((FloatArrayStorage) x.storage()).data(), xOffsets, (int) xs[1], (int) xs[2], (int) xs[3], h, w, kh, kw,
                     stride, padding, wo);
         }
-        PackedGemm.multiply(kernel, a, patches, batches, coutG, hw, k, c, cOffsets, hw, null, biasValues != null);
+        PackedGemm.multiply(kernel, a, patches, batches, coutG, hw, k, c, cOffsets, hw,
+                PackedGemm.Bias.rows(biasValues, biasOffsets), false);
         return out;
     }
 }

@@ -116,7 +116,7 @@ final class Gemm {
         int batches = rx.batchOffsets.length;
         PackedGemm.multiply(kernel, new MatrixPanels(x, rx.batchOffsets, rx.rowStride, x.stride(-1)),
                 new MatrixPanels(weight, repeat(weight.offset(), batches), weight.stride(0), weight.stride(1)), batches, rx.rows, n, k, out.array(),
-                contiguousOffsets(batches, rx.rows * n), n, colBias, false);
+                contiguousOffsets(batches, rx.rows * n), n, PackedGemm.Bias.columns(colBias), false);
         return out;
     }
 

@@ -49,6 +49,26 @@ final class PackedGemm {
         }
     }
 
+    /**
+     * Values added to C ahead of the first K block, while each panel's rows are about to be loaded
+     * anyway: {@code values[j]} along columns (linear), or {@code values[rowOffsets[b] + i]} along
+     * the rows of batch {@code b} (a convolution's output channels).
+     */
+    record Bias(float[] values, boolean perRow, int[] rowOffsets) {
+
+        static Bias columns(float[] values) {
+            return values == null ? null : new Bias(values, false, null);
+        }
+
+        static Bias rows(float[] values, int[] rowOffsets) {
+            return values == null ? null : new Bias(values, true, rowOffsets);
+        }
+
+        float at(int batch, int row, int col) {
+            return perRow ? values[rowOffsets[batch] + row] : values[col];
+        }
+    }
+
     /** How one product is cut into tasks: {@code batches × mChunks × nRanges}. */
     private record Split(int panelsPerChunk, int mChunks, int colsPerRange, int nRanges) {
     }
@@ -57,20 +77,20 @@ final class PackedGemm {
     }
 
     /**
-     * For every batch {@code b < batches}: {@code C_b[m × n] (+)= A_b[m × k] · B_b[k × n] + colBias},
+     * For every batch {@code b < batches}: {@code C_b[m × n] (+)= A_b[m × k] · B_b[k × n] + bias},
      * where {@code C_b} starts at {@code c[cOffsets[b]]} with row stride {@code ldc}, {@code A_b} is
      * {@code a}'s matrix {@code b} and {@code B_b} is the transpose of {@code bt}'s.
      *
-     * @param colBias    null, or {@code n} values added to every row of C
+     * @param bias       null, or the bias to add
      * @param accumulate add to the existing C instead of overwriting it
      */
     static void multiply(MicroKernel kernel, PanelSource a, PanelSource bt, int batches, int m, int n, int k,
-            float[] c, int[] cOffsets, int ldc, float[] colBias, boolean accumulate) {
+            float[] c, int[] cOffsets, int ldc, Bias bias, boolean accumulate) {
         if (batches == 0 || m == 0 || n == 0) {
             return;
         }
         if (k == 0) {
-            fillWithoutProduct(batches, m, n, c, cOffsets, ldc, colBias, accumulate);
+            fillWithoutProduct(batches, m, n, c, cOffsets, ldc, bias, accumulate);
             return;
         }
         int mr = kernel.mr();
@@ -94,7 +114,7 @@ final class PackedGemm {
                 int row1 = Math.min(m, row0 + split.panelsPerChunk * mr);
                 int col0 = range * split.colsPerRange;
                 int col1 = Math.min(n, col0 + split.colsPerRange);
-                task(kernel, a, bt, batch, k, kcStep, ncStep, row0, row1, col0, col1, c, cOffsets[batch], ldc, colBias,
+                task(kernel, a, bt, batch, k, kcStep, ncStep, row0, row1, col0, col1, c, cOffsets[batch], ldc, bias,
                         accumulate, ws);
             }
         };
@@ -130,7 +150,7 @@ final class PackedGemm {
 
     /** Rows {@code [row0, row1)} × columns {@code [col0, col1)} of one batch's C. */
     private static void task(MicroKernel kernel, PanelSource a, PanelSource bt, int batch, int k, int kcStep,
-            int ncStep, int row0, int row1, int col0, int col1, float[] c, int cBase, int ldc, float[] colBias,
+            int ncStep, int row0, int row1, int col0, int col1, float[] c, int cBase, int ldc, Bias bias,
             boolean accumulate, Workspace ws) {
         int mr = kernel.mr();
         int nr = kernel.nr();
@@ -141,7 +161,7 @@ final class PackedGemm {
         for (int pc = 0; pc < k; pc += kcStep) {
             int kc = Math.min(kcStep, k - pc);
             boolean first = pc == 0;
-            boolean acc = accumulate || !first || colBias != null;
+            boolean acc = accumulate || !first || bias != null;
             for (int n0 = col0; n0 < col1; n0 += ncStep) {
                 int n1 = Math.min(col1, n0 + ncStep);
                 int nPanels = ceilDiv(n1 - n0, nr);
@@ -157,8 +177,8 @@ final class PackedGemm {
                         a.pack(batch, i0, rows, pc, kc, ap, ao, mr, ws);
                     }
                     int cRow = cBase + i0 * ldc;
-                    if (first && colBias != null) {
-                        addBias(colBias, rows, n0, n1, c, cRow, ldc, accumulate);
+                    if (first && bias != null) {
+                        addBias(bias, batch, i0, rows, n0, n1, c, cRow, ldc, accumulate);
                     }
                     for (int jp = 0; jp < nPanels; jp++) {
                         int j0 = n0 + jp * nr;
@@ -182,27 +202,32 @@ final class PackedGemm {
     }
 
     /** Seeds C rows with the bias before the first K block accumulates into them. */
-    private static void addBias(float[] colBias, int rows, int n0, int n1, float[] c, int cRow, int ldc,
-            boolean accumulate) {
+    private static void addBias(Bias bias, int batch, int row0, int rows, int n0, int n1, float[] c, int cRow,
+            int ldc, boolean accumulate) {
         for (int i = 0; i < rows; i++) {
             int d = cRow + i * ldc;
-            if (accumulate) {
+            if (bias.perRow()) {
+                float v = bias.at(batch, row0 + i, 0);
                 for (int j = n0; j < n1; j++) {
-                    c[d + j] += colBias[j];
+                    c[d + j] = accumulate ? c[d + j] + v : v;
+                }
+            } else if (accumulate) {
+                for (int j = n0; j < n1; j++) {
+                    c[d + j] += bias.values()[j];
                 }
             } else {
-                System.arraycopy(colBias, n0, c, d + n0, n1 - n0);
+                System.arraycopy(bias.values(), n0, c, d + n0, n1 - n0);
             }
         }
     }
 
-    private static void fillWithoutProduct(int batches, int m, int n, float[] c, int[] cOffsets, int ldc,
-            float[] colBias, boolean accumulate) {
+    private static void fillWithoutProduct(int batches, int m, int n, float[] c, int[] cOffsets, int ldc, Bias bias,
+            boolean accumulate) {
         for (int b = 0; b < batches; b++) {
             for (int i = 0; i < m; i++) {
                 int d = cOffsets[b] + i * ldc;
                 for (int j = 0; j < n; j++) {
-                    float v = colBias == null ? 0f : colBias[j];
+                    float v = bias == null ? 0f : bias.at(b, i, j);
                     c[d + j] = accumulate ? c[d + j] + v : v;
                 }
             }

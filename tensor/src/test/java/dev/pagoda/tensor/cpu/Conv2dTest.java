@@ -57,10 +57,11 @@ class Conv2dTest {
     void convolutionMatchesFloat64(MicroKernel kernel, int threads) {
         Parallel.setThreads(threads);
         Random rnd = new Random(11);
-        for (int[] c : CASES) {
+        for (int i = 0; i < CASES.length; i++) {
+            int[] c = CASES[i];
             Tensor x = random(rnd, c[0], c[1], c[2], c[3]);
             Tensor w = random(rnd, c[4], c[1] / c[8], c[5], c[5]);
-            Tensor bias = rnd.nextBoolean() ? random(rnd, c[4]) : null;
+            Tensor bias = i % 3 == 2 ? null : random(rnd, c[4]);
             check(java.util.Arrays.toString(c), x, w, bias, c[6], c[7], c[8],
                     Conv2d.conv2d(kernel, x, w, bias, c[6], c[7], c[8]));
         }
