@@ -13,9 +13,11 @@ import jdk.incubator.vector.VectorSpecies;
  * l, probabilities {@code P = exp(S - m)}, and {@code O = O·exp(m_old - m) + P·V}. Only
  * {@code ROWS × keyTile} scores exist at any time.
  *
- * <p>The two products use 4-row register tiles (8 accumulators + 2 loaded vectors + 4 broadcasts = 14
- * of the 16 AVX2 registers; wider tiles spill). Rows beyond the last query are zero-padded to a
- * multiple of 4 and never stored. The instance owns its scratch arrays; nothing is allocated per tile.
+ * <p>The two products use register tiles of 4 rows × 2 vectors: 8 accumulators + 2 loaded vectors +
+ * 4 broadcasts = 14 registers, which fits AVX2's 16 (C2 hoists all broadcasts of a step, so wider
+ * tiles spill there); with AVX-512 the same tile runs the FMA units near their peak. Rows beyond the
+ * last query are zero-padded to a multiple of 4 and never stored. The instance owns its scratch
+ * arrays; nothing is allocated per tile.
  */
 final class AttentionTile {
 

@@ -4,6 +4,7 @@ import dev.pagoda.tensor.DType;
 import dev.pagoda.tensor.FloatArrayStorage;
 import dev.pagoda.tensor.Shapes;
 import dev.pagoda.tensor.Tensor;
+import java.util.Arrays;
 
 /**
  * Multi-head scaled-dot-product attention, flash style: {@code softmax(q·kᵀ·scale + mask)·v} per
@@ -19,7 +20,8 @@ import dev.pagoda.tensor.Tensor;
  * anything else is first copied to contiguous F32.
  *
  * <p>A row flagged in {@code identityRows} (PAG's perturbed branch) gets its {@code v} rows copied
- * bit for bit; its q and k are not packed or multiplied. A query row whose keys are all masked with
+ * bit for bit; its q and k are not packed or multiplied (only a q or k that must first be converted
+ * to F32 is converted whole). A query row whose keys are all masked with
  * {@code -inf} gives zeros (torch's fused attention does the same; its unfused softmax gives NaN).
  */
 final class FlashAttention {
@@ -43,16 +45,23 @@ final class FlashAttention {
         int batch = q.dim(0);
         int lq = q.dim(1);
         int lk = k.dim(1);
-        int d = q.dim(2) / heads;
         int dv = v.dim(2) / heads;
-        int hdv = heads * dv;
-        Tensor out = Tensor.zeros(batch, lq, hdv);
+        Tensor out = Tensor.zeros(batch, lq, heads * dv);
         if (out.numel() == 0) {
             return out;
         }
-        float[] dst = out.array();
         Rows vr = Rows.of(v);
+        int[] attending = copyIdentityRows(vr, identityRows, batch, lq, heads * dv, out.array());
+        if (attending.length > 0) {
+            Packed packed = Packed.of(Rows.of(k), vr, attending, heads, q.dim(2) / heads, dv, lk);
+            MaskView mv = mask == null ? null : MaskView.of(mask, batch, heads, lq, lk);
+            run(Rows.of(q), packed, mv, scale, lq, out.array());
+        }
+        return out;
+    }
 
+    /** Copies v into the output for flagged batch rows; returns the batch rows that attend. */
+    private static int[] copyIdentityRows(Rows vr, boolean[] identityRows, int batch, int lq, int hdv, float[] dst) {
         int[] attending = new int[batch];
         int na = 0;
         for (int b = 0; b < batch; b++) {
@@ -64,41 +73,25 @@ final class FlashAttention {
                 attending[na++] = b;
             }
         }
-        if (na == 0) {
-            return out;
-        }
-        int[] batches = java.util.Arrays.copyOf(attending, na);
-        Rows qr = Rows.of(q);
-        Rows kr = Rows.of(k);
+        return Arrays.copyOf(attending, na);
+    }
 
-        int panel = AttentionTile.PANEL;
-        int dvp = AttentionTile.roundUp(dv, L);
-        int kHead = size("k", (long) AttentionTile.roundUp(lk, panel) * d, 1);
-        int vHead = size("v", (long) lk * dvp, 1);
-        int nh = na * heads;
-        float[] kp = new float[size("k", kHead, nh)];
-        float[] vp = new float[size("v", vHead, nh)];
-        Parallel.range(nh, 1, (start, end) -> {
-            for (int g = start; g < end; g++) {
-                int b = batches[g / heads];
-                int h = g % heads;
-                packKeys(kr, b, h * d, d, lk, kp, g * kHead);
-                packValues(vr, b, h * dv, dv, dvp, lk, vp, g * vHead);
-            }
-        });
-
-        MaskView mv = mask == null ? null : MaskView.of(mask, batch, heads, lq, lk);
-        float[] ma = mv == null ? null : mv.a;
-
+    /** Every (attending batch row, head, query tile) as one task on the pool. */
+    private static void run(Rows qr, Packed p, MaskView mv, float scale, int lq, float[] dst) {
+        int heads = p.heads;
+        int d = p.d;
+        int dv = p.dv;
+        int hdv = heads * dv;
+        int lk = p.lk;
         int rowsPerTile = AttentionTile.ROWS;
         int tiles = (lq + rowsPerTile - 1) / rowsPerTile;
-        int tasks = Math.multiplyExact(nh, tiles);
+        int tasks = Math.multiplyExact(p.batches.length * heads, tiles);
         int keyTile = AttentionTile.keyTileFor(lk);
-        int qHeadStride = (int) qr.si;
-        boolean queryMajor = 4L * (kHead + vHead) <= QUERY_MAJOR_MAX_BYTES;
+        int qRowStride = (int) qr.si;
+        boolean queryMajor = 4L * (p.kHead + p.vHead) <= QUERY_MAJOR_MAX_BYTES;
         int grain = Math.max(1, tasks / (Parallel.threads() * 16));
         Parallel.range(tasks, grain, (start, end) -> {
-            AttentionTile tile = new AttentionTile(d, dvp, keyTile);
+            AttentionTile tile = new AttentionTile(d, p.dvp, keyTile);
             for (int t = start; t < end; t++) {
                 int g;
                 int qt;
@@ -113,19 +106,44 @@ final class FlashAttention {
                 }
                 int q0 = qt * rowsPerTile;
                 int rows = Math.min(rowsPerTile, lq - q0);
-                int b = batches[g / heads];
+                int b = p.batches[g / heads];
                 int h = g % heads;
-                tile.loadQueries(qr.a, qr.row(b, q0) + h * d, qHeadStride, rows, scale);
+                tile.loadQueries(qr.a, qr.row(b, q0) + h * d, qRowStride, rows, scale);
                 if (mv == null) {
-                    tile.compute(kp, g * kHead, vp, g * vHead, lk, rows, null, 0, 0, 0);
+                    tile.compute(p.k, g * p.kHead, p.v, g * p.vHead, lk, rows, null, 0, 0, 0);
                 } else {
                     long mRow = mv.off + b * mv.sb + h * mv.sh + q0 * mv.sq;
-                    tile.compute(kp, g * kHead, vp, g * vHead, lk, rows, ma, mRow, mv.sq, mv.sk);
+                    tile.compute(p.k, g * p.kHead, p.v, g * p.vHead, lk, rows, mv.a, mRow, mv.sq, mv.sk);
                 }
                 tile.store(dst, (b * lq + q0) * hdv + h * dv, hdv, rows, dv);
             }
         });
-        return out;
+    }
+
+    /**
+     * k and v of the attending batch rows, one block per (batch row, head) g: keys in the score
+     * kernel's panels from {@code g·kHead}, values as rows of {@code dvp} from {@code g·vHead}.
+     */
+    private record Packed(int[] batches, int heads, int d, int dv, int dvp, int lk, float[] k, int kHead,
+            float[] v, int vHead) {
+
+        static Packed of(Rows kr, Rows vr, int[] batches, int heads, int d, int dv, int lk) {
+            int dvp = AttentionTile.roundUp(dv, L);
+            int kHead = size("k", (long) AttentionTile.roundUp(lk, AttentionTile.PANEL) * d, 1);
+            int vHead = size("v", (long) lk * dvp, 1);
+            int nh = batches.length * heads;
+            float[] kp = new float[size("k", kHead, nh)];
+            float[] vp = new float[size("v", vHead, nh)];
+            Parallel.range(nh, 1, (start, end) -> {
+                for (int g = start; g < end; g++) {
+                    int b = batches[g / heads];
+                    int h = g % heads;
+                    packKeys(kr, b, h * d, d, lk, kp, g * kHead);
+                    packValues(vr, b, h * dv, dv, dvp, lk, vp, g * vHead);
+                }
+            });
+            return new Packed(batches, heads, d, dv, dvp, lk, kp, kHead, vp, vHead);
+        }
     }
 
     /** Key j of head dims [c0, c0+d) into panel j/PANEL, column j%PANEL; padding keys stay zero. */
