@@ -4,6 +4,8 @@ import dev.pagoda.nn.JsonConfig;
 import dev.pagoda.nn.Module;
 import dev.pagoda.nn.ModuleList;
 import dev.pagoda.nn.layers.Conv2d;
+import dev.pagoda.nn.attention.Attention;
+import dev.pagoda.nn.attention.PagLayers;
 import dev.pagoda.nn.layers.GroupNorm;
 import dev.pagoda.tensor.Backend;
 import dev.pagoda.tensor.Shapes;
@@ -29,6 +31,7 @@ public final class UNet2DConditionModel extends Module {
     private final ModuleList<UNetBlocks.UpBlock> upBlocks;
     private final GroupNorm convNormOut;
     private final Conv2d convOut;
+    private boolean forkPerturbedBranch = true;
 
     /** Inputs of one forward pass. */
     public record Input(
@@ -149,11 +152,23 @@ public final class UNet2DConditionModel extends Module {
         UNetBlocks.Conditioning cond = new UNetBlocks.Conditioning(be.silu(emb), in.encoderHiddenStates(),
                 in.perturbed());
 
-        Tensor h = convIn.forward(sample);
+        // PAG's perturbed rows equal the cond rows until the first flagged layer: run the blocks
+        // before it without them, then fork (copy the cond rows' activations and skips).
+        int fork = forkPoint(in);
+        int keep = b - in.perturbed();
+        UNetBlocks.Conditioning head = fork < 0 ? cond : new UNetBlocks.Conditioning(
+                cond.tembAct().narrow(0, 0, keep), cond.context().narrow(0, 0, keep), 0);
+        Tensor h = convIn.forward(fork < 0 ? sample : sample.narrow(0, 0, keep));
         List<Tensor> skips = new ArrayList<>();
         skips.add(h);
-        for (UNetBlocks.DownBlock block : downBlocks.items()) {
-            h = block.forward(h, cond, skips);
+        for (int k = 0; k < downBlocks.size(); k++) {
+            if (k == fork) {
+                h = forkRows(h, in.perturbed(), skips);
+            }
+            h = downBlocks.get(k).forward(h, fork >= 0 && k < fork ? head : cond, skips);
+        }
+        if (fork == downBlocks.size()) {
+            h = forkRows(h, in.perturbed(), skips);
         }
         if (in.downResiduals() != null) {
             if (in.downResiduals().size() != skips.size()) {
@@ -174,6 +189,51 @@ public final class UNet2DConditionModel extends Module {
             h = block.forward(h, cond, stack);
         }
         return convOut.forward(convNormOut.forwardSilu(h));
+    }
+
+    /** Turns the branch fork of {@link #forward} off (tests compare it with the full batch). */
+    void setForkPerturbedBranch(boolean on) {
+        this.forkPerturbedBranch = on;
+    }
+
+    /**
+     * Where the perturbed rows start to differ from the cond rows: the first down block with a
+     * flagged attention, the number of down blocks when only mid/up blocks are flagged, or -1 for no
+     * fork (no PAG rows, a flag in the first block, or perturbed inputs that differ from the cond rows').
+     */
+    private int forkPoint(Input in) {
+        int p = in.perturbed();
+        int b = in.sample().dim(0);
+        if (!forkPerturbedBranch || p == 0 || 2 * p > b || in.timesteps().length != 1) {
+            return -1;
+        }
+        int first = downBlocks.size();
+        for (int k = 0; k < downBlocks.size() && first == downBlocks.size(); k++) {
+            if (PagLayers.selfAttentions(downBlocks.get(k)).values().stream().anyMatch(Attention::isPag)) {
+                first = k;
+            }
+        }
+        if (first == 0) {
+            return -1;
+        }
+        for (Tensor t : new Tensor[] {in.sample(), in.encoderHiddenStates(), in.textEmbeds(), in.timeIds()}) {
+            if (t != null && !java.util.Arrays.equals(t.narrow(0, b - p, p).toFloatArray(),
+                    t.narrow(0, b - 2 * p, p).toFloatArray())) {
+                return -1;
+            }
+        }
+        return first;
+    }
+
+    /** Appends copies of the last {@code p} rows of {@code h} and of every skip. */
+    private static Tensor forkRows(Tensor h, int p, List<Tensor> skips) {
+        for (int i = 0; i < skips.size(); i++) {
+            Tensor s = skips.get(i);
+            skips.set(i, s == h ? null : s.backend().concat(0, s, s.narrow(0, s.dim(0) - p, p)));
+        }
+        Tensor forked = h.backend().concat(0, h, h.narrow(0, h.dim(0) - p, p));
+        skips.replaceAll(s -> s == null ? forked : s);
+        return forked;
     }
 
     private void validate(Input in) {

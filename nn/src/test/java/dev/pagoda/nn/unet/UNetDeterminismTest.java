@@ -49,4 +49,35 @@ class UNetDeterminismTest {
             }
         }
     }
+
+    @Test
+    void forkingThePerturbedBranchGivesTheFullBatchResultExactly() {
+        try (SafetensorsFile w = SafetensorsFile.open(Golden.model("tiny-sdxl").resolve("unet/diffusion_pytorch_model.safetensors"));
+                SafetensorsFile ref = Golden.tensors("unet_forward")) {
+            UNet2DConditionModel unet = UNet2DConditionModel.fromConfig(Golden.model("tiny-sdxl").resolve("unet/config.json"));
+            WeightLoader.load(unet, w, "");
+            Backend be = Backend.cpu();
+            Tensor s = ref.tensor("in.sample");
+            Tensor neg = ref.tensor("in.encoder_hidden_states.neg");
+            Tensor pos = ref.tensor("in.encoder_hidden_states.pos");
+            Tensor tn = ref.tensor("in.text_embeds.neg");
+            Tensor tp = ref.tensor("in.text_embeds.pos");
+            Tensor ids = ref.tensor("in.time_ids");
+            UNet2DConditionModel.Input cfg = UNet2DConditionModel.Input.of(be.concat(0, s, s, s), 667f,
+                    be.concat(0, neg, pos, pos), be.concat(0, tn, tp, tp), be.concat(0, ids, ids, ids)).withPerturbed(1);
+            UNet2DConditionModel.Input pagOnly = UNet2DConditionModel.Input.of(be.concat(0, s, s), 667f,
+                    be.concat(0, pos, pos), be.concat(0, tp, tp), be.concat(0, ids, ids)).withPerturbed(1);
+            for (List<String> layers : List.of(List.of("mid"), List.of("down_blocks.2"), List.of("up_blocks.1"),
+                    List.of("down_blocks.1.attentions.1"))) {
+                PagLayers.apply(unet, layers, PagLayers.Mode.DIFFUSERS);
+                for (UNet2DConditionModel.Input in : List.of(cfg, pagOnly)) {
+                    unet.setForkPerturbedBranch(false);
+                    float[] full = unet.forward(in).toFloatArray();
+                    unet.setForkPerturbedBranch(true);
+                    assertArrayEquals(full, unet.forward(in).toFloatArray(), layers + " batch " + in.sample().dim(0));
+                }
+            }
+            PagLayers.clear(unet);
+        }
+    }
 }
