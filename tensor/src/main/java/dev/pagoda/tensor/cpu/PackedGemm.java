@@ -126,26 +126,31 @@ final class PackedGemm {
     }
 
     /**
-     * Cuts M into chunks of at most {@link #MC_MAX} rows and, when that leaves too few tasks for the
-     * threads, cuts the cheaper dimension further: splitting M repacks B once per chunk, splitting N
-     * repacks A once per range, so the larger of M and N is the one to split.
+     * Cuts M into chunks of at most {@link #MC_MAX} rows and, when that leaves few tasks, cuts one
+     * dimension further so that the task count is a multiple of the thread count: with a handful of
+     * equal tasks, one left over keeps a thread idle for its whole length. Splitting M repacks B once
+     * per chunk and splitting N repacks A once per range, so the larger of M and N is split, and no
+     * more than needed (two tasks per thread measured 5–10% slower than one at M = 1024).
      */
     private static Split split(int batches, int mPanels, int nPanels, int mr, int nr, int threads) {
         int mChunks = ceilDiv(mPanels, MC_MAX / mr);
         int nRanges = 1;
-        long want = 2L * threads;
-        if (threads > 1 && (long) batches * mChunks < want) {
-            int extra = (int) ceilDiv(want, (long) batches * mChunks);
+        if (threads > 1 && (long) batches * mChunks < 8L * threads) {
+            int unit = threads / gcd(batches, threads); // tasks per batch must be a multiple of this
             if ((long) mPanels * mr >= (long) nPanels * nr) {
-                mChunks = Math.min(mPanels, mChunks * extra);
+                mChunks = Math.min(mPanels, roundUp(mChunks, unit));
             } else {
-                nRanges = Math.min(nPanels, extra);
+                nRanges = Math.min(nPanels, unit / gcd(mChunks, unit));
             }
         }
         int panelsPerChunk = ceilDiv(mPanels, mChunks);
         int panelsPerRange = ceilDiv(nPanels, nRanges);
         return new Split(panelsPerChunk, ceilDiv(mPanels, panelsPerChunk), panelsPerRange * nr,
                 ceilDiv(nPanels, panelsPerRange));
+    }
+
+    private static int gcd(int a, int b) {
+        return b == 0 ? a : gcd(b, a % b);
     }
 
     /** Rows {@code [row0, row1)} × columns {@code [col0, col1)} of one batch's C. */
@@ -235,10 +240,6 @@ final class PackedGemm {
     }
 
     static int ceilDiv(int x, int y) {
-        return (x + y - 1) / y;
-    }
-
-    private static long ceilDiv(long x, long y) {
         return (x + y - 1) / y;
     }
 

@@ -93,6 +93,8 @@ class Conv2dTest {
         check("narrowed 1x1", xNarrow, w1, null, 1, 0, 1, Conv2d.conv2d(xNarrow, w1, null, 1, 0, 1));
         Tensor wPerm = random(rnd, 3, 3, 5, 6).permute(3, 2, 0, 1);       // [Cout, Cin, kh, kw] view
         check("permuted weight", xNarrow, wPerm, null, 2, 1, 1, Conv2d.conv2d(xNarrow, wPerm, null, 2, 1, 1));
+        Tensor xHalf = segment(random(rnd, 1, 5, 6, 7), DType.F16);      // an input outside the heap
+        check("F16 input", xHalf, w, null, 1, 1, 1, Conv2d.conv2d(xHalf, w, null, 1, 1, 1));
     }
 
     @Test

@@ -88,12 +88,18 @@ class GemmTest {
         Tensor b = random(rnd, 350, 700);
         Tensor x = random(rnd, 200, 96);
         Tensor w = random(rnd, 70, 96);
+        Tensor qa = random(rnd, 20, 40, 64);   // many batches: split over batches only
+        Tensor qb = random(rnd, 20, 64, 40);
         Parallel.setThreads(1);
         float[] one = Gemm.matmul(a, b).toFloatArray();
         float[] oneLinear = Gemm.linear(x, w, null).toFloatArray();
+        float[] oneBatched = Gemm.matmul(qa, qb).toFloatArray();
         Parallel.setThreads(2);
         assertArrayEquals(one, Gemm.matmul(a, b).toFloatArray());
         assertArrayEquals(oneLinear, Gemm.linear(x, w, null).toFloatArray());
+        Tensor batched = Gemm.matmul(qa, qb);
+        assertArrayEquals(oneBatched, batched.toFloatArray());
+        check("20 batches, 2 threads", qa, qb, batched);
     }
 
     @Test
