@@ -73,4 +73,21 @@ class AutoPipelineTest {
                 () -> AutoPipelineForText2Image.fromPretrained(dir.resolve("none"), PipelineOptions.defaults()));
         assertTrue(e.getMessage().contains("model folder not found"), e.getMessage());
     }
+
+    @Test
+    void numImagesPerPromptBatchesEveryRowOfTheLayout() {
+        try (StableDiffusionXLPipeline pipe = AutoPipelineForText2Image.fromPretrained(TINY, PipelineOptions.pag(List.of("mid")))) {
+            int[] rows = new int[1];
+            pipe.setObserver((call, in, out) -> rows[0] = in.sample().dim(0));
+            GenerationResult r = pipe.generate(GenerationParams.builder("a cat").steps(1).seed(5).numImagesPerPrompt(2)
+                    .size(64, 96).build());
+            assertEquals(6, rows[0], "[uncond x2, cond x2, perturbed x2]");
+            assertArrayEquals(new int[] {2, 4, 8, 12}, r.latents().shape());
+            assertArrayEquals(new int[] {2, 3, 64, 96}, r.image().shape());
+            // the two images come from different noise
+            Tensor a = r.latents().select(0, 0);
+            Tensor b = r.latents().select(0, 1);
+            assertTrue(!java.util.Arrays.equals(a.toFloatArray(), b.toFloatArray()));
+        }
+    }
 }
