@@ -89,7 +89,7 @@ final class PipelineCases {
                 }
             }
             chk.rel("output.latent", r.latents(), ref.tensor("output.latent"), LATENT_TOL);
-            chk.abs("output.np", ImageTensors.toNumpyLayout(r.image()), ref.tensor("output.np"), NP_TOL);
+            chk.abs("output.np", r.numpy(), ref.tensor("output.np"), NP_TOL);
 
             for (Map.Entry<String, Object> e : map(c.getOrDefault("equivalence_checks", Map.of())).entrySet()) {
                 String how = e.getKey();
