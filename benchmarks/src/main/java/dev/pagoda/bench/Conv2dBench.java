@@ -31,8 +31,15 @@ import org.openjdk.jmh.annotations.Warmup;
 @Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector"})
 public class Conv2dBench {
 
-    @Param({"640x64x64", "320x128x128"})
-    public String shape;
+    /** Channels; with h and w one value each by default, other shapes by {@code -p}: {@code -p c=320 -p h=128 -p w=128}. */
+    @Param({"640"})
+    public int c;
+
+    @Param({"64"})
+    public int h;
+
+    @Param({"64"})
+    public int w;
 
     @Param({"f32"})
     public String weights;
@@ -47,10 +54,6 @@ public class Conv2dBench {
     @Setup
     public void setup() {
         Parallel.setThreads(threads);
-        String[] p = shape.split("x");
-        int c = Integer.parseInt(p[0]);
-        int h = Integer.parseInt(p[1]);
-        int w = Integer.parseInt(p[2]);
         Random rnd = new Random(42);
         x = GemmBench.random(rnd, 1, c, h, w);
         Tensor wt = GemmBench.random(rnd, c, c, 3, 3);

@@ -22,7 +22,9 @@ import org.openjdk.jmh.annotations.Warmup;
 /**
  * {@code linear}: {@code x[m, k] · weight[n, k]ᵀ} at the SDXL UNet's GEMM shapes, with F32 or F16
  * weights (F16 in an off-heap segment, as mapped from safetensors). GFLOP/s = 2·m·k·n / time.
- * The shape is one parameter {@code MxKxN} so that JMH does not run the cross product of m, k and n.
+ * The defaults are the first SDXL shape; the others run with {@code -p m=1024 -p k=1280 -p n=1280},
+ * {@code -p m=4096 -p k=640 -p n=5120}, {@code -p m=1024 -p k=5120 -p n=1280} (one value each, so
+ * JMH does not run the cross product of m, k and n).
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -32,8 +34,14 @@ import org.openjdk.jmh.annotations.Warmup;
 @Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector"})
 public class GemmBench {
 
-    @Param({"4096x640x640", "1024x1280x1280", "4096x640x5120", "1024x5120x1280"})
-    public String shape;
+    @Param({"4096"})
+    public int m;
+
+    @Param({"640"})
+    public int k;
+
+    @Param({"640"})
+    public int n;
 
     @Param({"f32", "f16"})
     public String weights;
@@ -47,10 +55,6 @@ public class GemmBench {
     @Setup
     public void setup() {
         Parallel.setThreads(threads);
-        String[] p = shape.split("x");
-        int m = Integer.parseInt(p[0]);
-        int k = Integer.parseInt(p[1]);
-        int n = Integer.parseInt(p[2]);
         Random rnd = new Random(42);
         x = random(rnd, m, k);
         Tensor w = random(rnd, n, k);

@@ -34,8 +34,15 @@ import org.openjdk.jmh.annotations.Warmup;
 @Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector"})
 public class GroupNormBench {
 
-    @Param({"320x128x128", "640x64x64", "1280x32x32"})
-    public String chw;
+    /** Channels; with h and w one value each by default, other shapes by {@code -p}: {@code -p c=640 -p h=64 -p w=64} and {@code -p c=1280 -p h=32 -p w=32}. */
+    @Param({"320"})
+    public int c;
+
+    @Param({"128"})
+    public int h;
+
+    @Param({"128"})
+    public int w;
 
     @Param({"1", "2"})
     public int threads;
@@ -50,10 +57,6 @@ public class GroupNormBench {
 
     @Setup(Level.Trial)
     public void setUp() {
-        String[] p = chw.split("x");
-        int c = Integer.parseInt(p[0]);
-        int h = Integer.parseInt(p[1]);
-        int w = Integer.parseInt(p[2]);
         Random rng = new Random(42);
         x = Tensor.of(normal(rng, c * h * w), 1, c, h, w);
         gamma = Tensor.of(normal(rng, c), c);
