@@ -23,6 +23,9 @@ import org.openjdk.jmh.annotations.Warmup;
  * levels 128², 64², 32²), the same shapes as {@code peers_torch.py --only gnorm}. Rate for the
  * report: one read plus one write of the tensor, {@code 8·C·H·W} bytes, divided by the time.
  *
+ * <p>{@link #outputAllocation} times the allocation of the output alone, the part of
+ * {@link #groupNorm} that is not the kernel.
+ *
  * <p>The shapes are one {@code CxHxW} parameter rather than three, so that JMH does not run the
  * 27-way cross product of separate c, h and w lists.
  */
@@ -75,5 +78,14 @@ public class GroupNormBench {
     @Benchmark
     public Tensor groupNorm() {
         return Backend.cpu().groupNorm(x, 32, gamma, beta, 1e-5f, silu);
+    }
+
+    /**
+     * What the op spends before its kernel runs: a new output array of the same size, which the JVM
+     * zero-fills on the calling thread (torch reuses a cached block without clearing it).
+     */
+    @Benchmark
+    public Tensor outputAllocation() {
+        return Tensor.zeros(x.shape());
     }
 }

@@ -94,7 +94,10 @@ final class Copy {
         });
     }
 
-    /** Widens {@code len} elements of a float dtype, {@code stride} apart from element {@code p}, into {@code out[o..]}. */
+    /**
+     * Widens {@code len} elements of a float dtype, {@code stride} apart from element {@code p}, into
+     * {@code out[o..]}.
+     */
     static void copyRun(Storage src, DType sd, long p, long stride, float[] out, int o, int len) {
         if (src instanceof FloatArrayStorage(float[] a)) {
             if (stride == 1) {

@@ -139,7 +139,7 @@ final class Elementwise {
         int inner = ms[rank - 1];
         long ia = ma[rank - 1];
         long ib = mb[rank - 1];
-        int rows = (int) (dst.length / inner);
+        int rows = dst.length / inner;
         int colBlocks = (inner + BLOCK - 1) / BLOCK;
         int unitLen = Math.min(inner, BLOCK);
         int units = rows * colBlocks;

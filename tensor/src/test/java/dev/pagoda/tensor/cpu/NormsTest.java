@@ -89,17 +89,19 @@ class NormsTest {
             {new int[] {1, 8, 45, 50}, 2},     // 9000 per group: several statistics blocks
             {new int[] {2, 64, 17, 33}, 32},   // the threaded path
         };
-        for (Object[] cs : cases) {
-            int[] shape = (int[]) cs[0];
-            int groups = (int) cs[1];
+        for (int k = 0; k < cases.length; k++) {
+            int[] shape = (int[]) cases[k][0];
+            int groups = (int) cases[k][1];
+            // a large eps on every other case: it must sit inside the square root
+            float eps = k % 2 == 0 ? 1e-5f : 0.5f;
             float[] x = Layouts.normal(rng, numel(shape), 0.3, 2);
             float[] gamma = Layouts.normal(rng, shape[1], 1, 0.5);
             float[] beta = Layouts.normal(rng, shape[1], 0, 0.5);
             for (boolean silu : new boolean[] {false, true}) {
                 float[] y = B.groupNorm(Tensor.of(x.clone(), shape), groups, Tensor.of(gamma.clone(), shape[1]),
-                        Tensor.of(beta.clone(), shape[1]), 1e-5f, silu).toFloatArray();
+                        Tensor.of(beta.clone(), shape[1]), eps, silu).toFloatArray();
                 assertClose("groupNorm " + Arrays.toString(shape) + " silu=" + silu,
-                        groupNormRef(x, shape, groups, gamma, beta, 1e-5f, silu), y, 6);
+                        groupNormRef(x, shape, groups, gamma, beta, eps, silu), y, 6);
             }
         }
     }
@@ -231,6 +233,9 @@ class NormsTest {
             float[] y = B.layerNorm(Tensor.of(x.clone(), shape), Tensor.of(gamma.clone(), dim), Tensor.of(beta.clone(), dim),
                     1e-5f).toFloatArray();
             assertClose("layerNorm " + Arrays.toString(shape), layerNormRef(x, dim, gamma, beta, 1e-5f), y, 6);
+            float[] wide = B.layerNorm(Tensor.of(x.clone(), shape), Tensor.of(gamma.clone(), dim), Tensor.of(beta.clone(), dim),
+                    2f).toFloatArray();
+            assertClose("layerNorm eps 2 " + Arrays.toString(shape), layerNormRef(x, dim, gamma, beta, 2f), wide, 6);
             float[] plain = B.layerNorm(Tensor.of(x.clone(), shape), null, null, 1e-6f).toFloatArray();
             assertClose("layerNorm (no affine) " + Arrays.toString(shape), layerNormRef(x, dim, null, null, 1e-6f), plain, 6);
         }
@@ -275,19 +280,22 @@ class NormsTest {
             float[] gamma = Layouts.normal(rng, dim, 1, 0.3);
             Tensor g16 = Layouts.ofDtype(DType.BF16, gamma, dim);
             float[] gw = g16.toFloatArray();
-            float[] y = B.rmsNorm(Tensor.of(x.clone(), shape), g16, 1e-6f).toFloatArray();
-            for (int r = 0; r < x.length / dim; r++) {
-                double ms = 0;
-                for (int j = 0; j < dim; j++) {
-                    ms += (double) x[r * dim + j] * x[r * dim + j];
-                }
-                double rr = 1 / Math.sqrt(ms / dim + 1e-6);
-                for (int j = 0; j < dim; j++) {
-                    double ref = x[r * dim + j] * rr * gw[j];
-                    assertTrue(Layouts.ulps(y[r * dim + j], ref) <= 4,
-                            "rmsNorm " + Arrays.toString(shape) + " at " + (r * dim + j) + ": " + y[r * dim + j] + " vs " + ref);
+            for (float eps : new float[] {1e-6f, 3f}) {
+                float[] ye = B.rmsNorm(Tensor.of(x.clone(), shape), g16, eps).toFloatArray();
+                for (int r = 0; r < x.length / dim; r++) {
+                    double ms = 0;
+                    for (int j = 0; j < dim; j++) {
+                        ms += (double) x[r * dim + j] * x[r * dim + j];
+                    }
+                    double rr = 1 / Math.sqrt(ms / dim + eps);
+                    for (int j = 0; j < dim; j++) {
+                        double ref = x[r * dim + j] * rr * gw[j];
+                        assertTrue(Layouts.ulps(ye[r * dim + j], ref) <= 4, "rmsNorm " + Arrays.toString(shape)
+                                + " eps " + eps + " at " + (r * dim + j) + ": " + ye[r * dim + j] + " vs " + ref);
+                    }
                 }
             }
+            float[] y = B.rmsNorm(Tensor.of(x.clone(), shape), g16, 1e-6f).toFloatArray();
             assertArrayEquals(y, B.rmsNorm(Layouts.padded(x, shape), g16, 1e-6f).toFloatArray());
             float[] plain = B.rmsNorm(Tensor.of(x.clone(), shape), null, 1e-6f).toFloatArray();
             float[] ones = new float[dim];
@@ -297,6 +305,24 @@ class NormsTest {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> B.rmsNorm(Tensor.zeros(2, 5), Tensor.zeros(4), 1e-6f));
         assertTrue(e.getMessage().contains("rmsNorm") && e.getMessage().contains("gamma"), e.getMessage());
+    }
+
+    @Test
+    void threadCountDoesNotChangeResults() {
+        Random rng = new Random(8);
+        int[] shape = {2, 64, 20, 21};
+        float[] x = Layouts.normal(rng, numel(shape), 0, 1);
+        int before = Parallel.threads();
+        try {
+            Parallel.setThreads(1);
+            float[] gn1 = B.groupNorm(Tensor.of(x.clone(), shape), 32, null, null, 1e-5f, true).toFloatArray();
+            float[] ln1 = B.layerNorm(Tensor.of(x.clone(), 2 * 64 * 20, 21), null, null, 1e-5f).toFloatArray();
+            Parallel.setThreads(3);
+            assertArrayEquals(gn1, B.groupNorm(Tensor.of(x.clone(), shape), 32, null, null, 1e-5f, true).toFloatArray());
+            assertArrayEquals(ln1, B.layerNorm(Tensor.of(x.clone(), 2 * 64 * 20, 21), null, null, 1e-5f).toFloatArray());
+        } finally {
+            Parallel.setThreads(before);
+        }
     }
 
     @Test
