@@ -23,6 +23,9 @@ import org.openjdk.jmh.annotations.Warmup;
  * (level 2). Compare with {@code shared/bench/peers_torch.py --only attn}, which times the same
  * shapes the way diffusers' unfused {@code AttnProcessor} computes them; GFLOP/s = 4·H·N²·D / time.
  *
+ * {@link #crossAttention} times the same queries against 77 text tokens (SDXL's cross-attention;
+ * no peer line exists for it).
+ *
  * <p>The default parameters form a cross product; select a shape with
  * {@code -p heads=10 -p tokens=4096} (see BENCHMARKS.md for the exact commands).
  */
@@ -33,6 +36,9 @@ import org.openjdk.jmh.annotations.Warmup;
 @Measurement(iterations = 5, time = 2)
 @Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector"})
 public class AttentionBench {
+
+    /** CLIP's context length: the keys of SDXL's cross-attention. */
+    private static final int TEXT_TOKENS = 77;
 
     @Param({"10", "20"})
     int heads;
@@ -49,6 +55,8 @@ public class AttentionBench {
     private Tensor q;
     private Tensor k;
     private Tensor v;
+    private Tensor textK;
+    private Tensor textV;
     private float scale;
 
     @Setup
@@ -59,6 +67,8 @@ public class AttentionBench {
         q = random(rnd, tokens, hidden);
         k = random(rnd, tokens, hidden);
         v = random(rnd, tokens, hidden);
+        textK = random(rnd, TEXT_TOKENS, hidden);
+        textV = random(rnd, TEXT_TOKENS, hidden);
         scale = (float) (1 / Math.sqrt(headDim));
     }
 
@@ -73,5 +83,11 @@ public class AttentionBench {
     @Benchmark
     public Tensor selfAttention() {
         return Backend.cpu().attention(q, k, v, heads, scale, null, null);
+    }
+
+    /** Cross-attention of the same queries to 77 text tokens: GFLOP/s = 4·H·N·77·D / time. */
+    @Benchmark
+    public Tensor crossAttention() {
+        return Backend.cpu().attention(q, textK, textV, heads, scale, null, null);
     }
 }
