@@ -3,6 +3,7 @@ package dev.pagoda.opencl;
 import static org.jocl.CL.CL_CONTEXT_PLATFORM;
 import static org.jocl.CL.CL_DEVICE_AVAILABLE;
 import static org.jocl.CL.CL_DEVICE_ENDIAN_LITTLE;
+import static org.jocl.CL.CL_DEVICE_GLOBAL_MEM_SIZE;
 import static org.jocl.CL.CL_DEVICE_LOCAL_MEM_SIZE;
 import static org.jocl.CL.CL_DEVICE_MAX_MEM_ALLOC_SIZE;
 import static org.jocl.CL.CL_DEVICE_MAX_WORK_GROUP_SIZE;
@@ -36,6 +37,7 @@ import static org.jocl.CL.clGetKernelWorkGroupInfo;
 import static org.jocl.CL.clGetPlatformIDs;
 import static org.jocl.CL.clGetPlatformInfo;
 import static org.jocl.CL.clGetProgramBuildInfo;
+import static org.jocl.CL.clReleaseMemObject;
 import static org.jocl.CL.clReleaseProgram;
 import static org.jocl.CL.clSetKernelArg;
 
@@ -78,7 +80,8 @@ final class ClDevice {
     static final String DEVICE_PROPERTY = "pagoda.opencl.device";
 
     /** The kernel sources, concatenated in this order into one program (one compile per JVM). */
-    private static final String[] SOURCES = {"strided.cl", "copy.cl", "elementwise.cl", "gemm.cl", "softmax.cl"};
+    private static final String[] SOURCES = {"strided.cl", "copy.cl", "elementwise.cl", "gemm.cl", "conv.cl", "softmax.cl",
+            "norm.cl", "attention.cl", "misc.cl"};
 
     /** Work-group size of the one-dimensional element-wise launches. */
     final int linearGroup;
@@ -88,16 +91,25 @@ final class ClDevice {
     final int gemmTile;
     final int gemmBlock;
     private static final int GEMM_SLAB = 16;
+    /** Output columns per attention pass (the kernel's private accumulator). */
+    static final int ATTENTION_COLUMNS = 64;
 
     private final String name;
     private final long maxAllocation;
+    private final long globalMemory;
     private final cl_context context;
     private final cl_command_queue queue;
     private final Map<String, cl_kernel> kernels = new HashMap<>();
     private final AtomicLong liveBytes = new AtomicLong();
+    private final AtomicLong peakBytes = new AtomicLong();
+    private final ClBufferPool pool;
 
     /** A device found by {@link #select()}, not yet opened. */
     record Candidate(cl_platform_id platform, cl_device_id device, String platformName, String deviceName) {
+    }
+
+    /** A {@code long4} kernel argument. */
+    record Long4(long[] values) {
     }
 
     /** Local memory argument of the given size (kernel arguments declared {@code __local}). */
@@ -121,6 +133,8 @@ final class ClDevice {
         props.addProperty(CL_CONTEXT_PLATFORM, candidate.platform());
         this.context = clCreateContext(props, 1, new cl_device_id[] {device}, null, null, null);
         this.queue = createQueue(context, device);
+        this.pool = new ClBufferPool(Math.min(deviceLong(device, CL_DEVICE_GLOBAL_MEM_SIZE) / 8, 1L << 30));
+        this.globalMemory = deviceLong(device, CL_DEVICE_GLOBAL_MEM_SIZE);
 
         // The GEMM tile shrinks until its work-group and two slabs fit the device, and then until
         // the compiled kernels accept that work-group (registers can limit it below the device's).
@@ -156,6 +170,11 @@ final class ClDevice {
 
     long liveBytes() {
         return liveBytes.get();
+    }
+
+    /** The device's global memory, in bytes. */
+    long globalMemory() {
+        return globalMemory;
     }
 
     // ---------------------------------------------------------------- discovery
@@ -228,26 +247,48 @@ final class ClDevice {
         }
         // Zero-element tensors still get a (tiny) buffer: OpenCL rejects size 0.
         long size = Math.max(bytes, 4);
-        cl_mem mem;
-        try {
-            mem = clCreateBuffer(context, CL_MEM_READ_WRITE, size, null, null);
-        } catch (CLException e) {
-            // Buffers dropped without close() are released by a Cleaner: give it one chance to run.
-            System.gc();
+        cl_mem mem = pool.take(size);
+        if (mem == null) {
             try {
-                Thread.sleep(100);
-            } catch (InterruptedException interrupted) {
-                Thread.currentThread().interrupt();
-                throw e;
+                mem = clCreateBuffer(context, CL_MEM_READ_WRITE, size, null, null);
+            } catch (CLException e) {
+                // Buffers dropped without close() are released by a Cleaner: give it one chance to
+                // run, and hand the pooled buffers back to the device.
+                System.gc();
+                try {
+                    Thread.sleep(100);
+                } catch (InterruptedException interrupted) {
+                    Thread.currentThread().interrupt();
+                    throw e;
+                }
+                pool.drain();
+                try {
+                    mem = clCreateBuffer(context, CL_MEM_READ_WRITE, size, null, null);
+                } catch (CLException again) {
+                    throw new ClOutOfMemoryException("OpenCL device " + name + " cannot allocate " + bytes
+                            + " more bytes (" + liveBytes.get() + " held by live tensors)", again);
+                }
             }
-            mem = clCreateBuffer(context, CL_MEM_READ_WRITE, size, null, null);
         }
-        liveBytes.addAndGet(bytes);
+        long live = liveBytes.addAndGet(bytes);
+        peakBytes.accumulateAndGet(live + pool.bytes(), Math::max);
         return mem;
     }
 
-    void released(long bytes) {
+    /**
+     * A buffer whose tensors are gone: kept for reuse by an allocation of the same size. The queue
+     * is in order, so a kernel that writes the reused buffer runs after every kernel that read it.
+     */
+    void released(cl_mem mem, long bytes) {
         liveBytes.addAndGet(-bytes);
+        if (!pool.give(mem, Math.max(bytes, 4))) {
+            clReleaseMemObject(mem);
+        }
+    }
+
+    /** The most device memory held at once (live tensors and pooled buffers), in bytes. */
+    long peakBytes() {
+        return peakBytes.get();
     }
 
     void write(cl_mem mem, long byteOffset, long bytes, Pointer source) {
@@ -283,6 +324,7 @@ final class ClDevice {
                 case int[] v when v.length == 8 -> clSetKernelArg(kernel, i, Sizeof.cl_int8, Pointer.to(v));
                 case long[] v when v.length == 8 -> clSetKernelArg(kernel, i, Sizeof.cl_long8, Pointer.to(v));
                 case LocalBytes(long bytes) -> clSetKernelArg(kernel, i, bytes, null);
+                case Long4(long[] v) -> clSetKernelArg(kernel, i, Sizeof.cl_long4, Pointer.to(v));
                 default -> throw new IllegalArgumentException("kernel " + kernelName + " argument " + i
                         + " of unsupported type " + args[i].getClass().getName());
             }
@@ -305,7 +347,8 @@ final class ClDevice {
         }
         options.append(" -DGEMM_TS=").append(tile)
                 .append(" -DGEMM_WPT=").append(gemmBlock)
-                .append(" -DGEMM_TK=").append(GEMM_SLAB);
+                .append(" -DGEMM_TK=").append(GEMM_SLAB)
+                .append(" -DATT_DV=").append(ATTENTION_COLUMNS);
         return options.toString();
     }
 

@@ -21,6 +21,30 @@ public interface Backend {
 
     String name();
 
+    // ---------------------------------------------------------------- residence
+
+    /**
+     * {@code x} held where this backend's kernels read it directly, in its stored dtype (half
+     * weights stay half): for a device backend an upload, done once when a module is moved there;
+     * for the CPU a host copy of a device tensor. A tensor already resident is returned as it is.
+     */
+    default Tensor resident(Tensor x) {
+        return x.backend() == this ? x : x.backend().toHost(x);
+    }
+
+    /**
+     * A host tensor with the values of {@code x} (a tensor of this backend): contiguous F32 for
+     * floating dtypes, the same dtype for integers. Host backends return {@code x} itself.
+     */
+    default Tensor toHost(Tensor x) {
+        return x;
+    }
+
+    /** The most device memory this backend has held at once, in bytes; 0 where it is not tracked. */
+    default long peakDeviceBytes() {
+        return 0;
+    }
+
     // ---------------------------------------------------------------- products
 
     /** {@code a[..., M, K] @ b[..., K, N]}; leading (batch) dimensions broadcast. */
