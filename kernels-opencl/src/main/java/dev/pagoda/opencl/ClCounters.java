@@ -1,7 +1,6 @@
 package dev.pagoda.opencl;
 
-import java.util.Collections;
-import java.util.IdentityHashMap;
+import java.util.WeakHashMap;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
@@ -23,8 +22,8 @@ public final class ClCounters {
     private final AtomicLong residentUploads = new AtomicLong();
     private final AtomicLong residentBytes = new AtomicLong();
     private final AtomicLong repeatedUploads = new AtomicLong();
-    /** Host storages (with the offset of the view) already made resident. */
-    private final Map<Storage, Set<Long>> residentOffsets = new IdentityHashMap<>();
+    /** Host storages (weakly: per-step latents must not be kept) and the offsets of their resident views. */
+    private final Map<Storage, Set<Long>> residentOffsets = new WeakHashMap<>();
 
     synchronized void fallback(String op) {
         fallbacks.merge(op, 1L, Long::sum);

@@ -3,7 +3,9 @@ package dev.pagoda.opencl;
 import static org.jocl.CL.CL_CONTEXT_PLATFORM;
 import static org.jocl.CL.CL_DEVICE_AVAILABLE;
 import static org.jocl.CL.CL_DEVICE_ENDIAN_LITTLE;
+import static org.jocl.CL.CL_DEVICE_EXTENSIONS;
 import static org.jocl.CL.CL_DEVICE_GLOBAL_MEM_SIZE;
+import static org.jocl.CL.CL_DEVICE_MAX_COMPUTE_UNITS;
 import static org.jocl.CL.CL_DEVICE_LOCAL_MEM_SIZE;
 import static org.jocl.CL.CL_DEVICE_MAX_MEM_ALLOC_SIZE;
 import static org.jocl.CL.CL_DEVICE_MAX_WORK_GROUP_SIZE;
@@ -162,6 +164,53 @@ final class ClDevice {
 
     static ClDevice open() {
         return new ClDevice(select());
+    }
+
+    /** Opens device {@code device} of platform {@code platform}, indices as {@link #describeAll()} lists them. */
+    static ClDevice open(int platform, int device) {
+        cl_platform_id[] platforms = platforms();
+        if (platform < 0 || platform >= platforms.length) {
+            throw new IllegalArgumentException("no OpenCL platform " + platform + " (" + platforms.length
+                    + " installed; see `pagoda devices`)");
+        }
+        List<cl_device_id> ids = devices(platforms[platform]);
+        if (device < 0 || device >= ids.size()) {
+            throw new IllegalArgumentException("OpenCL platform " + platform + " has no device " + device + " ("
+                    + ids.size() + " devices; see `pagoda devices`)");
+        }
+        cl_device_id id = ids.get(device);
+        return new ClDevice(new Candidate(platforms[platform], id, platformString(platforms[platform], CL_PLATFORM_NAME),
+                deviceString(id, CL_DEVICE_NAME)));
+    }
+
+    /** One line per device: {@code P:D  name  (platform)  memory, fp16, fp64, compute units}. */
+    static List<String> describeAll() {
+        List<String> out = new ArrayList<>();
+        cl_platform_id[] platforms = platforms();
+        for (int p = 0; p < platforms.length; p++) {
+            List<cl_device_id> ids = devices(platforms[p]);
+            for (int d = 0; d < ids.size(); d++) {
+                cl_device_id id = ids.get(d);
+                String ext = deviceString(id, CL_DEVICE_EXTENSIONS);
+                out.add(String.format(Locale.ROOT, "%d:%d  %s  (%s)  %.0f MiB, %d compute units, fp16 %s, fp64 %s%s", p,
+                        d, deviceString(id, CL_DEVICE_NAME), platformString(platforms[p], CL_PLATFORM_NAME),
+                        deviceLong(id, CL_DEVICE_GLOBAL_MEM_SIZE) / 1048576.0, deviceInt(id, CL_DEVICE_MAX_COMPUTE_UNITS),
+                        ext.contains("cl_khr_fp16") ? "yes" : "no", ext.contains("cl_khr_fp64") ? "yes" : "no",
+                        deviceInt(id, CL_DEVICE_AVAILABLE) != 0 ? "" : "  [not available]"));
+            }
+        }
+        return out;
+    }
+
+    private static cl_platform_id[] platforms() {
+        CL.setExceptionsEnabled(true);
+        int[] count = new int[1];
+        clGetPlatformIDs(0, null, count);
+        cl_platform_id[] platforms = new cl_platform_id[count[0]];
+        if (count[0] > 0) {
+            clGetPlatformIDs(platforms.length, platforms, null);
+        }
+        return platforms;
     }
 
     String name() {

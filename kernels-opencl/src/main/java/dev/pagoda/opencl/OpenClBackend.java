@@ -64,6 +64,11 @@ public final class OpenClBackend implements Backend {
         return new OpenClBackend(ClDevice.open());
     }
 
+    /** Opens device {@code device} of platform {@code platform} (indices as {@code pagoda devices} lists them). */
+    public static OpenClBackend create(int platform, int device) {
+        return new OpenClBackend(ClDevice.open(platform, device));
+    }
+
     @Override
     public String name() {
         return "opencl";
@@ -81,6 +86,11 @@ public final class OpenClBackend implements Backend {
 
     /** The device's global memory, in bytes. */
     public long globalMemoryBytes() {
+        return device.globalMemory();
+    }
+
+    @Override
+    public long deviceMemoryBytes() {
         return device.globalMemory();
     }
 

@@ -40,6 +40,14 @@ public interface Backend {
         return x;
     }
 
+    /**
+     * Device memory available for tensors, in bytes ({@link Long#MAX_VALUE} for host backends):
+     * a pipeline checks its weights against it before moving them.
+     */
+    default long deviceMemoryBytes() {
+        return Long.MAX_VALUE;
+    }
+
     /** The most device memory this backend has held at once, in bytes; 0 where it is not tracked. */
     default long peakDeviceBytes() {
         return 0;

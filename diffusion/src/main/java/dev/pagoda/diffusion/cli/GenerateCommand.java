@@ -9,6 +9,7 @@ import dev.pagoda.diffusion.pipeline.AutoPipelineForText2Image;
 import dev.pagoda.diffusion.pipeline.GenerationParams;
 import dev.pagoda.diffusion.pipeline.GenerationResult;
 import dev.pagoda.diffusion.pipeline.PipelineOptions;
+import dev.pagoda.tensor.Backend;
 import dev.pagoda.diffusion.pipeline.SdxlPipeline;
 import dev.pagoda.nn.attention.PagLayers;
 import dev.pagoda.tensor.Tensor;
@@ -55,13 +56,17 @@ final class GenerateCommand {
               --scheduler NAME         euler (default), euler-a, ddim or dpm++
               --tiled-vae              decode (and encode) the VAE in tiles to save memory
               --no-fp16-variant        load *.safetensors even where *.fp16.safetensors exist
+              --backend B              where the UNet and VAE run: cpu (default), opencl (the preferred
+                                       OpenCL device: GPU, then accelerator, then CPU) or
+                                       opencl:P:D (platform P, device D as `pagoda devices` lists them);
+                                       weights are moved to the device once, in their stored dtype
               --out FILE               output PNG (default out.png); parameters go in tEXt chunks
             Exit codes: 0 ok, 2 usage error, 1 runtime failure.
             """;
 
     private static final Set<String> VALUED = Set.of("model", "prompt", "prompt-2", "negative-prompt",
             "negative-prompt-2", "steps", "cfg", "pag-scale", "pag-layers", "pag-adaptive-scale", "guidance-rescale",
-            "seed", "width", "height", "init-image", "strength", "mask", "scheduler", "out");
+            "seed", "width", "height", "init-image", "strength", "mask", "scheduler", "out", "backend");
     private static final Set<String> SWITCHES = Set.of("pag-strict", "tiled-vae", "no-fp16-variant", "help");
     private static final Map<String, String> SCHEDULERS = Map.of(
             "euler", "EulerDiscreteScheduler",
@@ -149,8 +154,9 @@ final class GenerateCommand {
             height = h;
         }
 
+        Backend backend = Main.backend(a.get("backend", "cpu"));
         progress.stage("load " + model);
-        PipelineOptions opts = new PipelineOptions(pagScale > 0, layers, !a.has("no-fp16-variant"));
+        PipelineOptions opts = new PipelineOptions(pagScale > 0, layers, !a.has("no-fp16-variant")).backend(backend);
         SdxlPipeline pipe = mask != null ? AutoPipelineForInpainting.fromPretrained(model, opts)
                 : image != null ? AutoPipelineForImage2Image.fromPretrained(model, opts)
                 : AutoPipelineForText2Image.fromPretrained(model, opts);
@@ -204,10 +210,12 @@ final class GenerateCommand {
                 text.put("strength", strength == null ? "default" : Float.toString(strength));
                 text.put("mode", mask != null ? "inpaint" : "img2img");
             }
+            text.put("backend", backend.toString());
             text.put("software", "Pagoda " + Main.VERSION);
             PngWriter.write(ImageTensors.toImage(r.image()), text, outPath);
         }
-        progress.summary("wrote " + outPath);
+        progress.summary("wrote " + outPath + (backend.peakDeviceBytes() > 0 ? String.format(java.util.Locale.ROOT,
+                " (%s, peak device memory %.1f MiB)", backend, backend.peakDeviceBytes() / 1048576.0) : ""));
         return 0;
     }
 }

@@ -52,6 +52,7 @@ final class PipelineCases {
         Checks chk = new Checks(name);
         try (SafetensorsFile ref = fx.tensors(name);
                 SdxlComponents parts = SdxlComponents.load(model, false)) {
+            parts.to(fx.backend());
             SdxlPipeline pipe = create(cls, parts, true, layers);
             Map<String, Tensor> seen = new HashMap<>();
             pipe.setObserver((call, in, out) -> {

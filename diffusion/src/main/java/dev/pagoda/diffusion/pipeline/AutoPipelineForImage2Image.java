@@ -15,6 +15,7 @@ public final class AutoPipelineForImage2Image {
     public static StableDiffusionXLImg2ImgPipeline fromPretrained(Path modelDir, PipelineOptions options) {
         SdxlComponents c = SdxlComponents.load(modelDir, options.preferFp16());
         try {
+            c.to(options.backend());
             return new StableDiffusionXLImg2ImgPipeline(c, options.enablePag(), options.pagAppliedLayers());
         } catch (RuntimeException e) {
             c.close();

@@ -15,6 +15,7 @@ public final class AutoPipelineForInpainting {
     public static StableDiffusionXLInpaintPipeline fromPretrained(Path modelDir, PipelineOptions options) {
         SdxlComponents c = SdxlComponents.load(modelDir, options.preferFp16());
         try {
+            c.to(options.backend());
             return new StableDiffusionXLInpaintPipeline(c, options.enablePag(), options.pagAppliedLayers());
         } catch (RuntimeException e) {
             c.close();

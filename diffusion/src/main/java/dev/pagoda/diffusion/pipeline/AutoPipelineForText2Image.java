@@ -15,6 +15,7 @@ public final class AutoPipelineForText2Image {
     public static StableDiffusionXLPipeline fromPretrained(Path modelDir, PipelineOptions options) {
         SdxlComponents c = SdxlComponents.load(modelDir, options.preferFp16());
         try {
+            c.to(options.backend());
             return new StableDiffusionXLPipeline(c, options.enablePag(), options.pagAppliedLayers());
         } catch (RuntimeException e) {
             c.close();

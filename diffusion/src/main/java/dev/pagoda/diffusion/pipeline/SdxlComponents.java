@@ -1,5 +1,8 @@
 package dev.pagoda.diffusion.pipeline;
 
+import dev.pagoda.tensor.Backend;
+import dev.pagoda.tensor.DeviceMemoryException;
+
 import dev.pagoda.nn.ConfigException;
 import dev.pagoda.nn.JsonConfig;
 import dev.pagoda.nn.Module;
@@ -118,6 +121,8 @@ public final class SdxlComponents implements AutoCloseable {
         WeightLoader.load(m, store, "", ignored);
     }
 
+    private Backend backend = Backend.cpu();
+
     public Path folder() {
         return folder;
     }
@@ -152,6 +157,33 @@ public final class SdxlComponents implements AutoCloseable {
 
     public boolean forceZerosForEmptyPrompt() {
         return forceZerosForEmptyPrompt;
+    }
+
+    /** The backend the denoiser and the VAE run on (the text encoders stay on the CPU). */
+    public Backend backend() {
+        return backend;
+    }
+
+    /**
+     * Moves the UNet and VAE weights to {@code target} once, in their stored dtypes, after checking
+     * that they fit its memory; the text encoders (run once per prompt) stay on the host. Moving to
+     * the backend they are already on does nothing.
+     *
+     * @throws DeviceMemoryException when the weights exceed the device's memory
+     */
+    public SdxlComponents to(Backend target) {
+        if (target == backend) {
+            return this;
+        }
+        long bytes = unet.parameterBytes() + vae.parameterBytes();
+        if (bytes > target.deviceMemoryBytes()) {
+            throw new DeviceMemoryException(String.format("%s: the UNet and VAE weights of %s need %.1f MiB, but the "
+                    + "device has %.1f MiB", target, folder, bytes / 1048576.0, target.deviceMemoryBytes() / 1048576.0));
+        }
+        unet.to(target);
+        vae.to(target);
+        backend = target;
+        return this;
     }
 
     public SdxlPromptEncoder promptEncoder() {

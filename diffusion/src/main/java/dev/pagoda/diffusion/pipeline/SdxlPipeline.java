@@ -105,7 +105,10 @@ public abstract class SdxlPipeline implements AutoCloseable {
 
         Scheduler scheduler = newScheduler();
         Start start = prepare(p, scheduler, h, w, n);
-        Conditioning cond = conditioning(enc, g, p, h, w, n);
+        Backend device = components.backend();
+        // The conditioning crosses to the denoiser's backend once per call; per step only the
+        // latents go up and the noise prediction comes back (guidance and schedulers run on the host).
+        Conditioning cond = conditioning(enc, g, p, h, w, n).on(device);
         Backend be = Backend.cpu();
         stages.stage("denoise");
         if (g.pag()) {
@@ -120,9 +123,9 @@ public abstract class SdxlPipeline implements AutoCloseable {
                 java.util.Arrays.fill(copies, latents);
                 Tensor input = scheduler.scaleModelInput(g.rows() == 1 ? latents : be.concat(0, copies), t);
                 input = extendInput(input, g.rows());
-                UNet2DConditionModel.Input in = new UNet2DConditionModel.Input(input, new float[] {t},
-                        cond.embeds(), cond.pooled(), cond.timeIds(), g.perturbedRows(n), null, null);
-                Tensor out = unet.forward(in);
+                UNet2DConditionModel.Input in = new UNet2DConditionModel.Input(device.resident(input),
+                        new float[] {t}, cond.embeds(), cond.pooled(), cond.timeIds(), g.perturbedRows(n), null, null);
+                Tensor out = device.toHost(unet.forward(in));
                 if (observer != null) {
                     observer.onDenoiserCall(i, in, out);
                 }
@@ -136,7 +139,7 @@ public abstract class SdxlPipeline implements AutoCloseable {
             Tensor image = null;
             if (p.outputType() == GenerationParams.OutputType.IMAGE) {
                 stages.stage("decode");
-                image = components.vae().decode(components.vae().unscale(latents));
+                image = device.toHost(components.vae().decode(device.resident(components.vae().unscale(latents))));
             }
             return new GenerationResult(latents, image);
         } finally {
@@ -177,6 +180,9 @@ public abstract class SdxlPipeline implements AutoCloseable {
 
     /** The batched conditioning in the guidance layout. */
     protected record Conditioning(Tensor embeds, Tensor pooled, Tensor timeIds) {
+        Conditioning on(Backend be) {
+            return new Conditioning(be.resident(embeds), be.resident(pooled), be.resident(timeIds));
+        }
     }
 
     private Conditioning conditioning(SdxlPromptEncoder.Encoded enc, Guidance g, GenerationParams p, int h, int w,
@@ -206,6 +212,15 @@ public abstract class SdxlPipeline implements AutoCloseable {
 
     private static void addRepeated(List<Tensor> out, Tensor x, int n) {
         out.addAll(Collections.nCopies(n, x));
+    }
+
+    /**
+     * VAE-encodes {@code image} on the components' backend and samples the latent distribution
+     * with {@code noise}; the (small) latents come back to the host.
+     */
+    protected Tensor encodeLatents(Tensor image, Tensor noise) {
+        Backend device = components.backend();
+        return device.toHost(components.vae().encode(device.resident(image)).sample(device.resident(noise)));
     }
 
     /** Checks an input image against the requested size. */

@@ -23,7 +23,7 @@ public final class StableDiffusionXLImg2ImgPipeline extends SdxlPipeline {
         float strength = p.strength() == null ? 0.3f : p.strength();
         float[] ts = scheduler.setTimesteps(p.numInferenceSteps(), strength);
         AutoencoderKL vae = components.vae();
-        Tensor imageLatents = vae.scaleLatents(vae.encode(p.image()).sample(p.noise().next(
+        Tensor imageLatents = vae.scaleLatents(encodeLatents(p.image(), p.noise().next(
                 1, vae.config().latentChannels(), h / vae.scale(), w / vae.scale())));
         imageLatents = repeat(imageLatents, n);
         Tensor noise = p.noise().next(imageLatents.shape());

@@ -55,13 +55,13 @@ public final class StableDiffusionXLInpaintPipeline extends SdxlPipeline {
         }
         Tensor maskedImage = be.mul(p.image(), Tensor.of(keep, 1, 1, h, w));
 
-        imageLatents = repeat(vae.scaleLatents(vae.encode(p.image()).sample(p.noise().next(1, lat, h / s, w / s))), n);
+        imageLatents = repeat(vae.scaleLatents(encodeLatents(p.image(), p.noise().next(1, lat, h / s, w / s))), n);
         initNoise = p.noise().next(imageLatents.shape());
         boolean strengthMax = strength == 1.0f;
         Tensor latents = strengthMax ? be.affine(initNoise, scheduler.initNoiseSigma(), 0f)
                 : scheduler.addNoise(imageLatents, initNoise, ts[0]);
         latentMask = repeat(nearest(mask, h / s, w / s), n);
-        maskedImageLatents = repeat(vae.scaleLatents(vae.encode(maskedImage).sample(p.noise().next(1, lat, h / s, w / s))),
+        maskedImageLatents = repeat(vae.scaleLatents(encodeLatents(maskedImage, p.noise().next(1, lat, h / s, w / s))),
                 n);
         return new Start(latents, ts);
     }
