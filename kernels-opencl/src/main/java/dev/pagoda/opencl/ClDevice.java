@@ -78,6 +78,9 @@ import org.jocl.cl_program;
  */
 final class ClDevice {
 
+    /** System property: extra OpenCL C compiler options appended to Pagoda's (e.g. {@code -cl-mad-enable}). */
+    static final String BUILD_OPTIONS_PROPERTY = "pagoda.opencl.buildOptions";
+
     /** System property: a substring of the device name to use when several devices exist. */
     static final String DEVICE_PROPERTY = "pagoda.opencl.device";
 
@@ -398,6 +401,10 @@ final class ClDevice {
                 .append(" -DGEMM_WPT=").append(gemmBlock)
                 .append(" -DGEMM_TK=").append(GEMM_SLAB)
                 .append(" -DATT_DV=").append(ATTENTION_COLUMNS);
+        String extra = System.getProperty(BUILD_OPTIONS_PROPERTY, "").strip();
+        if (!extra.isEmpty()) {
+            options.append(' ').append(extra);
+        }
         return options.toString();
     }
 
@@ -444,7 +451,7 @@ final class ClDevice {
         try {
             clBuildProgram(program, 1, new cl_device_id[] {device}, options, null, null);
         } catch (CLException e) {
-            throw new IllegalStateException("OpenCL kernels failed to build (" + options + "):\n"
+            throw new ClBuildException("OpenCL kernels failed to build (" + options + "):\n"
                     + buildLog(program, device), e);
         }
         return program;
