@@ -2,6 +2,8 @@ package dev.pagoda.bench;
 
 import dev.pagoda.nn.attention.PagLayers;
 import dev.pagoda.nn.unet.UNet2DConditionModel;
+import dev.pagoda.tensor.Backend;
+import dev.pagoda.tensor.BackendProvider;
 import dev.pagoda.tensor.DType;
 import dev.pagoda.tensor.Tensor;
 import dev.pagoda.tensor.cpu.Parallel;
@@ -30,8 +32,15 @@ public final class UNetStepBench {
                 .map(Integer::parseInt).toList();
         int reps = Integer.parseInt(RealSizeModels.arg(args, "reps", "1"));
         String model = RealSizeModels.arg(args, "model", "sdxl-base-1.0");
-        UNet2DConditionModel unet = RealSizeModels.randomize(
-                UNet2DConditionModel.fromConfig(RealSizeModels.config(model, "unet")), DType.F16);
+        // --config PATH: any UNet config.json (e.g. the tiny test model) instead of a named preset.
+        String configPath = RealSizeModels.arg(args, "config", "");
+        Backend backend = BackendProvider.open(RealSizeModels.arg(args, "backend", "cpu"));
+        UNet2DConditionModel unet = RealSizeModels.randomize(UNet2DConditionModel.fromConfig(configPath.isEmpty()
+                ? RealSizeModels.config(model, "unet") : java.nio.file.Path.of(configPath)), DType.F16);
+        if (!configPath.isEmpty()) {
+            model = configPath;
+        }
+        unet.to(backend);
         System.err.printf("after weights: peak RSS %.2f GiB%n", RealSizeModels.peakRssGiB());
         int lat = res / 8;
         var cfg = unet.config();
@@ -54,12 +63,16 @@ public final class UNetStepBench {
             }
             for (int rep = 0; rep < reps; rep++) {
                 long t0 = System.nanoTime();
-                Tensor out = unet.forward(new UNet2DConditionModel.Input(sample, new float[] {500f}, ehs, text, timeIds,
-                        perturbed, null, null));
+                // As a pipeline step: the latents go up, the prediction comes back (which also waits
+                // for a device's queue to drain).
+                Tensor out = backend.toHost(unet.forward(new UNet2DConditionModel.Input(backend.resident(sample),
+                        new float[] {500f}, backend.resident(ehs), text == null ? null : backend.resident(text),
+                        timeIds == null ? null : backend.resident(timeIds), perturbed, null, null)));
                 double s = (System.nanoTime() - t0) / 1e9;
-                System.out.printf("UNetStepBench model=%s resolution=%d batch=%d%s threads=%d: %.2f s/step, "
-                        + "peak RSS %.2f GiB, out %s%n", model, res, b, perturbed > 0 ? " (CFG+PAG mid)" : "",
-                        Parallel.threads(), s, RealSizeModels.peakRssGiB(), out);
+                System.out.printf("UNetStepBench model=%s backend=%s resolution=%d batch=%d%s threads=%d: %.2f s/step, "
+                        + "peak RSS %.2f GiB, peak device %.2f GiB, out %s%n", model, backend, res, b,
+                        perturbed > 0 ? " (CFG+PAG mid)" : "", Parallel.threads(), s, RealSizeModels.peakRssGiB(),
+                        backend.peakDeviceBytes() / 1073741824.0, out);
             }
         }
     }

@@ -5,6 +5,7 @@ import static org.jocl.CL.CL_DEVICE_AVAILABLE;
 import static org.jocl.CL.CL_DEVICE_ENDIAN_LITTLE;
 import static org.jocl.CL.CL_DEVICE_EXTENSIONS;
 import static org.jocl.CL.CL_DEVICE_GLOBAL_MEM_SIZE;
+import static org.jocl.CL.CL_DEVICE_MAX_CLOCK_FREQUENCY;
 import static org.jocl.CL.CL_DEVICE_MAX_COMPUTE_UNITS;
 import static org.jocl.CL.CL_DEVICE_LOCAL_MEM_SIZE;
 import static org.jocl.CL.CL_DEVICE_MAX_MEM_ALLOC_SIZE;
@@ -81,7 +82,10 @@ final class ClDevice {
     /** System property: extra OpenCL C compiler options appended to Pagoda's (e.g. {@code -cl-mad-enable}). */
     static final String BUILD_OPTIONS_PROPERTY = "pagoda.opencl.buildOptions";
 
-    /** System property: a substring of the device name to use when several devices exist. */
+    /**
+     * System property (or environment variable {@code PAGODA_OPENCL_DEVICE}, which forked test JVMs
+     * inherit): a substring of the device name to use when several devices exist.
+     */
     static final String DEVICE_PROPERTY = "pagoda.opencl.device";
 
     /** The kernel sources, concatenated in this order into one program (one compile per JVM). */
@@ -102,6 +106,9 @@ final class ClDevice {
     private final String name;
     private final long maxAllocation;
     private final long globalMemory;
+    /** Compute units and their clock (MHz), for a rough FP32 peak. */
+    final int computeUnits;
+    final int clockMhz;
     private final cl_context context;
     private final cl_command_queue queue;
     private final Map<String, cl_kernel> kernels = new HashMap<>();
@@ -140,6 +147,8 @@ final class ClDevice {
         this.queue = createQueue(context, device);
         this.pool = new ClBufferPool(Math.min(deviceLong(device, CL_DEVICE_GLOBAL_MEM_SIZE) / 8, 1L << 30));
         this.globalMemory = deviceLong(device, CL_DEVICE_GLOBAL_MEM_SIZE);
+        this.computeUnits = deviceInt(device, CL_DEVICE_MAX_COMPUTE_UNITS);
+        this.clockMhz = deviceInt(device, CL_DEVICE_MAX_CLOCK_FREQUENCY);
 
         // The GEMM tile shrinks until its work-group and two slabs fit the device, and then until
         // the compiled kernels accept that work-group (registers can limit it below the device's).
@@ -248,7 +257,8 @@ final class ClDevice {
         }
         cl_platform_id[] platforms = new cl_platform_id[count[0]];
         clGetPlatformIDs(platforms.length, platforms, null);
-        String wanted = System.getProperty(DEVICE_PROPERTY, "").toLowerCase(Locale.ROOT);
+        String wanted = System.getProperty(DEVICE_PROPERTY,
+                System.getenv().getOrDefault("PAGODA_OPENCL_DEVICE", "")).toLowerCase(Locale.ROOT);
         List<Candidate> found = new ArrayList<>();
         for (cl_platform_id platform : platforms) {
             for (cl_device_id device : devices(platform)) {
@@ -300,6 +310,13 @@ final class ClDevice {
         // Zero-element tensors still get a (tiny) buffer: OpenCL rejects size 0.
         long size = Math.max(bytes, 4);
         cl_mem mem = pool.take(size);
+        if (mem == null && liveBytes.get() + pool.bytes() + size > globalMemory / 2) {
+            // Dropped activations are freed by a Cleaner after a GC, and the Java heap may see no
+            // pressure at all (a device tensor is a small object): past half the device, ask for one
+            // (some drivers only fail allocations lazily, at the first kernel that touches them).
+            collectDroppedBuffers();
+            mem = pool.take(size);
+        }
         if (mem == null) {
             try {
                 mem = clCreateBuffer(context, CL_MEM_READ_WRITE, size, null, null);
@@ -325,6 +342,22 @@ final class ClDevice {
         long live = liveBytes.addAndGet(bytes);
         peakBytes.accumulateAndGet(live + pool.bytes(), Math::max);
         return mem;
+    }
+
+    private long lastCollection;
+
+    private synchronized void collectDroppedBuffers() {
+        long now = System.nanoTime();
+        if (now - lastCollection < 1_000_000_000L) {
+            return;
+        }
+        lastCollection = now;
+        System.gc();
+        try {
+            Thread.sleep(20);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     /**

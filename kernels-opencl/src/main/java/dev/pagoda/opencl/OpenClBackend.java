@@ -84,6 +84,14 @@ public final class OpenClBackend implements Backend {
         return device.liveBytes();
     }
 
+    /**
+     * A rough FP32 peak in GFLOP/s: compute units × clock × 2 (FMA) × {@code lanesPerUnit} (128 for
+     * NVIDIA SMs since Volta, 64 for AMD CUs; OpenCL does not report it).
+     */
+    public double fp32PeakGflops(int lanesPerUnit) {
+        return device.computeUnits * (double) device.clockMhz * 1e-3 * 2 * lanesPerUnit;
+    }
+
     /** The device's global memory, in bytes. */
     public long globalMemoryBytes() {
         return device.globalMemory();
