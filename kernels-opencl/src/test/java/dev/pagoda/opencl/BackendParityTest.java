@@ -98,6 +98,14 @@ class BackendParityTest {
         c.add(new Case("layerNorm half gamma", be -> be.layerNorm(lx, half(lg, DType.F16), lb, 1e-5f), 1e-5));
         c.add(new Case("rmsNorm", be -> be.rmsNorm(lx, lg, 1e-6f), 1e-5));
         c.add(new Case("softmax", be -> be.softmax(lx), 1e-6));
+        // Half-precision activations are widened on the way in.
+        Tensor gh = half(gx, DType.F16);
+        c.add(new Case("groupNorm F16 input", be -> be.groupNorm(gh, 4, gamma, half(beta, DType.BF16), 1e-5f, true), 1e-5));
+        Tensor lh = half(lx, DType.BF16);
+        c.add(new Case("layerNorm BF16 input", be -> be.layerNorm(lh, lg, lb, 1e-5f), 1e-5));
+        c.add(new Case("rmsNorm F16 gamma", be -> be.rmsNorm(lh, half(lg, DType.F16), 1e-6f), 1e-5));
+        c.add(new Case("softmax BF16 input", be -> be.softmax(lh), 1e-6));
+        c.add(new Case("silu F16 input", be -> be.silu(half(lx, DType.F16)), 1e-6));
 
         Tensor q = R.signed(3, 37, 2 * 24);
         Tensor k = R.signed(3, 37, 2 * 24);
@@ -122,6 +130,9 @@ class BackendParityTest {
         Tensor qkv = R.signed(2, 19, 3 * 72);
         c.add(new Case("attention narrow views of qkv", be -> be.attention(qkv.narrow(2, 0, 72),
                 qkv.narrow(2, 72, 72), qkv.narrow(2, 144, 72), 1, 0.1f, null, null), 1e-5));
+        Tensor qh = half(q, DType.F16);
+        c.add(new Case("attention F16 q, BF16 v", be -> be.attention(qh, k, half(v, DType.BF16), 2, scale, null,
+                new boolean[] {true, false, false}), 1e-5));
         Tensor wide = R.signed(1, 9, 130);
         c.add(new Case("attention one head wider than a pass", be -> be.attention(wide, wide, wide, 1, 0.05f, null,
                 null), 1e-5));
