@@ -34,6 +34,11 @@ __kernel void attention(const int lq, const int lk, const int heads, const int d
     __global const float* qi = q + qOffset + b * qBatch + i * qRow + (long) h * d;
     __global const float* kb = k + kOffset + b * kBatch + (long) h * d;
     __global const float* mrow = mask + mOffset + b * mStride.x + h * mStride.y + i * mStride.z;
+    // Heads up to ATT_DV wide (SDXL's 64) keep their query row in registers for the whole walk.
+    float qp[ATT_DV];
+    for (int t = 0; t < ATT_DV; t++) {
+        qp[t] = t < d ? qi[t] : 0.0f;
+    }
     for (int c0 = 0; c0 < dv; c0 += ATT_DV) {
         const int cn = min(ATT_DV, dv - c0);
         float acc[ATT_DV];
@@ -45,8 +50,14 @@ __kernel void attention(const int lq, const int lk, const int heads, const int d
         for (int j = 0; j < lk; j++) {
             __global const float* kj = kb + j * kRow;
             float s = 0.0f;
-            for (int t = 0; t < d; t++) {
-                s = fma(qi[t], kj[t], s);
+            if (d <= ATT_DV) {
+                for (int t = 0; t < d; t++) {
+                    s = fma(qp[t], kj[t], s);
+                }
+            } else {
+                for (int t = 0; t < d; t++) {
+                    s = fma(qi[t], kj[t], s);
+                }
             }
             s *= scale;
             if (hasMask) {
