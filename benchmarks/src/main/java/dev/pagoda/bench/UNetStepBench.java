@@ -1,6 +1,7 @@
 package dev.pagoda.bench;
 
 import dev.pagoda.nn.attention.PagLayers;
+import dev.pagoda.nn.attention.PagPlan;
 import dev.pagoda.nn.unet.UNet2DConditionModel;
 import dev.pagoda.tensor.DType;
 import dev.pagoda.tensor.Tensor;
@@ -47,15 +48,18 @@ public final class UNetStepBench {
             }
             Tensor timeIds = cfg.textTime() ? Tensor.of(ids, b, 6) : null;
             int perturbed = b == 3 ? 1 : 0;
+            PagPlan plan = PagPlan.NONE;
             if (perturbed > 0) {
-                PagLayers.apply(unet, List.of("mid"), PagLayers.Mode.DIFFUSERS);
-            } else {
-                PagLayers.clear(unet);
+                // the CFG+PAG layout: the perturbed row repeats the cond row's inputs (the plan promises it)
+                sample = twin(sample);
+                ehs = twin(ehs);
+                text = text == null ? null : twin(text);
+                plan = PagPlan.of(PagLayers.modules(unet, List.of("mid"), PagLayers.Mode.DIFFUSERS), b, 1);
             }
             for (int rep = 0; rep < reps; rep++) {
                 long t0 = System.nanoTime();
                 Tensor out = unet.forward(new UNet2DConditionModel.Input(sample, new float[] {500f}, ehs, text, timeIds,
-                        perturbed, null, null));
+                        plan, null, null));
                 double s = (System.nanoTime() - t0) / 1e9;
                 System.out.printf("UNetStepBench model=%s resolution=%d batch=%d%s threads=%d: %.2f s/step, "
                         + "peak RSS %.2f GiB, out %s%n", model, res, b, perturbed > 0 ? " (CFG+PAG mid)" : "",
@@ -71,5 +75,10 @@ public final class UNetStepBench {
             a[i] = (float) r.nextGaussian();
         }
         return t;
+    }
+
+    /** The first two rows of {@code x[3, ...]} with the second repeated as the third. */
+    private static Tensor twin(Tensor x) {
+        return x.backend().concat(0, x.narrow(0, 0, 2), x.narrow(0, 1, 1));
     }
 }
