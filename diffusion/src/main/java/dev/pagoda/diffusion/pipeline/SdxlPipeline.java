@@ -106,8 +106,25 @@ public abstract class SdxlPipeline implements AutoCloseable {
                 : SchedulerFactory.create(className, SchedulerConfig.read(components.schedulerConfig()));
     }
 
-    /** Runs the pipeline (thread-safe: see the class comment). */
+    /**
+     * Runs the pipeline (thread-safe: see the class comment).
+     *
+     * @throws GenerationCancelledException when the params' {@link Cancellation} or step callback
+     *                                      stopped the run
+     * @throws NonFiniteException           at the first NaN/inf prediction or latent (unless
+     *                                      {@code checkFinite} is off)
+     * @throws IllegalStateException        when the pipeline's components are closed
+     */
     public GenerationResult generate(GenerationParams p) {
+        components.acquire();
+        try {
+            return run(p);
+        } finally {
+            components.release();
+        }
+    }
+
+    private GenerationResult run(GenerationParams p) {
         // one read of every setting: a concurrent setter affects later calls only
         PagSelection selection = pag;
         DenoiserObserver obs = observer;
@@ -132,6 +149,7 @@ public abstract class SdxlPipeline implements AutoCloseable {
         Tensor latents = start.latents();
         float[] ts = start.timesteps();
         for (int i = 0; i < ts.length; i++) {
+            stopIfCancelled(p, i, ts.length);
             float t = ts[i];
             Tensor input = start.extendInput(scheduler.scaleModelInput(batch.repeat(latents), t), batch);
             UNet2DConditionModel.Input in = new UNet2DConditionModel.Input(input, new float[] {t},
@@ -140,19 +158,74 @@ public abstract class SdxlPipeline implements AutoCloseable {
             if (obs != null) {
                 obs.onDenoiserCall(i, in, out);
             }
+            if (p.checkFinite() && !UNet2DConditionModel.allFinite(out)) {
+                throw nonFinitePrediction(unet, in, i, ts.length, t);
+            }
             Tensor eps = batch.combine(out, t);
             latents = scheduler.step(eps, t, latents, p.noise()).prevSample();
             latents = start.afterStep(latents, scheduler, i, ts);
             if (p.callback() != null) {
-                p.callback().onStep(i, ts.length, t, latents);
+                Step step = new Step(i, ts.length, t, latents);
+                p.callback().onStep(step);
+                latents = step.latents();
+                if (step.cancelled()) {
+                    throw new GenerationCancelledException(i + 1, ts.length);
+                }
+            }
+            if (p.checkFinite() && !UNet2DConditionModel.allFinite(latents)) {
+                throw new NonFiniteException("non-finite latents after step " + (i + 1) + "/" + ts.length
+                        + " (timestep " + t + ")" + OPT_OUT, i, null);
             }
         }
+        stopIfCancelled(p, ts.length, ts.length);
         Tensor image = null;
         if (p.outputType() == GenerationParams.OutputType.IMAGE) {
             stage.stage("decode");
             image = components.vae().decode(components.vae().unscale(latents));
         }
+        stopIfCancelled(p, ts.length, ts.length);
         return new GenerationResult(latents, image);
+    }
+
+    private static final String OPT_OUT = "; the check can be turned off with GenerationParams.checkFinite(false)"
+            + " (CLI: --no-finite-check)";
+
+    private static void stopIfCancelled(GenerationParams p, int done, int steps) {
+        if (p.cancellation() != null && p.cancellation().isCancelled()) {
+            throw new GenerationCancelledException(done, steps);
+        }
+    }
+
+    /** Locates a non-finite prediction: re-runs the step checking block outputs, then that block's weights. */
+    private static NonFiniteException nonFinitePrediction(UNet2DConditionModel unet, UNet2DConditionModel.Input in,
+            int i, int steps, float t) {
+        String block = unet.firstNonFiniteBlock(in);
+        StringBuilder msg = new StringBuilder("non-finite noise prediction at step " + (i + 1) + "/" + steps
+                + " (timestep " + t + ")");
+        if (block != null) {
+            msg.append(": first in UNet block ").append(block);
+            List<String> bad = nonFiniteWeights(unet, block.equals("conv_out") ? List.of("conv_out.", "conv_norm_out.")
+                    : List.of(block + "."));
+            if (bad.isEmpty()) {
+                // the block may only have received it through the time embedding
+                bad = nonFiniteWeights(unet, List.of("time_embedding.", "add_embedding."));
+            }
+            if (!bad.isEmpty()) {
+                msg.append(" (non-finite weights: ").append(String.join(", ", bad.subList(0, Math.min(5, bad.size()))))
+                        .append(bad.size() > 5 ? ", ..." : "").append(")");
+            }
+        }
+        return new NonFiniteException(msg.append(OPT_OUT).toString(), i, block);
+    }
+
+    private static List<String> nonFiniteWeights(UNet2DConditionModel unet, List<String> prefixes) {
+        List<String> bad = new java.util.ArrayList<>();
+        unet.namedParameters().forEach((name, param) -> {
+            if (prefixes.stream().anyMatch(name::startsWith) && !UNet2DConditionModel.allFinite(param.get())) {
+                bad.add(name);
+            }
+        });
+        return bad;
     }
 
     /**
@@ -239,6 +312,10 @@ public abstract class SdxlPipeline implements AutoCloseable {
         return Backend.cpu().concat(0, Collections.nCopies(n, x).toArray(Tensor[]::new));
     }
 
+    /**
+     * Closes the components (shared with every {@code fromPipe} sibling): waits for running calls to
+     * end, refuses new ones, then unmaps the weights.
+     */
     @Override
     public void close() {
         components.close();

@@ -131,6 +131,41 @@ public final class UNet2DConditionModel extends Module {
     }
 
     public Tensor forward(Input in) {
+        return forward(in, null);
+    }
+
+    /**
+     * Re-runs {@code in} checking every block's output (conv_in, each down block, mid block, each up
+     * block, conv_out) and returns the name of the first holding a NaN or infinity, or null if none
+     * does. For diagnosis after a non-finite prediction; the ordinary forward pays nothing for it.
+     */
+    public String firstNonFiniteBlock(Input in) {
+        String[] found = new String[1];
+        forward(in, (name, t) -> {
+            if (found[0] == null && !allFinite(t)) {
+                found[0] = name;
+            }
+            return found[0] != null;
+        });
+        return found[0];
+    }
+
+    /** Whether every element of {@code t} is finite. */
+    public static boolean allFinite(Tensor t) {
+        for (float v : t.toFloatArray()) {
+            if (!Float.isFinite(v)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Sees each block's output; returns true to stop the pass there. */
+    private interface BlockProbe {
+        boolean stop(String block, Tensor output);
+    }
+
+    private Tensor forward(Input in, BlockProbe probe) {
         Tensor sample = in.sample();
         validate(in);
         Backend be = sample.backend();
@@ -164,6 +199,9 @@ public final class UNet2DConditionModel extends Module {
         UNetBlocks.Conditioning head = fork < 0 ? cond : new UNetBlocks.Conditioning(
                 cond.tembAct().narrow(0, 0, keep), cond.context().narrow(0, 0, keep), PagPlan.NONE);
         Tensor h = convIn.forward(fork < 0 ? sample : sample.narrow(0, 0, keep));
+        if (probe != null && probe.stop("conv_in", h)) {
+            return null;
+        }
         List<Tensor> skips = new ArrayList<>();
         skips.add(h);
         for (int k = 0; k < downBlocks.size(); k++) {
@@ -171,6 +209,9 @@ public final class UNet2DConditionModel extends Module {
                 h = forkRows(h, p, skips);
             }
             h = downBlocks.get(k).forward(h, fork >= 0 && k < fork ? head : cond, skips);
+            if (probe != null && probe.stop("down_blocks." + k, h)) {
+                return null;
+            }
         }
         if (fork == downBlocks.size()) {
             h = forkRows(h, p, skips);
@@ -188,12 +229,22 @@ public final class UNet2DConditionModel extends Module {
         if (in.midResidual() != null) {
             h = be.add(h, in.midResidual());
         }
+        if (probe != null && probe.stop("mid_block", h)) {
+            return null;
+        }
         Deque<Tensor> stack = UNetBlocks.deque(skips);
         skips.clear();
-        for (UNetBlocks.UpBlock block : upBlocks.items()) {
-            h = block.forward(h, cond, stack);
+        for (int k = 0; k < upBlocks.size(); k++) {
+            h = upBlocks.get(k).forward(h, cond, stack);
+            if (probe != null && probe.stop("up_blocks." + k, h)) {
+                return null;
+            }
         }
-        return convOut.forward(convNormOut.forwardSilu(h));
+        Tensor out = convOut.forward(convNormOut.forwardSilu(h));
+        if (probe != null) {
+            probe.stop("conv_out", out);
+        }
+        return out;
     }
 
     /** Turns the branch fork of {@link #forward} off (tests compare it with the full batch). */
