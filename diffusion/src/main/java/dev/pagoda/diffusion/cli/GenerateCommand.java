@@ -10,9 +10,12 @@ import dev.pagoda.diffusion.pipeline.Cancellation;
 import dev.pagoda.diffusion.pipeline.GenerationCancelledException;
 import dev.pagoda.diffusion.pipeline.GenerationParams;
 import dev.pagoda.diffusion.pipeline.GenerationResult;
+import dev.pagoda.diffusion.pipeline.MemoryGuard;
 import dev.pagoda.diffusion.pipeline.PipelineOptions;
 import dev.pagoda.diffusion.pipeline.SdxlPipeline;
+import dev.pagoda.nn.JsonConfig;
 import dev.pagoda.nn.attention.PagLayers;
+import dev.pagoda.nn.unet.UNetConfig;
 import dev.pagoda.tensor.Tensor;
 import java.awt.image.BufferedImage;
 import java.io.PrintStream;
@@ -58,6 +61,7 @@ final class GenerateCommand {
               --tiled-vae              decode (and encode) the VAE in tiles to save memory
               --no-fp16-variant        load *.safetensors even where *.fp16.safetensors exist
               --no-finite-check        do not stop at a NaN/inf noise prediction or latent
+              --no-memory-check        load even when the estimated peak memory exceeds heap or RAM
               --out FILE               output PNG (default out.png); parameters go in tEXt chunks
             Ctrl-C stops the run at the next step and writes nothing.
             Exit codes: 0 ok, 2 usage error, 1 runtime failure, 130 cancelled (Ctrl-C / SIGINT).
@@ -67,7 +71,7 @@ final class GenerateCommand {
             "negative-prompt-2", "steps", "cfg", "pag-scale", "pag-layers", "pag-adaptive-scale", "guidance-rescale",
             "seed", "width", "height", "init-image", "strength", "mask", "scheduler", "out");
     private static final Set<String> SWITCHES = Set.of("pag-strict", "tiled-vae", "no-fp16-variant", "no-finite-check",
-            "help");
+            "no-memory-check", "help");
     private static final Map<String, String> SCHEDULERS = Map.of(
             "euler", "EulerDiscreteScheduler",
             "euler-a", "EulerAncestralDiscreteScheduler",
@@ -157,6 +161,13 @@ final class GenerateCommand {
             height = h;
         }
 
+        if (!a.has("no-memory-check")) {
+            int dflt = UNetConfig.from(JsonConfig.read(model.resolve("unet/config.json"))).sampleSize() * 8;
+            int rows = (cfg > 1 ? 1 : 0) + 1 + (pagScale > 0 ? 1 : 0);
+            MemoryGuard.check(model, new MemoryGuard.Request(height != null ? height : dflt,
+                    width != null ? width : dflt, rows, !a.has("no-fp16-variant"), a.has("tiled-vae")),
+                    MemoryGuard.Budget.current());
+        }
         progress.stage("load " + model);
         PipelineOptions opts = new PipelineOptions(pagScale > 0, layers, !a.has("no-fp16-variant"));
         SdxlPipeline pipe = mask != null ? AutoPipelineForInpainting.fromPretrained(model, opts)
