@@ -13,6 +13,9 @@ import java.util.List;
  * latents (reused to re-noise the known region after each step), #2 samples the encoding of the
  * masked image. A 4-channel UNet re-imposes the known region after every step but the last; a
  * 9-channel inpainting UNet instead takes the mask and the masked-image latents as extra input.
+ *
+ * <p>Thread-safe: a call's blending state lives in its own {@code Start}, so concurrent calls (also on
+ * {@code fromPipe} siblings) give the same results as sequential ones (see {@link SdxlPipeline}).
  */
 public final class StableDiffusionXLInpaintPipeline extends SdxlPipeline {
 
