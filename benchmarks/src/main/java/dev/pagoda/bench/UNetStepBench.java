@@ -1,6 +1,7 @@
 package dev.pagoda.bench;
 
 import dev.pagoda.nn.attention.PagLayers;
+import dev.pagoda.nn.attention.PagPlan;
 import dev.pagoda.nn.unet.UNet2DConditionModel;
 import dev.pagoda.tensor.Backend;
 import dev.pagoda.tensor.BackendProvider;
@@ -56,10 +57,13 @@ public final class UNetStepBench {
             }
             Tensor timeIds = cfg.textTime() ? Tensor.of(ids, b, 6) : null;
             int perturbed = b == 3 ? 1 : 0;
+            PagPlan plan = PagPlan.NONE;
             if (perturbed > 0) {
-                PagLayers.apply(unet, List.of("mid"), PagLayers.Mode.DIFFUSERS);
-            } else {
-                PagLayers.clear(unet);
+                // the CFG+PAG layout: the perturbed row repeats the cond row's inputs (the plan promises it)
+                sample = twin(sample);
+                ehs = twin(ehs);
+                text = text == null ? null : twin(text);
+                plan = PagPlan.of(PagLayers.modules(unet, List.of("mid"), PagLayers.Mode.DIFFUSERS), b, 1);
             }
             for (int rep = 0; rep < reps; rep++) {
                 long t0 = System.nanoTime();
@@ -67,7 +71,7 @@ public final class UNetStepBench {
                 // for a device's queue to drain).
                 Tensor out = backend.toHost(unet.forward(new UNet2DConditionModel.Input(backend.resident(sample),
                         new float[] {500f}, backend.resident(ehs), text == null ? null : backend.resident(text),
-                        timeIds == null ? null : backend.resident(timeIds), perturbed, null, null)));
+                        timeIds == null ? null : backend.resident(timeIds), plan, null, null)));
                 double s = (System.nanoTime() - t0) / 1e9;
                 System.out.printf("UNetStepBench model=%s backend=%s resolution=%d batch=%d%s threads=%d: %.2f s/step, "
                         + "peak RSS %.2f GiB, peak device %.2f GiB, out %s%n", model, backend, res, b,
@@ -84,5 +88,10 @@ public final class UNetStepBench {
             a[i] = (float) r.nextGaussian();
         }
         return t;
+    }
+
+    /** The first two rows of {@code x[3, ...]} with the second repeated as the third. */
+    private static Tensor twin(Tensor x) {
+        return x.backend().concat(0, x.narrow(0, 0, 2), x.narrow(0, 1, 1));
     }
 }

@@ -4,8 +4,11 @@ import static dev.pagoda.diffusion.conformance.Fixtures.list;
 import static dev.pagoda.diffusion.conformance.Fixtures.map;
 import static dev.pagoda.diffusion.conformance.Fixtures.strings;
 
+import dev.pagoda.diffusion.guidance.Guidance;
+import dev.pagoda.diffusion.guidance.GuidedBatch;
 import dev.pagoda.diffusion.pipeline.SdxlPromptEncoder;
 import dev.pagoda.nn.WeightLoader;
+import dev.pagoda.nn.attention.Attention;
 import dev.pagoda.nn.attention.PagLayers;
 import dev.pagoda.nn.clip.ClipTextModel;
 import dev.pagoda.nn.clip.ClipTextOutput;
@@ -97,38 +100,34 @@ final class ModelCases {
             WeightLoader.load(unet, w, "");
             unet.to(fx.backend());
             float timestep = ((Number) c.get("timestep")).floatValue();
-            Backend be = Backend.cpu();
             for (Object o : list(c, "runs")) {
                 Map<String, Object> run = map(o);
                 List<String> rows = strings(run.get("batch"));
-                List<Tensor> s = new ArrayList<>();
-                List<Tensor> e = new ArrayList<>();
-                List<Tensor> t = new ArrayList<>();
-                List<Tensor> ids = new ArrayList<>();
-                for (String r : rows) {
-                    s.add(ref.tensor("in.sample"));
-                    e.add(ref.tensor("in.encoder_hidden_states." + r));
-                    t.add(ref.tensor("in.text_embeds." + r));
-                    ids.add(ref.tensor("in.time_ids"));
-                }
-                int perturbed = 0;
+                // the fixture names its batch; the one layout builder must reproduce it
+                boolean cfg = rows.contains("neg");
+                List<Attention> modules = List.of();
                 if (run.get("selection") != null) {
-                    List<String> sel = PagLayers.apply(unet, strings(run.get("selection")), PagLayers.Mode.DIFFUSERS);
-                    chk.exact(run.get("name") + ".pag_modules", sel, strings(run.get("pag_modules")));
-                    String processor = (String) run.get("processor");
-                    perturbed = processor.startsWith("PAGCFG") ? rows.size() / 3 : rows.size() / 2;
-                } else {
-                    PagLayers.clear(unet);
+                    List<String> sel = strings(run.get("selection"));
+                    chk.exact(run.get("name") + ".pag_modules", PagLayers.select(unet, sel),
+                            strings(run.get("pag_modules")));
+                    modules = PagLayers.modules(unet, sel, PagLayers.Mode.DIFFUSERS);
+                    chk.exact(run.get("name") + ".processor", (String) run.get("processor"),
+                            cfg ? "PAGCFGIdentitySelfAttnProcessor2_0" : "PAGIdentitySelfAttnProcessor2_0");
                 }
+                GuidedBatch batch = GuidedBatch.of(new Guidance(cfg ? 5f : 1f, modules.isEmpty() ? 0f : 3f, 0f, 0f,
+                        !modules.isEmpty()), 1, modules);
+                chk.exact(run.get("name") + ".batch", batch.terms().stream()
+                        .map(t -> t == GuidedBatch.Term.UNCOND ? "neg" : "pos").toList(), rows);
                 Backend device = fx.backend();
                 Tensor out = unet.forward(new UNet2DConditionModel.Input(
-                        device.resident(be.concat(0, s.toArray(Tensor[]::new))), new float[] {timestep},
-                        device.resident(be.concat(0, e.toArray(Tensor[]::new))),
-                        device.resident(be.concat(0, t.toArray(Tensor[]::new))),
-                        device.resident(be.concat(0, ids.toArray(Tensor[]::new))), perturbed, null, null));
+                        device.resident(batch.repeat(ref.tensor("in.sample"))), new float[] {timestep},
+                        device.resident(batch.conditioning(ref.tensor("in.encoder_hidden_states.neg"),
+                                ref.tensor("in.encoder_hidden_states.pos"))),
+                        device.resident(batch.conditioning(ref.tensor("in.text_embeds.neg"),
+                                ref.tensor("in.text_embeds.pos"))),
+                        device.resident(batch.repeat(ref.tensor("in.time_ids"))), batch.pagPlan(), null, null));
                 chk.rel((String) run.get("tensor"), out, ref.tensor((String) run.get("tensor")), MODULE_TOL);
             }
-            PagLayers.clear(unet);
         }
         return chk.result();
     }

@@ -144,7 +144,7 @@ final class PipelineCases {
                 .pagAdaptiveScale(num(params, "pag_adaptive_scale", 0f))
                 .guidanceRescale(num(params, "guidance_rescale", 0f))
                 .noise(NoiseSource.replay(draws))
-                .callback((i, n, t, latents) -> seen.put("step" + i + ".latents", latents));
+                .callback(s -> seen.put("step" + s.index() + ".latents", s.latents()));
         if (params.get("height") != null) {
             b.size(((Number) params.get("height")).intValue(), ((Number) params.get("width")).intValue());
         }

@@ -48,6 +48,8 @@ public final class SdxlComponents implements AutoCloseable {
     private final Path schedulerConfig;
     private final boolean forceZerosForEmptyPrompt;
     private final List<TensorStore> stores;
+    private int running;
+    private boolean closed;
 
     private SdxlComponents(Path folder, ClipTokenizer tokenizer, ClipTokenizer tokenizer2, ClipTextModel textEncoder,
             ClipTextModel textEncoder2, UNet2DConditionModel unet, AutoencoderKL vae, Path schedulerConfig,
@@ -190,8 +192,50 @@ public final class SdxlComponents implements AutoCloseable {
         return new SdxlPromptEncoder(tokenizer, tokenizer2, textEncoder, textEncoder2, forceZerosForEmptyPrompt);
     }
 
+    /**
+     * Marks a run that reads the weights; the run must {@link #release()} when done. Refused once
+     * {@link #close()} has begun.
+     *
+     * @throws IllegalStateException when the components are closed or closing
+     */
+    synchronized void acquire() {
+        if (closed) {
+            throw new IllegalStateException(folder + ": the pipeline is closed (its weights are unmapped)");
+        }
+        running++;
+    }
+
+    synchronized void release() {
+        running--;
+        notifyAll();
+    }
+
+    /**
+     * Unmaps the weights, after waiting for every running call to end (calls that start meanwhile
+     * are refused): weights are never unmapped under a running kernel. Idempotent.
+     */
     @Override
     public void close() {
-        stores.forEach(TensorStore::close);
+        synchronized (this) {
+            if (closed && running == 0 && stores.isEmpty()) {
+                return;
+            }
+            closed = true;
+            boolean interrupted = false;
+            while (running > 0) {
+                try {
+                    wait();
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
+            }
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        synchronized (this) {
+            stores.forEach(TensorStore::close);
+            stores.clear();
+        }
     }
 }

@@ -9,6 +9,9 @@ import java.util.List;
  * SDXL image-to-image, with PAG when enabled ({@code StableDiffusionXL(PAG)Img2ImgPipeline}): the
  * image is VAE-encoded (draw #0 samples the latent distribution), scaled, and noised to the first
  * timestep of the strength-truncated schedule (draw #1).
+ *
+ * <p>Thread-safe: concurrent {@code generate} calls, also on {@code fromPipe} siblings, give the same
+ * results as sequential ones (see {@link SdxlPipeline}).
  */
 public final class StableDiffusionXLImg2ImgPipeline extends SdxlPipeline {
 
