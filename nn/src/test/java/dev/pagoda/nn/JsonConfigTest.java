@@ -1,5 +1,6 @@
 package dev.pagoda.nn;
 
+import dev.pagoda.tensor.golden.GoldenFixtures;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -61,8 +62,7 @@ class JsonConfigTest {
     }
 
     private static Path withField(Path dir, String model, String field, String value) throws Exception {
-        String golden = System.getProperty("pagoda.golden");
-        String text = Files.readString(Path.of(golden, "models", "tiny-sdxl", model, "config.json"));
+        String text = Files.readString(GoldenFixtures.vendored().model("tiny-sdxl").resolve(model).resolve("config.json"));
         String changed = text.replaceFirst("\"" + field + "\": (\\[[^\\]]*\\]|[^,\\n]+)", "\"" + field + "\": " + value);
         assertTrue(!changed.equals(text), field + " not found in " + model);
         Path p = dir.resolve(model + ".json");

@@ -1,5 +1,6 @@
 package dev.pagoda.diffusion.conformance;
 
+import dev.pagoda.tensor.golden.GoldenFixtures;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -23,7 +24,7 @@ class GoldenConformanceTest {
             "sdxl_controlnet_cfg_pag", "sdxl_controlnet_pag_nocfg", "sdxl_ip_adapter_plus_cfg_pag", "tokenizers");
 
     static Path root() {
-        return Path.of(System.getProperty("pagoda.golden"));
+        return GoldenFixtures.vendored().root();
     }
 
     static Stream<String> supported() {

@@ -1,5 +1,6 @@
 package dev.pagoda.diffusion.fuzz;
 
+import dev.pagoda.tensor.golden.GoldenFixtures;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -12,11 +13,7 @@ final class Seeds {
     }
 
     static Path golden() {
-        String p = System.getProperty("pagoda.golden");
-        if (p == null) {
-            throw new IllegalStateException("system property pagoda.golden is not set (surefire sets it)");
-        }
-        return Path.of(p);
+        return GoldenFixtures.vendored().root();
     }
 
     static String text(String relative) {
