@@ -46,6 +46,9 @@ final class ConfigTarget implements FuzzTarget {
 
     @Override
     public void run(byte[] input, Path scratch) throws Exception {
+        if (input.length == 0) { // Jazzer's first input; the layout needs the kind byte
+            input = new byte[1];
+        }
         int kind = Math.floorMod(input[0], FILES.size());
         byte[] body = Arrays.copyOfRange(input, 1, input.length);
         if (kind == 4) {

@@ -48,6 +48,9 @@ final class SchedulerTarget implements FuzzTarget {
 
     @Override
     public void run(byte[] input, Path scratch) throws Exception {
+        if (input.length == 0) { // Jazzer's first input; the layout needs the step byte
+            input = new byte[1];
+        }
         Path file = scratch.resolve("scheduler_config.json");
         Files.write(file, Arrays.copyOfRange(input, 1, input.length));
         Scheduler s = SchedulerFactory.fromConfigFile(file);
