@@ -57,8 +57,9 @@ final class SafetensorsTarget implements FuzzTarget {
     public byte[] next(Random r) {
         byte[] seed = seeds.get(r.nextInt(seeds.size()));
         byte[] other = seeds.get(r.nextInt(seeds.size()));
-        return switch (r.nextInt(4)) {
+        return switch (r.nextInt(5)) {
             case 0 -> generated(r);
+            case 4 -> consistent(r);
             case 1 -> Mutator.bytes(seed, other, r);
             default -> { // mutate the header's JSON, keep or break the declared length
                 long n = ByteBuffer.wrap(seed).order(ByteOrder.LITTLE_ENDIAN).getLong();
@@ -73,6 +74,52 @@ final class SafetensorsTarget implements FuzzTarget {
                 yield assemble(h, data, Math.max(declared, 0));
             }
         };
+    }
+
+    /** The dtypes Pagoda reads, and their sizes. */
+    private static final String[] VALID = {"F32", "F16", "BF16", "I32", "I64", "BOOL"};
+    private static final int[] SIZES = {4, 2, 2, 4, 8, 1};
+
+    /**
+     * A well-formed file (sorted, contiguous offsets matching shape x dtype size) with at most one
+     * field made wrong, so that the reading path, not only the validation, sees many inputs.
+     */
+    private static byte[] consistent(Random r) {
+        int entries = 1 + r.nextInt(4);
+        StringBuilder h = new StringBuilder("{");
+        long offset = 0;
+        int broken = r.nextInt(2) == 0 ? -1 : r.nextInt(entries);
+        for (int e = 0; e < entries; e++) {
+            int k = r.nextInt(VALID.length);
+            int rank = r.nextInt(4);
+            long numel = 1;
+            StringBuilder shape = new StringBuilder("[");
+            for (int d = 0; d < rank; d++) {
+                int dim = r.nextInt(5);
+                numel *= dim;
+                shape.append(d > 0 ? "," : "").append(dim);
+            }
+            shape.append(']');
+            long begin = offset;
+            long end = begin + numel * SIZES[k];
+            String dtype = VALID[k];
+            if (e == broken) {
+                switch (r.nextInt(5)) {
+                    case 0 -> end += 1 + r.nextInt(3); // span differs from shape x size
+                    case 1 -> begin = Math.max(0, begin - 1 - r.nextInt(4)); // overlaps the previous
+                    case 2 -> dtype = r.nextBoolean() ? VALID[(k + 1 + r.nextInt(VALID.length - 1)) % VALID.length]
+                            : new String[] {"F64", "U8", "I8", "F8_E4M3"}[r.nextInt(4)];
+                    case 3 -> shape.insert(1, "4294967296,"); // product overflows int
+                    default -> end = begin + (1L << 40); // past the buffer
+                }
+            }
+            h.append(e > 0 ? "," : "").append("\"t").append(e).append("\":{\"dtype\":\"").append(dtype)
+                    .append("\",\"shape\":").append(shape).append(",\"data_offsets\":[").append(begin).append(',')
+                    .append(end).append("]}");
+            offset = begin + numel * SIZES[k];
+        }
+        h.append('}');
+        return assemble(h.toString().getBytes(StandardCharsets.UTF_8), (int) offset, -1);
     }
 
     /** A header assembled from hostile parts. */
