@@ -58,6 +58,7 @@ class GoldenConformanceTest {
         assertTrue(lines[0].startsWith("PASS rng_torch_randn"), lines[0]);
         assertTrue(lines[2].startsWith("FAIL pixart_components") && lines[2].contains("unsupported"), lines[2]);
         assertEquals("2 passed, 1 failed", lines[3]);
+        assertTrue(lines[2].contains("T5 encoder items pass"), lines[2]);
         assertEquals(3, rs.size());
     }
 }
