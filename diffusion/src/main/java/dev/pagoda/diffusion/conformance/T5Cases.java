@@ -41,18 +41,4 @@ final class T5Cases {
             }
         }
     }
-
-    /**
-     * {@code pixart_components} until PixArtTransformer2DModel exists: the T5 items are checked and
-     * the case still reports "unsupported" for the transformer runs.
-     */
-    static CaseResult pixartComponents(Fixtures fx, String name, Map<String, Object> c) {
-        Checks chk = new Checks(name);
-        try (SafetensorsFile ref = fx.tensors(name)) {
-            encoderItems(fx, chk, c, ref);
-        }
-        CaseResult r = chk.result();
-        return new CaseResult(name, false, r.worst(), r.error(), "unsupported: PixArtTransformer2DModel (T5 encoder items "
-                + (r.passed() ? "pass" : "FAIL: " + r.message()) + ")");
-    }
 }
