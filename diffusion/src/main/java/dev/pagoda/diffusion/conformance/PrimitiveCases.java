@@ -75,6 +75,9 @@ final class PrimitiveCases {
                 chk.exact(what + ".bpe_tokens", enc.bpeTokens(), Fixtures.strings(want.get("bpe_tokens")));
             }
             if (item.get("t5") != null) {
+                chk.exact("items." + i + ".t5.pipeline_preprocessed_prompt",
+                        dev.pagoda.diffusion.pipeline.PixArtPromptEncoder.preprocess((String) item.get("prompt")),
+                        map(item.get("t5")).get("pipeline_preprocessed_prompt"));
                 if (t5 == null) {
                     t5 = T5Tokenizer.fromPretrained(fx.model((String) map(fx.index().get("models")).get("pixart"))
                             .resolve("tokenizer"));
