@@ -96,7 +96,10 @@ public final class AspectRatioBins {
         return resized.narrow(2, y0, height).narrow(3, x0, width).contiguous();
     }
 
-    /** torch's {@code upsample_bilinear2d} on the CPU in float32, align_corners=False. */
+    /**
+     * torch's {@code upsample_bilinear2d} on the CPU, align_corners=False: source indices and weights
+     * in double (torch's CPU accumulation type for float), weights rounded to float, products in float.
+     */
     static Tensor bilinear(Tensor x, int oh, int ow) {
         int n = x.dim(0);
         int c = x.dim(1);
@@ -104,27 +107,31 @@ public final class AspectRatioBins {
         int iw = x.dim(3);
         float[] in = x.contiguous().toFloatArray();
         float[] out = new float[n * c * oh * ow];
-        float sh = (float) ih / oh;
-        float sw = (float) iw / ow;
         for (int y = 0; y < oh; y++) {
-            float ry = Math.max(sh * (y + 0.5f) - 0.5f, 0f);
+            double ry = sourceIndex((double) ih / oh, y);
             int y1 = (int) ry;
             int dy = y1 < ih - 1 ? 1 : 0;
-            float ly1 = ry - y1;
-            float ly0 = 1f - ly1;
+            float ly1 = (float) (ry - y1);
+            float ly0 = (float) (1 - (ry - y1));
             for (int xx = 0; xx < ow; xx++) {
-                float rx = Math.max(sw * (xx + 0.5f) - 0.5f, 0f);
+                double rx = sourceIndex((double) iw / ow, xx);
                 int x1 = (int) rx;
                 int dx = x1 < iw - 1 ? 1 : 0;
-                float lx1 = rx - x1;
-                float lx0 = 1f - lx1;
+                float lx1 = (float) (rx - x1);
+                float lx0 = (float) (1 - (rx - x1));
                 for (int p = 0; p < n * c; p++) {
                     int base = p * ih * iw + y1 * iw + x1;
-                    out[(p * oh + y) * ow + xx] = ly0 * (lx0 * in[base] + lx1 * in[base + dx])
-                            + ly1 * (lx0 * in[base + dy * iw] + lx1 * in[base + dy * iw + dx]);
+                    out[(p * oh + y) * ow + xx] = lx0 * (ly0 * in[base] + ly1 * in[base + dy * iw])
+                            + lx1 * (ly0 * in[base + dx] + ly1 * in[base + dy * iw + dx]);
                 }
             }
         }
         return Tensor.of(out, n, c, oh, ow);
+    }
+
+    /** {@code area_pixel_compute_source_index} (not cubic: negative indices clamp to 0). */
+    private static double sourceIndex(double scale, int dst) {
+        double src = scale * (dst + 0.5) - 0.5;
+        return src < 0 ? 0 : src;
     }
 }
