@@ -122,6 +122,7 @@ public class PixArtSigmaPipeline implements DiffusionPipeline {
     }
 
     private GenerationResult run(GenerationParams p) {
+        rejectSdxlOnly(p);
         PagSelection selection = pag;
         DenoiserObserver obs = observer;
         SdxlPipeline.StageListener stage = stages;
@@ -195,6 +196,28 @@ public class PixArtSigmaPipeline implements DiffusionPipeline {
         }
         stopIfCancelled(p, ts.length, ts.length);
         return new GenerationResult(latents, image);
+    }
+
+    /** PixArt-Σ's {@code __call__} has no second prompt, no rescale and no input image: refuse rather than ignore. */
+    private static void rejectSdxlOnly(GenerationParams p) {
+        List<String> bad = new java.util.ArrayList<>();
+        if (p.prompt2() != null || p.negativePrompt2() != null) {
+            bad.add("prompt2/negativePrompt2 (one T5 encoder)");
+        }
+        if (p.guidanceRescale() != 0) {
+            bad.add("guidanceRescale");
+        }
+        if (p.image() != null || p.mask() != null || p.strength() != null) {
+            bad.add("image/mask/strength (text-to-image only)");
+        }
+        if (p.originalSize() != null || p.targetSize() != null || p.cropsCoordsTopLeft()[0] != 0
+                || p.cropsCoordsTopLeft()[1] != 0) {
+            bad.add("originalSize/targetSize/cropsCoordsTopLeft (SDXL micro-conditioning)");
+        }
+        if (!bad.isEmpty()) {
+            throw new IllegalArgumentException("PixArt-Sigma pipeline: parameters of the SDXL pipelines are not "
+                    + "accepted: " + String.join(", ", bad));
+        }
     }
 
     private static void stopIfCancelled(GenerationParams p, int done, int steps) {

@@ -124,6 +124,10 @@ class PixArtSigmaPipelineTest {
             IllegalArgumentException size = assertThrows(IllegalArgumentException.class,
                     () -> pipe.generate(params().size(128, 120).useResolutionBinning(false).build()));
             assertTrue(size.getMessage().contains("multiples of 16"), size.getMessage());
+            IllegalArgumentException sdxl2 = assertThrows(IllegalArgumentException.class,
+                    () -> pipe.generate(params().useResolutionBinning(false).guidanceRescale(0.7f).prompt2("x").build()));
+            assertTrue(sdxl2.getMessage().contains("guidanceRescale") && sdxl2.getMessage().contains("prompt2"),
+                    sdxl2.getMessage());
         }
     }
 
