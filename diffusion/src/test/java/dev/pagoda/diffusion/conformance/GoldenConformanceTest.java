@@ -20,7 +20,7 @@ class GoldenConformanceTest {
 
     /** Cases whose models Pagoda does not implement yet; they must report "unsupported", never pass or skip. */
     static final Set<String> UNSUPPORTED = Set.of("pixart_components", "pixart_sigma_cfg_pag", "pixart_sigma_pag_only",
-            "sdxl_controlnet_cfg_pag", "sdxl_controlnet_pag_nocfg", "sdxl_ip_adapter_plus_cfg_pag", "tokenizers");
+            "sdxl_controlnet_cfg_pag", "sdxl_controlnet_pag_nocfg", "tokenizers");
 
     static Path root() {
         return Path.of(System.getProperty("pagoda.golden"));
