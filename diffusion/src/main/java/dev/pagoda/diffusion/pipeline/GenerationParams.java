@@ -1,6 +1,8 @@
 package dev.pagoda.diffusion.pipeline;
 
 import dev.pagoda.tensor.Tensor;
+import java.awt.image.BufferedImage;
+import java.util.List;
 import dev.pagoda.tensor.random.NoiseSource;
 
 /**
@@ -46,7 +48,9 @@ public record GenerationParams(
         Cancellation cancellation,
         boolean checkFinite,
         int maxSequenceLength,
-        boolean useResolutionBinning) {
+        boolean useResolutionBinning,
+        List<List<BufferedImage>> ipAdapterImages,
+        List<Tensor> ipAdapterImageEmbeds) {
 
     public enum OutputType { LATENT, IMAGE }
 
@@ -83,6 +87,11 @@ public record GenerationParams(
         if (maxSequenceLength <= 0) {
             throw new IllegalArgumentException("maxSequenceLength must be positive, got " + maxSequenceLength);
         }
+        if (ipAdapterImages != null && ipAdapterImageEmbeds != null) {
+            throw new IllegalArgumentException("give ip_adapter_image or ip_adapter_image_embeds, not both");
+        }
+        ipAdapterImages = ipAdapterImages == null ? null : ipAdapterImages.stream().map(List::copyOf).toList();
+        ipAdapterImageEmbeds = ipAdapterImageEmbeds == null ? null : List.copyOf(ipAdapterImageEmbeds);
     }
 
     public static Builder builder(String prompt) {
@@ -115,6 +124,8 @@ public record GenerationParams(
         b.checkFinite = checkFinite;
         b.maxSequenceLength = maxSequenceLength;
         b.useResolutionBinning = useResolutionBinning;
+        b.ipImages = ipAdapterImages;
+        b.ipEmbeds = ipAdapterImageEmbeds;
         return b;
     }
 
@@ -145,6 +156,8 @@ public record GenerationParams(
         private boolean checkFinite = true;
         private int maxSequenceLength = 300;
         private boolean useResolutionBinning = true;
+        private List<List<BufferedImage>> ipImages;
+        private List<Tensor> ipEmbeds;
 
         private Builder(String prompt) {
             this.prompt = prompt;
@@ -175,12 +188,28 @@ public record GenerationParams(
         public Builder maxSequenceLength(int v) { maxSequenceLength = v; return this; }
         public Builder useResolutionBinning(boolean v) { useResolutionBinning = v; return this; }
 
+        /** {@code ip_adapter_image}: one image per loaded adapter, in load order. */
+        public Builder ipAdapterImage(BufferedImage... perAdapter) {
+            ipImages = java.util.Arrays.stream(perAdapter).map(List::of).toList();
+            return this;
+        }
+
+        /** {@code ip_adapter_image} with several images for some adapters (their tokens are concatenated). */
+        public Builder ipAdapterImages(List<List<BufferedImage>> perAdapter) { ipImages = perAdapter; return this; }
+
+        /**
+         * {@code ip_adapter_image_embeds}: per adapter, {@code [2, images, ...]} (negative then positive,
+         * as {@code prepare_ip_adapter_image_embeds} returns them with guidance) or {@code [1, images, ...]}
+         * (positive only; the negative is zeros).
+         */
+        public Builder ipAdapterImageEmbeds(List<Tensor> perAdapter) { ipEmbeds = perAdapter; return this; }
+
         public GenerationParams build() {
             return new GenerationParams(prompt, prompt2, negativePrompt, negativePrompt2, height, width, steps,
                     guidanceScale, pagScale, pagAdaptiveScale, guidanceRescale, strength, image, mask,
                     noise == null ? NoiseSource.seeded(0) : noise, images, originalSize, crops, targetSize,
                     outputType, callback, cancellation, checkFinite, maxSequenceLength,
-                    useResolutionBinning);
+                    useResolutionBinning, ipImages, ipEmbeds);
         }
     }
 }

@@ -7,7 +7,13 @@ import dev.pagoda.nn.ConfigException;
 import dev.pagoda.nn.JsonConfig;
 import dev.pagoda.nn.Module;
 import dev.pagoda.nn.WeightLoader;
+import dev.pagoda.diffusion.image.ClipImageProcessor;
+import dev.pagoda.diffusion.ipadapter.IpAdapters;
 import dev.pagoda.nn.clip.ClipTextModel;
+import dev.pagoda.nn.clip.ClipVisionModel;
+import dev.pagoda.nn.ipadapter.IpAdapter;
+import dev.pagoda.nn.ipadapter.IpAdapterException;
+import dev.pagoda.nn.ipadapter.IpAdapterLoader;
 import dev.pagoda.nn.clip.ClipTokenizer;
 import dev.pagoda.nn.unet.UNet2DConditionModel;
 import dev.pagoda.nn.vae.AutoencoderKL;
@@ -48,6 +54,7 @@ public final class SdxlComponents implements AutoCloseable {
     private final Path schedulerConfig;
     private final boolean forceZerosForEmptyPrompt;
     private final List<TensorStore> stores;
+    private volatile IpAdapters ipAdapters = IpAdapters.NONE;
     private int running;
     private boolean closed;
 
@@ -184,8 +191,90 @@ public final class SdxlComponents implements AutoCloseable {
         }
         unet.to(target);
         vae.to(target);
+        for (IpAdapter a : ipAdapters.adapters()) {
+            a.weights().values().forEach(kv -> {
+                kv.toKIp().to(target);
+                kv.toVIp().to(target);
+            });
+        }
         backend = target;
         return this;
+    }
+
+    /** The loaded IP-Adapters (a snapshot; {@link IpAdapters#NONE} when none). */
+    public IpAdapters ipAdapters() {
+        return ipAdapters;
+    }
+
+    /**
+     * diffusers' {@code load_ip_adapter}: loads the adapter files (replacing any loaded before, each
+     * at scale 1.0) and, if none is loaded yet, the image encoder from {@code imageEncoderDir}
+     * ({@code config.json} + {@code model.safetensors}; null for none: then calls must pass
+     * {@code ip_adapter_image_embeds}). The feature extractor is the folder's
+     * {@code feature_extractor/preprocessor_config.json} or diffusers' default for the encoder's
+     * image size. Nothing changes if anything fails. Running calls keep the setting they started with.
+     *
+     * @throws dev.pagoda.nn.WeightLoadException listing missing, unexpected and mis-shaped keys
+     * @throws IpAdapterException                for a file that is no IP-Adapter, or an encoder that does not fit
+     */
+    public synchronized void loadIpAdapter(List<Path> weightFiles, Path imageEncoderDir) {
+        if (weightFiles.isEmpty()) {
+            throw new IpAdapterException("load_ip_adapter: no weight file given");
+        }
+        List<TensorStore> opened = new ArrayList<>();
+        try {
+            List<IpAdapter> adapters = new ArrayList<>();
+            for (Path f : weightFiles) {
+                if (!Files.isRegularFile(f)) {
+                    throw new IpAdapterException(f + ": no such IP-Adapter weight file");
+                }
+                TensorStore store = WeightFiles.open(f);
+                opened.add(store);
+                adapters.add(IpAdapterLoader.load(unet, store));
+            }
+            ClipVisionModel encoder = ipAdapters.imageEncoder();
+            ClipImageProcessor fe = ipAdapters.featureExtractor();
+            if (encoder == null && imageEncoderDir != null) {
+                Path cfg = imageEncoderDir.resolve("config.json");
+                if (!Files.isRegularFile(cfg)) {
+                    throw new IpAdapterException(imageEncoderDir + ": no image encoder config.json");
+                }
+                encoder = ClipVisionModel.fromConfig(cfg);
+                TensorStore store = WeightFiles.open(imageEncoderDir, "model", false);
+                opened.add(store);
+                WeightLoader.load(encoder, store, "", ClipVisionModel.IGNORED_KEYS);
+                Path pre = folder.resolve("feature_extractor/preprocessor_config.json");
+                fe = Files.isRegularFile(pre) ? ClipImageProcessor.read(pre)
+                        : ClipImageProcessor.defaults(encoder.config().imageSize());
+            }
+            IpAdapters next = IpAdapters.of(adapters, encoder, fe);
+            if (backend != Backend.cpu()) {
+                for (IpAdapter a : adapters) {
+                    a.weights().values().forEach(kv -> {
+                        kv.toKIp().to(backend);
+                        kv.toVIp().to(backend);
+                    });
+                }
+            }
+            stores.addAll(opened);
+            ipAdapters = next;
+        } catch (RuntimeException e) {
+            opened.forEach(TensorStore::close);
+            throw e;
+        }
+    }
+
+    /** diffusers' {@code set_ip_adapter_scale}: see {@link dev.pagoda.diffusion.ipadapter.IpAdapterScales}. */
+    public synchronized void setIpAdapterScale(List<?> configs) {
+        ipAdapters = ipAdapters.withScales(configs);
+    }
+
+    /**
+     * diffusers' {@code unload_ip_adapter}: drops the adapters, the image encoder and the feature
+     * extractor. Their mapped files stay open until {@link #close()} (a running call may still read them).
+     */
+    public synchronized void unloadIpAdapter() {
+        ipAdapters = IpAdapters.NONE;
     }
 
     public SdxlPromptEncoder promptEncoder() {

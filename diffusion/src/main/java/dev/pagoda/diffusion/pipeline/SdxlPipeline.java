@@ -2,10 +2,13 @@ package dev.pagoda.diffusion.pipeline;
 
 import dev.pagoda.diffusion.guidance.Guidance;
 import dev.pagoda.diffusion.guidance.GuidedBatch;
+import dev.pagoda.diffusion.ipadapter.IpAdapterConditioning;
+import dev.pagoda.diffusion.ipadapter.IpAdapters;
 import dev.pagoda.diffusion.scheduler.Scheduler;
 import dev.pagoda.diffusion.scheduler.SchedulerConfig;
 import dev.pagoda.diffusion.scheduler.SchedulerFactory;
 import dev.pagoda.nn.attention.Attention;
+import dev.pagoda.nn.attention.IpAdapterPlan;
 import dev.pagoda.nn.attention.PagLayers;
 import dev.pagoda.nn.unet.UNet2DConditionModel;
 import dev.pagoda.nn.vae.AutoencoderKL;
@@ -100,6 +103,31 @@ public abstract class SdxlPipeline implements DiffusionPipeline {
         this.pag = new PagSelection(List.copyOf(layers), mode, modules);
     }
 
+    /**
+     * diffusers' {@code load_ip_adapter(..., image_encoder_folder=...)} on this pipeline's components
+     * (shared with its {@code fromPipe} siblings, as diffusers shares the UNet's processors).
+     */
+    public void loadIpAdapter(List<java.nio.file.Path> weightFiles, java.nio.file.Path imageEncoderDir) {
+        components.loadIpAdapter(weightFiles, imageEncoderDir);
+    }
+
+    /** {@code set_ip_adapter_scale(scale)}: one scale for every adapter and layer. */
+    public void setIpAdapterScale(float scale) {
+        components.setIpAdapterScale(List.of(scale));
+    }
+
+    /**
+     * {@code set_ip_adapter_scale([...])}: per adapter a {@code Number} or a per-block {@code Map}
+     * ({@code {"up": {"block_0": [0.0, 1.0, 0.0]}}}), or one config for all.
+     */
+    public void setIpAdapterScale(List<?> perAdapter) {
+        components.setIpAdapterScale(perAdapter);
+    }
+
+    public void unloadIpAdapter() {
+        components.unloadIpAdapter();
+    }
+
     /** Uses another scheduler class (e.g. "EulerAncestralDiscreteScheduler") with the model's config. */
     @Override
     public void setScheduler(String className) {
@@ -142,6 +170,7 @@ public abstract class SdxlPipeline implements DiffusionPipeline {
     private GenerationResult run(GenerationParams p) {
         // one read of every setting: a concurrent setter affects later calls only
         PagSelection selection = pag;
+        IpAdapters ipAdapters = components.ipAdapters();
         DenoiserObserver obs = observer;
         StageListener stage = stages;
         Scheduler scheduler = newScheduler(schedulerClass);
@@ -158,8 +187,10 @@ public abstract class SdxlPipeline implements DiffusionPipeline {
         SdxlPromptEncoder.Encoded enc = components.promptEncoder()
                 .encode(p.prompt(), p.prompt2(), p.negativePrompt(), p.negativePrompt2(), g.cfg());
 
-        Start start = prepare(p, scheduler, h, w, n);
         Backend device = components.backend();
+        IpAdapterPlan ip = IpAdapterConditioning.prepare(ipAdapters, p.ipAdapterImages(), p.ipAdapterImageEmbeds(),
+                batch, n, device);
+        Start start = prepare(p, scheduler, h, w, n);
         // The conditioning crosses to the denoiser's backend once per call; per step only the
         // latents go up and the noise prediction comes back (guidance and schedulers run on the host).
         Conditioning cond = conditioning(enc, batch, p, h, w).on(device);
@@ -171,7 +202,7 @@ public abstract class SdxlPipeline implements DiffusionPipeline {
             float t = ts[i];
             Tensor input = start.extendInput(scheduler.scaleModelInput(batch.repeat(latents), t), batch);
             UNet2DConditionModel.Input in = new UNet2DConditionModel.Input(device.resident(input), new float[] {t},
-                    cond.embeds(), cond.pooled(), cond.timeIds(), batch.pagPlan(), null, null);
+                    cond.embeds(), cond.pooled(), cond.timeIds(), batch.pagPlan(), null, null, ip);
             Tensor out = device.toHost(unet.forward(in));
             if (obs != null) {
                 obs.onDenoiserCall(i, in, out);

@@ -19,7 +19,7 @@ import org.junit.jupiter.api.Test;
 class GoldenConformanceTest {
 
     /** Cases whose models Pagoda does not implement yet; they must report "unsupported", never pass or skip. */
-    static final Set<String> UNSUPPORTED = Set.of("sdxl_controlnet_cfg_pag", "sdxl_controlnet_pag_nocfg", "sdxl_ip_adapter_plus_cfg_pag");
+    static final Set<String> UNSUPPORTED = Set.of("sdxl_controlnet_cfg_pag", "sdxl_controlnet_pag_nocfg");
 
     static Path root() {
         return Path.of(System.getProperty("pagoda.golden"));

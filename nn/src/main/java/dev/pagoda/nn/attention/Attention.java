@@ -70,6 +70,11 @@ public final class Attention extends Module {
         return heads;
     }
 
+    /** The softmax scale, 1/sqrt(head dim). */
+    public float scale() {
+        return scale;
+    }
+
     /** Attention over tokens: {@code x[B, L, C]}, context {@code [B, Lk, Ck]} or null for self-attention. */
     public Tensor forward(Tensor x, Tensor context) {
         return forward(x, context, PagPlan.NONE);
@@ -92,6 +97,20 @@ public final class Attention extends Module {
     public Tensor forward(Tensor x, Tensor context, Tensor mask, PagPlan pag) {
         boolean[] identity = context == null ? pag.identityRows(this, x.dim(0)) : null;
         return toOut.forward(attend(x, context, mask, identity));
+    }
+
+    /**
+     * As {@link #forward(Tensor, Tensor, PagPlan)}; a cross-attention module covered by {@code ip}
+     * adds the adapters' image-prompt attention before {@code to_out} (diffusers'
+     * {@code IPAdapterAttnProcessor2_0}). Self-attention ignores {@code ip}.
+     */
+    public Tensor forward(Tensor x, Tensor context, PagPlan pag, IpAdapterPlan ip) {
+        if (context == null || !ip.covers(this)) {
+            return forward(x, context, pag);
+        }
+        Tensor q = toQ.forward(x);
+        Tensor h = x.backend().attention(q, toK.forward(context), toV.forward(context), heads, scale, null, null);
+        return toOut.forward(ip.addTo(this, q, h));
     }
 
     private Tensor attend(Tensor x, Tensor context, Tensor mask, boolean[] identityRows) {

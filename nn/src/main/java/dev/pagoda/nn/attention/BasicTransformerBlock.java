@@ -63,15 +63,24 @@ public final class BasicTransformerBlock extends Module {
         return attn1;
     }
 
+    public Attention attn2() {
+        return attn2;
+    }
+
     /** {@code x[B, L, C]}, context {@code [B, Lk, crossDim]}; {@code pag} says whether attn1 is perturbed. */
     public Tensor forward(Tensor x, Tensor context, PagPlan pag) {
+        return forward(x, context, pag, IpAdapterPlan.NONE);
+    }
+
+    /** As above; {@code ip} adds the IP-Adapter image attention to attn2 (PAG touches attn1 only). */
+    public Tensor forward(Tensor x, Tensor context, PagPlan pag, IpAdapterPlan ip) {
         if (scaleShiftTable != null) {
             throw new IllegalStateException("an ada_norm_single block needs the timestep modulation: use "
                     + "forward(x, context, contextMask, timestep, pag)");
         }
         var be = x.backend();
         Tensor h = be.add(attn1.forward(norm1.forward(x), null, pag), x);
-        h = be.add(attn2.forward(norm2.forward(h), context), h);
+        h = be.add(attn2.forward(norm2.forward(h), context, PagPlan.NONE, ip), h);
         return be.add(ff.forward(norm3.forward(h)), h);
     }
 
