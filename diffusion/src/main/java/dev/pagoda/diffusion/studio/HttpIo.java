@@ -62,11 +62,40 @@ final class HttpIo {
     }
 
     static void error(HttpExchange ex, ApiException e) throws IOException {
-        if (e.status() == 413) {
-            // the rest of an oversized body is not read: the connection cannot carry another request
-            ex.getResponseHeaders().set("Connection", "close");
+        if (e.status() != 413) {
+            json(ex, e.status(), JobQueue.error(e.getMessage(), e.field()));
+            return;
         }
-        json(ex, e.status(), JobQueue.error(e.getMessage(), e.field()));
+        // Answer first, then read and discard what the client is still sending (bounded): closing a
+        // socket with unread input makes the kernel reset the connection, and the client would see
+        // "connection reset" instead of the 413.
+        byte[] b = JsonWriter.write(JobQueue.error(e.getMessage(), e.field())).getBytes(StandardCharsets.UTF_8);
+        ex.getResponseHeaders().set("Content-Type", "application/json; charset=utf-8");
+        ex.getResponseHeaders().set("Connection", "close");
+        ex.sendResponseHeaders(413, b.length);
+        OutputStream os = ex.getResponseBody();
+        os.write(b);
+        os.flush();
+        drain(ex.getRequestBody(), DRAIN_BYTES, DRAIN_MILLIS);
+        ex.close();
+    }
+
+    /** How much of a refused body is read and dropped, at most, before the connection is closed. */
+    private static final long DRAIN_BYTES = 1L << 30;
+    private static final long DRAIN_MILLIS = 10_000;
+
+    private static void drain(InputStream in, long maxBytes, long maxMillis) {
+        long deadline = System.currentTimeMillis() + maxMillis;
+        byte[] buf = new byte[256 * 1024];
+        long total = 0;
+        try {
+            int r;
+            while (total < maxBytes && System.currentTimeMillis() < deadline && (r = in.read(buf)) > 0) {
+                total += r;
+            }
+        } catch (IOException e) {
+            // the client stopped sending: nothing left to drop
+        }
     }
 
     static void bytes(HttpExchange ex, int status, byte[] b) throws IOException {

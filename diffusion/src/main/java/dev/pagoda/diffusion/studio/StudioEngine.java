@@ -98,7 +98,7 @@ final class StudioEngine implements AutoCloseable {
         m.put("schedulers", GenerateRequest.SCHEDULERS.keySet().stream().sorted().toList());
         m.put("default_pag_layers", base.pagAppliedLayers());
         m.put("preview_every", previewEvery);
-        m.put("backend", base.components().backend().toString());
+        m.put("backend", base.components().backend().name());
         return m;
     }
 
