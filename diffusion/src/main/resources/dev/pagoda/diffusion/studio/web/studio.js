@@ -141,10 +141,14 @@ function fmt(x, digits) {
   return x === null || x === undefined ? '?' : Number(x).toFixed(digits);
 }
 
-function follow(job, handlers) {
-  state.job = job.id;
+function resetCounters() {
   state.stepEvents = 0;
   state.previews = 0;
+  state.lastStepText = null;
+}
+
+function follow(job, handlers) {
+  state.job = job.id;
   busy(true);
   const source = new EventSource(job.progress);
   state.source = source;
@@ -162,8 +166,8 @@ function follow(job, handlers) {
     const d = JSON.parse(e.data);
     state.stepEvents++;
     const cell = d.cells ? ` · cell ${d.cell + 1}/${d.cells}` : '';
-    progressText(`step ${d.step}/${d.steps} · ${fmt(d.s_per_it, 2)} s/it · ETA ${fmt(d.eta_s, 0)} s${cell}`,
-      d.step / d.steps);
+    state.lastStepText = `step ${d.step}/${d.steps} · ${fmt(d.s_per_it, 2)} s/it · ETA ${fmt(d.eta_s, 0)} s${cell}`;
+    progressText(state.lastStepText, d.step / d.steps);
     $('progress-text').dataset.steps = state.stepEvents;
   });
   source.addEventListener('preview', (e) => {
@@ -195,6 +199,7 @@ function follow(job, handlers) {
 
 async function generate() {
   clearErrors();
+  resetCounters();
   try {
     const job = await api('/api/generate', { method: 'POST', headers: { 'Content-Type': 'application/json' },
       body: JSON.stringify(request()) });
@@ -227,6 +232,7 @@ async function cancel() {
 
 async function compare() {
   clearErrors();
+  resetCounters();
   const scales = $('cmp-scales').value.split(',').map((s) => s.trim()).filter((s) => s !== '').map(Number);
   const sets = $('cmp-sets').value.split('\n').map(layerList).filter((l) => l.length > 0);
   const body = Object.assign(request(), { compare: { pag_scales: scales, layer_sets: sets } });
