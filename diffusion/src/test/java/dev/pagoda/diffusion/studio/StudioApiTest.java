@@ -119,6 +119,48 @@ class StudioApiTest {
         assertEquals(7, ((Number) params.get("seed")).intValue());
     }
 
+    static String dataUrl(int w, int h, int rgb) throws IOException {
+        java.awt.image.BufferedImage img = new java.awt.image.BufferedImage(w, h, java.awt.image.BufferedImage.TYPE_INT_RGB);
+        for (int y = 0; y < h; y++) {
+            for (int x = 0; x < w; x++) {
+                img.setRGB(x, y, x < w / 2 ? rgb : 0xffffff);
+            }
+        }
+        return "data:image/png;base64," + java.util.Base64.getEncoder().encodeToString(PngWriter.encode(img, Map.of()));
+    }
+
+    @Test
+    void uploadedImagesRunImageToImageAndInpainting() throws Exception {
+        String init = dataUrl(72, 70, 0x3366cc);
+        // no size given: the init image's size rounded down to the model's step of 32
+        List<StudioClient.Event> ev = client.events(submit("/api/generate", "{\"prompt\": \"a cube\", \"steps\": 4,"
+                + " \"seed\": 1, \"init_image\": \"" + init + "\", \"strength\": 0.5}"));
+        Map<String, Object> done = ev.get(ev.size() - 1).data();
+        assertEquals("done", ev.get(ev.size() - 1).type(), ev.toString());
+        assertEquals(64, ((Number) done.get("width")).intValue());
+        assertEquals(2, of(ev, "step").size(), "strength 0.5 of 4 steps");
+        @SuppressWarnings("unchecked")
+        Map<String, Object> params = (Map<String, Object>) done.get("params");
+        assertEquals("img2img", params.get("mode"));
+
+        ev = client.events(submit("/api/generate", "{\"prompt\": \"a cube\", \"steps\": 2, \"seed\": 1,"
+                + " \"init_image\": \"" + init + "\", \"mask\": \"" + dataUrl(72, 70, 0) + "\"}"));
+        assertEquals("done", ev.get(ev.size() - 1).type(), ev.toString());
+        @SuppressWarnings("unchecked")
+        Map<String, Object> inpaint = (Map<String, Object>) ev.get(ev.size() - 1).data().get("params");
+        assertEquals("inpaint", inpaint.get("mode"));
+
+        StudioClient.Reply r = client.post("/api/generate", "{\"prompt\": \"a cube\", \"init_image\": \"" + init
+                + "\", \"mask\": \"" + dataUrl(64, 64, 0) + "\"}");
+        assertEquals(400, r.status());
+        assertEquals("mask", r.json().get("field"));
+        r = client.post("/api/generate", "{\"prompt\": \"a cube\", \"init_image\": \"data:image/png;base64,AAAA\"}");
+        assertEquals(400, r.status());
+        assertEquals("init_image", r.json().get("field"));
+        r = client.post("/api/generate", "{\"prompt\": \"a cube\", \"mask\": \"" + dataUrl(64, 64, 0) + "\"}");
+        assertEquals("mask", r.json().get("field"));
+    }
+
     @Test
     void aBadSizeIsA400NamingTheField() throws Exception {
         StudioClient.Reply r = client.post("/api/generate", job(2, "").replace("\"width\": 64", "\"width\": 60"));

@@ -58,6 +58,7 @@ class StudioBrowserTest {
             page.waitFor("the layer field to take the pick", "$('pag-layers').value === 'mid, down_blocks.2'", 5);
             page.waitFor("the live check of both patterns",
                     "/selects 9 self-attention modules/.test($('layers-status').textContent)", 10);
+            page.click("#layer-picker-box summary");
 
             // generate: progress events with step i/n, s/it, ETA; the latent preview; the final image
             page.type("#prompt", "a pagoda in the mist");
