@@ -36,8 +36,10 @@ final class JobQueue implements AutoCloseable {
         if (closed) {
             throw new ApiException(503, null, "the studio is shutting down");
         }
-        Job job = new Job(Long.toString(ids.incrementAndGet(), 36) + Long.toString(System.nanoTime() & 0xfff, 36),
-                kind, work, clock);
+        // a counter for order, a random tail so ids of an earlier server run are not mistaken for new ones
+        String id = ids.incrementAndGet() + "-" + Integer.toString(java.util.concurrent.ThreadLocalRandom.current()
+                .nextInt(36 * 36 * 36, 36 * 36 * 36 * 36), 36);
+        Job job = new Job(id, kind, work, clock);
         jobs.put(job.id(), job);
         while (jobs.size() > KEEP) {
             String oldest = jobs.keySet().iterator().next();
