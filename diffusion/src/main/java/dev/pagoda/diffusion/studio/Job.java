@@ -64,12 +64,19 @@ final class Job {
         return state == State.DONE || state == State.CANCELLED || state == State.FAILED;
     }
 
-    /** Appends an event (the job's id is added to its data) and wakes the readers. */
+    /**
+     * Appends an event (the job's id is added to its data) and wakes the readers. A preview replaces
+     * the previous one: a reader that comes late needs only the latest, and a log of every preview
+     * of a long SDXL run would hold megabytes per job.
+     */
     synchronized Event emit(String type, Map<String, Object> data) {
         Map<String, Object> d = new LinkedHashMap<>();
         d.put("job", id);
         d.putAll(data);
         Event e = new Event(clock.incrementAndGet(), type, d);
+        if (type.equals("preview")) {
+            events.removeIf(old -> old.type().equals("preview"));
+        }
         events.add(e);
         notifyAll();
         return e;
@@ -90,19 +97,19 @@ final class Job {
     }
 
     /**
-     * The events after position {@code from} of this job's log, waiting up to {@code waitMs} for the
-     * first one unless the job has finished; empty when nothing came in that time.
+     * The events with a sequence number above {@code afterSeq}, waiting up to {@code waitMs} for one
+     * unless the job has finished; empty when nothing came in that time.
      */
-    synchronized List<Event> eventsFrom(int from, long waitMs) throws InterruptedException {
+    synchronized List<Event> eventsAfter(long afterSeq, long waitMs) throws InterruptedException {
         long deadline = System.currentTimeMillis() + waitMs;
-        while (events.size() <= from && !finished()) {
+        while (!finished() && (events.isEmpty() || events.get(events.size() - 1).seq() <= afterSeq)) {
             long left = deadline - System.currentTimeMillis();
             if (left <= 0) {
                 break;
             }
             wait(left);
         }
-        return from >= events.size() ? List.of() : List.copyOf(events.subList(from, events.size()));
+        return events.stream().filter(e -> e.seq() > afterSeq).toList();
     }
 
     synchronized Map<String, Object> summary() {

@@ -75,6 +75,7 @@ public final class StudioServer implements AutoCloseable {
     private final JobQueue queue = new JobQueue();
     private final Settings settings;
     private final Map<String, byte[]> assets = new LinkedHashMap<>();
+    private final boolean loopbackBind;
 
     private StudioServer(SdxlPipeline pipeline, String modelName, Settings s) throws IOException {
         this.settings = s;
@@ -89,7 +90,12 @@ public final class StudioServer implements AutoCloseable {
                 assets.put(name, in.readAllBytes());
             }
         }
-        this.http = HttpServer.create(new InetSocketAddress(s.host(), s.port()), 64);
+        InetSocketAddress bind = new InetSocketAddress(s.host(), s.port());
+        if (bind.isUnresolved()) {
+            throw new IOException("unknown host " + s.host());
+        }
+        this.loopbackBind = bind.getAddress().isLoopbackAddress();
+        this.http = HttpServer.create(bind, 64);
         this.threads = Executors.newVirtualThreadPerTaskExecutor();
         http.setExecutor(threads);
         http.createContext("/", this::handle);
@@ -138,6 +144,7 @@ public final class StudioServer implements AutoCloseable {
     private void route(HttpExchange ex) throws IOException {
         String path = ex.getRequestURI().getRawPath();
         String method = ex.getRequestMethod();
+        guard(ex, method);
         String asset = STATIC.get(path);
         if (asset != null) {
             require(method, "GET");
@@ -205,6 +212,42 @@ public final class StudioServer implements AutoCloseable {
             }
             default -> throw new ApiException(404, null, "no API route " + path);
         }
+    }
+
+    /**
+     * Refuses what a web page elsewhere could make a browser send: on a loopback bind, a Host header
+     * that is not a loopback name (DNS rebinding: evil.example resolving to 127.0.0.1), and on any
+     * bind a POST whose Origin is another site (a form or fetch from another page).
+     */
+    private void guard(HttpExchange ex, String method) {
+        String host = ex.getRequestHeaders().getFirst("Host");
+        if (loopbackBind && host != null && !loopbackName(host)) {
+            throw new ApiException(403, null, "refused: Host \"" + host + "\" is not a name of this machine (the"
+                    + " studio on " + settings.host() + " answers to localhost, 127.0.0.1 and [::1] only)");
+        }
+        String origin = ex.getRequestHeaders().getFirst("Origin");
+        if (method.equals("POST") && origin != null) {
+            String from;
+            try {
+                from = URI.create(origin).getRawAuthority();
+            } catch (IllegalArgumentException e) {
+                from = null;
+            }
+            if (from == null || !from.equalsIgnoreCase(host)) {
+                throw new ApiException(403, null, "refused: a cross-origin request from " + origin);
+            }
+        }
+    }
+
+    static boolean loopbackName(String hostHeader) {
+        String h = hostHeader.trim().toLowerCase(java.util.Locale.ROOT);
+        if (h.startsWith("[")) {
+            int end = h.indexOf(']');
+            return end > 0 && h.substring(1, end).equals("::1");
+        }
+        int colon = h.indexOf(':');
+        String name = colon < 0 ? h : h.substring(0, colon);
+        return name.equals("localhost") || name.endsWith(".localhost") || name.matches("127(\\.\\d{1,3}){3}");
     }
 
     private static void require(String method, String expected) {
@@ -303,15 +346,12 @@ public final class StudioServer implements AutoCloseable {
             after = Long.parseLong(last.trim());
         }
         OutputStream out = HttpIo.eventStream(ex);
-        int pos = 0;
         try {
             while (true) {
-                List<Job.Event> events = job.eventsFrom(pos, 15_000);
-                pos += events.size();
+                List<Job.Event> events = job.eventsAfter(after, 15_000);
                 for (Job.Event e : events) {
-                    if (e.seq() > after) {
-                        HttpIo.event(out, e);
-                    }
+                    HttpIo.event(out, e);
+                    after = e.seq();
                 }
                 if (events.isEmpty()) {
                     if (job.finished()) {

@@ -88,10 +88,16 @@ class StudioApiTest {
             assertTrue(((Number) d.get("s_per_it")).doubleValue() > 0, d.toString());
             assertNotNull(d.get("eta_s"), d.toString());
         }
-        // previews every 2 steps and at the last: steps 2 and 3, each an 8x8 PNG (64 px / VAE scale 8)
-        List<StudioClient.Event> previews = of(events, "preview");
-        assertEquals(List.of(2, 3), previews.stream().map(e -> ((Number) e.data().get("step")).intValue()).toList());
-        String url = (String) previews.get(0).data().get("image");
+        // previews every 2 steps and at the last (steps 2 and 3), each an 8x8 PNG (64 px / VAE scale 8); a
+        // preview replaces the one before in the log, so a slow reader may miss step 2 but never the last
+        List<Integer> previewSteps = of(events, "preview").stream().map(e -> ((Number) e.data().get("step"))
+                .intValue()).toList();
+        assertTrue(previewSteps.equals(List.of(2, 3)) || previewSteps.equals(List.of(3)), previewSteps.toString());
+        List<StudioClient.Event> late = client.events(id);
+        assertEquals(List.of(3), of(late, "preview").stream().map(e -> ((Number) e.data().get("step")).intValue())
+                .toList(), "a reader after the end gets the last preview only");
+        assertEquals(events.get(events.size() - 1), late.get(late.size() - 1));
+        String url = (String) of(events, "preview").get(0).data().get("image");
         assertTrue(url.startsWith("data:image/png;base64,"), url);
         java.awt.image.BufferedImage preview = javax.imageio.ImageIO.read(new java.io.ByteArrayInputStream(
                 java.util.Base64.getDecoder().decode(url.substring(url.indexOf(',') + 1))));
@@ -101,6 +107,10 @@ class StudioApiTest {
         String file = (String) done.get("file");
         assertTrue(Files.isRegularFile(out.resolve(file)), file);
         byte[] png = client.bytes("/files/" + file);
+        String download = client.raw("GET /files/" + file + "?download=1 HTTP/1.1\r\nHost: localhost\r\nConnection:"
+                + " close\r\n\r\n");
+        assertTrue(download.startsWith("HTTP/1.1 200") && download.contains("attachment; filename=\"" + file + "\""),
+                download.substring(0, Math.min(400, download.length())));
         assertTrue(java.util.Arrays.equals(Files.readAllBytes(out.resolve(file)), png));
         Map<String, String> text = PngWriter.readText(png);
         assertEquals("a red cube", text.get("prompt"));
@@ -325,6 +335,22 @@ class StudioApiTest {
             assertFalse(reply.contains("not for you"), reply);
         }
         assertEquals(404, client.get("/files/missing.png").status());
+    }
+
+    @Test
+    void requestsAnotherSiteCouldForgeAreRefused() throws Exception {
+        String rebound = client.raw("GET /api/gallery HTTP/1.1\r\nHost: evil.example:7860\r\nConnection: close\r\n\r\n");
+        assertTrue(rebound.startsWith("HTTP/1.1 403") && rebound.contains("is not a name of this machine"), rebound);
+        String body = job(2, "");
+        String forged = client.raw("POST /api/generate HTTP/1.1\r\nHost: 127.0.0.1:" + server.port()
+                + "\r\nOrigin: http://evil.example\r\nContent-Type: text/plain\r\nContent-Length: " + body.length()
+                + "\r\nConnection: close\r\n\r\n" + body);
+        assertTrue(forged.startsWith("HTTP/1.1 403") && forged.contains("cross-origin"), forged);
+        String same = client.raw("POST /api/cancel/nosuchjob HTTP/1.1\r\nHost: localhost:" + server.port()
+                + "\r\nOrigin: http://localhost:" + server.port() + "\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+        assertTrue(same.startsWith("HTTP/1.1 404"), same);
+        assertTrue(StudioServer.loopbackName("[::1]:7860") && StudioServer.loopbackName("127.0.0.1")
+                && !StudioServer.loopbackName("127.0.0.1.evil.example") && !StudioServer.loopbackName("[::2]"));
     }
 
     @Test
