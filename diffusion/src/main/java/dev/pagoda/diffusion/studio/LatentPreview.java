@@ -33,6 +33,19 @@ final class LatentPreview {
         int w = latents.dim(3);
         float[] x = latents.contiguous().toFloatArray();
         int plane = h * w;
+        // Early latents are noise times the scheduler's sigma (about 14 at SDXL's first Euler step),
+        // which would map to flat saturated colour: scale them to unit spread as the UNet's input
+        // scaling does (x / sqrt(sigma^2 + 1)), which leaves the final, data-like latents as they are.
+        double sum = 0;
+        double sq = 0;
+        int count = c * plane;
+        for (int i = 0; i < count; i++) {
+            sum += x[i];
+            sq += (double) x[i] * x[i];
+        }
+        double mean = sum / count;
+        double std = Math.sqrt(Math.max(0, sq / count - mean * mean));
+        float gain = std > 1.5 ? (float) (1 / std) : 1f;
         BufferedImage img = new BufferedImage(w, h, BufferedImage.TYPE_INT_RGB);
         for (int y = 0; y < h; y++) {
             for (int xx = 0; xx < w; xx++) {
@@ -43,10 +56,10 @@ final class LatentPreview {
                     if (c == 4) {
                         v = SDXL_BIAS[k];
                         for (int ch = 0; ch < 4; ch++) {
-                            v += SDXL[ch][k] * x[ch * plane + at];
+                            v += SDXL[ch][k] * gain * x[ch * plane + at];
                         }
                     } else {
-                        v = x[Math.min(k, c - 1) * plane + at] * 0.5f;
+                        v = gain * x[Math.min(k, c - 1) * plane + at] * 0.5f;
                     }
                     // the map gives about [-1, 1], as the decoder's output
                     rgb[k] = Math.clamp(Math.round((v + 1f) * 127.5f), 0, 255);

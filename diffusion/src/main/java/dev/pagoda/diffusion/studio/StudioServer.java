@@ -179,7 +179,11 @@ public final class StudioServer implements AutoCloseable {
             }
             case "generate" -> {
                 require(method, "POST");
-                GenerateRequest r = GenerateRequest.parse(body(ex), engine);
+                Map<String, Object> body = body(ex);
+                if (body.containsKey("compare")) {
+                    throw new ApiException(400, "compare", "a compare grid is queued with POST /api/compare");
+                }
+                GenerateRequest r = GenerateRequest.parse(body, engine);
                 accepted(ex, queue.submit("generate", job -> engine.generate(job, r)));
             }
             case "compare" -> {
