@@ -7,6 +7,7 @@ import dev.pagoda.tensor.Backend;
 import dev.pagoda.tensor.BackendProvider;
 import dev.pagoda.tensor.DType;
 import dev.pagoda.tensor.Tensor;
+import dev.pagoda.tensor.cpu.OpProfile;
 import dev.pagoda.tensor.cpu.Parallel;
 import java.util.Arrays;
 import java.util.List;
@@ -21,6 +22,10 @@ import java.util.Random;
  * java --add-modules jdk.incubator.vector -Xmx12g -cp benchmarks/target/benchmarks.jar \
  *     dev.pagoda.bench.UNetStepBench --resolution 1024 --batch 1 [--reps 1] [--model sdxl-base-1.0]
  * </pre>
+ *
+ * <p>With {@code -Dpagoda.profile=true} (CPU backend) each step also prints where its time went, per
+ * backend op ({@link OpProfile}); the timing decorator adds a little to the step time, so quote step
+ * times from runs without it.
  */
 public final class UNetStepBench {
 
@@ -66,17 +71,22 @@ public final class UNetStepBench {
                 plan = PagPlan.of(PagLayers.modules(unet, List.of("mid"), PagLayers.Mode.DIFFUSERS), b, 1);
             }
             for (int rep = 0; rep < reps; rep++) {
+                OpProfile.reset();
                 long t0 = System.nanoTime();
                 // As a pipeline step: the latents go up, the prediction comes back (which also waits
                 // for a device's queue to drain).
                 Tensor out = backend.toHost(unet.forward(new UNet2DConditionModel.Input(backend.resident(sample),
                         new float[] {500f}, backend.resident(ehs), text == null ? null : backend.resident(text),
                         timeIds == null ? null : backend.resident(timeIds), plan, null, null)));
-                double s = (System.nanoTime() - t0) / 1e9;
+                long wall = System.nanoTime() - t0;
+                double s = wall / 1e9;
                 System.out.printf("UNetStepBench model=%s backend=%s resolution=%d batch=%d%s threads=%d: %.2f s/step, "
                         + "peak RSS %.2f GiB, peak device %.2f GiB, out %s%n", model, backend, res, b,
                         perturbed > 0 ? " (CFG+PAG mid)" : "", Parallel.threads(), s, RealSizeModels.peakRssGiB(),
                         backend.peakDeviceBytes() / 1073741824.0, out);
+                if (OpProfile.ENABLED) {
+                    System.out.print(OpProfile.table(wall));
+                }
             }
         }
     }

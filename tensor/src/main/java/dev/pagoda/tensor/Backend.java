@@ -14,9 +14,12 @@ import dev.pagoda.tensor.cpu.CpuBackend;
  */
 public interface Backend {
 
-    /** The CPU backend (SIMD kernels on the shared thread pool). */
+    /**
+     * The CPU backend (SIMD kernels on the shared thread pool); with {@code -Dpagoda.profile=true},
+     * the same behind {@link dev.pagoda.tensor.cpu.OpProfile}'s timing decorator.
+     */
     static Backend cpu() {
-        return CpuBackend.INSTANCE;
+        return CpuBackend.ACTIVE;
     }
 
     String name();
