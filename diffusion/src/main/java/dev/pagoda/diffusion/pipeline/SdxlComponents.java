@@ -10,6 +10,7 @@ import dev.pagoda.nn.WeightLoader;
 import dev.pagoda.nn.clip.ClipTextModel;
 import dev.pagoda.nn.clip.ClipTokenizer;
 import dev.pagoda.nn.unet.UNet2DConditionModel;
+import dev.pagoda.nn.unet.UNetConfig;
 import dev.pagoda.nn.vae.AutoencoderKL;
 import dev.pagoda.tensor.safetensors.TensorStore;
 import dev.pagoda.tensor.safetensors.WeightFiles;
@@ -75,6 +76,31 @@ public final class SdxlComponents implements AutoCloseable {
         if (!Files.isDirectory(dir)) {
             throw new ConfigException(dir + ": model folder not found");
         }
+        checkIndex(dir);
+        List<TensorStore> stores = new ArrayList<>();
+        try {
+            Map<String, TensorStore> weights = new java.util.HashMap<>();
+            for (String part : List.of("text_encoder", "text_encoder_2", "unet", "vae")) {
+                TensorStore s = WeightFiles.open(dir.resolve(part),
+                        part.startsWith("text_encoder") ? "model" : "diffusion_pytorch_model", preferFp16);
+                stores.add(s);
+                weights.put(part, s);
+            }
+            UNetConfig unetConfig = UNetConfig.from(JsonConfig.read(dir.resolve("unet/config.json")));
+            return assemble(dir, dir, null, unetConfig, weights, stores);
+        } catch (RuntimeException e) {
+            stores.forEach(TensorStore::close);
+            throw e;
+        }
+    }
+
+    /**
+     * Checks that {@code dir}'s {@code model_index.json} describes an SDXL pipeline with the parts Pagoda
+     * builds; returns it.
+     *
+     * @throws ConfigException naming the file and the part that differs
+     */
+    static JsonConfig checkIndex(Path dir) {
         Path index = dir.resolve("model_index.json");
         if (!Files.isRegularFile(index)) {
             throw new ConfigException(dir + ": not a diffusers pipeline folder (no model_index.json)");
@@ -92,35 +118,39 @@ public final class SdxlComponents implements AutoCloseable {
                         + ", found " + v);
             }
         }
-        List<TensorStore> stores = new ArrayList<>();
-        try {
-            ClipTokenizer tok = ClipTokenizer.fromFolder(dir.resolve("tokenizer"));
-            ClipTokenizer tok2 = ClipTokenizer.fromFolder(dir.resolve("tokenizer_2"));
-            ClipTextModel te = ClipTextModel.fromConfig(dir.resolve("text_encoder/config.json"));
-            load(te, dir.resolve("text_encoder"), "model", preferFp16, ClipTextModel.IGNORED_KEYS, stores);
-            ClipTextModel te2 = ClipTextModel.fromConfig(dir.resolve("text_encoder_2/config.json"));
-            load(te2, dir.resolve("text_encoder_2"), "model", preferFp16, ClipTextModel.IGNORED_KEYS, stores);
-            UNet2DConditionModel unet = UNet2DConditionModel.fromConfig(dir.resolve("unet/config.json"));
-            load(unet, dir.resolve("unet"), "diffusion_pytorch_model", preferFp16, Set.of(), stores);
-            AutoencoderKL vae = AutoencoderKL.fromConfig(dir.resolve("vae/config.json"));
-            load(vae, dir.resolve("vae"), "diffusion_pytorch_model", preferFp16, Set.of(), stores);
-            Path sched = dir.resolve("scheduler/scheduler_config.json");
-            if (!Files.isRegularFile(sched)) {
-                throw new ConfigException(sched + ": scheduler config not found");
-            }
-            return new SdxlComponents(dir, tok, tok2, te, te2, unet, vae, sched,
-                    mi.bool("force_zeros_for_empty_prompt", true), stores);
-        } catch (RuntimeException e) {
-            stores.forEach(TensorStore::close);
-            throw e;
-        }
+        return mi;
     }
 
-    private static void load(Module m, Path folder, String stem, boolean preferFp16, Set<String> ignored,
-            List<TensorStore> stores) {
-        TensorStore store = WeightFiles.open(folder, stem, preferFp16);
-        stores.add(store);
-        WeightLoader.load(m, store, "", ignored);
+    /**
+     * Builds the parts from the configs and tokenizer files of the diffusers folder {@code configDir}
+     * (its weights are not read) and binds them to {@code weights}, one store per part under its
+     * folder name ({@code text_encoder}, {@code text_encoder_2}, {@code unet}, {@code vae}).
+     * {@code owned} are closed by {@link #close()}; on failure the caller closes them.
+     *
+     * @param source what the weights come from (a folder or a single file), for messages
+     * @param bpeFolder where the tokenizers' vocab.json and merges.txt are, or null for each tokenizer's folder
+     */
+    static SdxlComponents assemble(Path source, Path configDir, Path bpeFolder, UNetConfig unetConfig,
+            Map<String, TensorStore> weights, List<TensorStore> owned) {
+        JsonConfig mi = checkIndex(configDir);
+        Path tokDir = configDir.resolve("tokenizer");
+        Path tok2Dir = configDir.resolve("tokenizer_2");
+        ClipTokenizer tok = ClipTokenizer.fromFolder(tokDir, bpeFolder != null ? bpeFolder : tokDir);
+        ClipTokenizer tok2 = ClipTokenizer.fromFolder(tok2Dir, bpeFolder != null ? bpeFolder : tok2Dir);
+        ClipTextModel te = ClipTextModel.fromConfig(configDir.resolve("text_encoder/config.json"));
+        WeightLoader.load(te, weights.get("text_encoder"), "", ClipTextModel.IGNORED_KEYS);
+        ClipTextModel te2 = ClipTextModel.fromConfig(configDir.resolve("text_encoder_2/config.json"));
+        WeightLoader.load(te2, weights.get("text_encoder_2"), "", ClipTextModel.IGNORED_KEYS);
+        UNet2DConditionModel unet = new UNet2DConditionModel(unetConfig);
+        WeightLoader.load(unet, weights.get("unet"), "", Set.of());
+        AutoencoderKL vae = AutoencoderKL.fromConfig(configDir.resolve("vae/config.json"));
+        WeightLoader.load(vae, weights.get("vae"), "", Set.of());
+        Path sched = configDir.resolve("scheduler/scheduler_config.json");
+        if (!Files.isRegularFile(sched)) {
+            throw new ConfigException(sched + ": scheduler config not found");
+        }
+        return new SdxlComponents(source, tok, tok2, te, te2, unet, vae, sched,
+                mi.bool("force_zeros_for_empty_prompt", true), owned);
     }
 
     private Backend backend = Backend.cpu();
