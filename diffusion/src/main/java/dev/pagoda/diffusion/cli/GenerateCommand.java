@@ -32,14 +32,19 @@ import java.util.Set;
 final class GenerateCommand {
 
     static final String HELP = """
-            Usage: pagoda generate --model DIR|ORG/NAME --prompt TEXT [options]
+            Usage: pagoda generate --model DIR|ORG/NAME|FILE.safetensors --prompt TEXT [options]
 
             Generates an image with an SDXL pipeline folder (diffusers layout) and Perturbed-Attention
             Guidance. Text-to-image by default; image-to-image with --init-image; inpainting with
             --init-image and --mask.
 
               --model DIR|ORG/NAME     pipeline folder, or a Hugging Face repo id found in the local
-                                       cache ($HF_HOME/hub or ~/.cache/huggingface/hub)
+                                       cache ($HF_HOME/hub or ~/.cache/huggingface/hub), or one
+                                       original-layout checkpoint file (sd_xl_base_1.0.safetensors,
+                                       A1111/ComfyUI models): SDXL base or inpainting
+              --config DIR|ORG/NAME    with a checkpoint file: the diffusers folder whose configs and
+                                       tokenizers to use (its weights are ignored); default: the
+                                       SDXL base configs shipped with Pagoda
               --prompt TEXT            what to draw (required)
               --prompt-2 TEXT          prompt for the second text encoder (default: --prompt)
               --negative-prompt TEXT   what to steer away from (default: none)
@@ -72,7 +77,7 @@ final class GenerateCommand {
             Exit codes: 0 ok, 2 usage error, 1 runtime failure, 130 cancelled (Ctrl-C / SIGINT).
             """;
 
-    private static final Set<String> VALUED = Set.of("model", "prompt", "prompt-2", "negative-prompt",
+    private static final Set<String> VALUED = Set.of("model", "config", "prompt", "prompt-2", "negative-prompt",
             "negative-prompt-2", "steps", "cfg", "pag-scale", "pag-layers", "pag-adaptive-scale", "guidance-rescale",
             "seed", "width", "height", "init-image", "strength", "mask", "scheduler", "out", "backend");
     private static final Set<String> SWITCHES = Set.of("pag-strict", "tiled-vae", "no-fp16-variant", "no-finite-check",
@@ -143,7 +148,18 @@ final class GenerateCommand {
             throw new UsageException("--pag-layers is empty");
         }
         long seed = a.longValue("seed", 0);
-        Path model = ModelLocator.resolve(modelArg);
+        Path singleFile = modelArg.endsWith(".safetensors") ? Path.of(modelArg) : null;
+        if (singleFile != null && !Files.isRegularFile(singleFile)) {
+            throw new UsageException("checkpoint file " + modelArg + " not found");
+        }
+        Path config = null;
+        if (a.has("config")) {
+            if (singleFile == null) {
+                throw new UsageException("--config applies to a single-file --model (a .safetensors checkpoint)");
+            }
+            config = ModelLocator.resolve(a.get("config", null));
+        }
+        Path model = singleFile != null ? singleFile : ModelLocator.resolve(modelArg);
 
         Progress progress = new Progress(err);
         Tensor image = null;
@@ -167,7 +183,8 @@ final class GenerateCommand {
         }
 
         Backend backend = Main.backend(a.get("backend", "cpu"));
-        if (!a.has("no-memory-check")) {
+        // the memory estimate reads a pipeline folder's weight files; a single file is mapped whole, uncopied
+        if (!a.has("no-memory-check") && singleFile == null) {
             int dflt = UNetConfig.from(JsonConfig.read(model.resolve("unet/config.json"))).sampleSize() * 8;
             int rows = (cfg > 1 ? 1 : 0) + 1 + (pagScale > 0 ? 1 : 0);
             MemoryGuard.check(model, new MemoryGuard.Request(height != null ? height : dflt,
@@ -176,9 +193,16 @@ final class GenerateCommand {
         }
         progress.stage("load " + model);
         PipelineOptions opts = new PipelineOptions(pagScale > 0, layers, !a.has("no-fp16-variant")).backend(backend);
-        SdxlPipeline pipe = mask != null ? AutoPipelineForInpainting.fromPretrained(model, opts)
-                : image != null ? AutoPipelineForImage2Image.fromPretrained(model, opts)
-                : AutoPipelineForText2Image.fromPretrained(model, opts);
+        SdxlPipeline pipe;
+        if (singleFile != null) {
+            pipe = mask != null ? AutoPipelineForInpainting.fromSingleFile(singleFile, config, opts)
+                    : image != null ? AutoPipelineForImage2Image.fromSingleFile(singleFile, config, opts)
+                    : AutoPipelineForText2Image.fromSingleFile(singleFile, config, opts);
+        } else {
+            pipe = mask != null ? AutoPipelineForInpainting.fromPretrained(model, opts)
+                    : image != null ? AutoPipelineForImage2Image.fromPretrained(model, opts)
+                    : AutoPipelineForText2Image.fromPretrained(model, opts);
+        }
         // Ctrl-C: ask the run to stop at its next step and keep the JVM alive until it has unwound
         // (so no output is written and the weights are unmapped after the last kernel)
         Cancellation cancel = new Cancellation();
