@@ -45,6 +45,8 @@ final class GenerateCommand {
               --config DIR|ORG/NAME    with a checkpoint file: the diffusers folder whose configs and
                                        tokenizers to use (its weights are ignored); default: the
                                        SDXL base configs shipped with Pagoda
+              --lora FILE[:W]          apply a LoRA file (kohya/A1111 or diffusers/PEFT layout) with
+                                       weight W (default 1); repeat the flag for several adapters
               --prompt TEXT            what to draw (required)
               --prompt-2 TEXT          prompt for the second text encoder (default: --prompt)
               --negative-prompt TEXT   what to steer away from (default: none)
@@ -77,7 +79,7 @@ final class GenerateCommand {
             Exit codes: 0 ok, 2 usage error, 1 runtime failure, 130 cancelled (Ctrl-C / SIGINT).
             """;
 
-    private static final Set<String> VALUED = Set.of("model", "config", "prompt", "prompt-2", "negative-prompt",
+    private static final Set<String> VALUED = Set.of("model", "config", "lora", "prompt", "prompt-2", "negative-prompt",
             "negative-prompt-2", "steps", "cfg", "pag-scale", "pag-layers", "pag-adaptive-scale", "guidance-rescale",
             "seed", "width", "height", "init-image", "strength", "mask", "scheduler", "out", "backend");
     private static final Set<String> SWITCHES = Set.of("pag-strict", "tiled-vae", "no-fp16-variant", "no-finite-check",
@@ -160,6 +162,28 @@ final class GenerateCommand {
             config = ModelLocator.resolve(a.get("config", null));
         }
         Path model = singleFile != null ? singleFile : ModelLocator.resolve(modelArg);
+        List<Path> loraFiles = new java.util.ArrayList<>();
+        List<Float> loraWeights = new java.util.ArrayList<>();
+        for (String spec : a.all("lora")) {
+            int colon = spec.lastIndexOf(':');
+            Float w = null;
+            if (colon > 0) {
+                try {
+                    w = Float.parseFloat(spec.substring(colon + 1));
+                } catch (NumberFormatException e) {
+                    w = null;
+                }
+            }
+            Path f = Path.of(w != null ? spec.substring(0, colon) : spec);
+            if (!Files.isRegularFile(f)) {
+                throw new UsageException("LoRA file " + f + " not found (--lora " + spec + ")");
+            }
+            if (w != null && !Float.isFinite(w)) {
+                throw new UsageException("--lora weight must be a finite number, got " + spec);
+            }
+            loraFiles.add(f);
+            loraWeights.add(w != null ? w : 1f);
+        }
 
         Progress progress = new Progress(err);
         Tensor image = null;
@@ -202,6 +226,20 @@ final class GenerateCommand {
             pipe = mask != null ? AutoPipelineForInpainting.fromPretrained(model, opts)
                     : image != null ? AutoPipelineForImage2Image.fromPretrained(model, opts)
                     : AutoPipelineForText2Image.fromPretrained(model, opts);
+        }
+        List<String> loraNames = new java.util.ArrayList<>();
+        try {
+            for (int i = 0; i < loraFiles.size(); i++) {
+                String name = "lora" + i + "_" + loraFiles.get(i).getFileName();
+                pipe.loadLoraWeights(loraFiles.get(i), name);
+                loraNames.add(name);
+            }
+            if (!loraNames.isEmpty()) {
+                pipe.setAdapters(loraNames, loraWeights);
+            }
+        } catch (RuntimeException e) {
+            pipe.close();
+            throw e;
         }
         // Ctrl-C: ask the run to stop at its next step and keep the JVM alive until it has unwound
         // (so no output is written and the weights are unmapped after the last kernel)
@@ -266,6 +304,13 @@ final class GenerateCommand {
             }
             text.put("size", r.image().dim(3) + "x" + r.image().dim(2));
             text.put("model", modelArg);
+            if (!loraFiles.isEmpty()) {
+                List<String> l = new java.util.ArrayList<>();
+                for (int i = 0; i < loraFiles.size(); i++) {
+                    l.add(loraFiles.get(i) + ":" + loraWeights.get(i));
+                }
+                text.put("loras", String.join(";", l));
+            }
             text.put("sampler", SCHEDULERS.get(scheduler));
             if (image != null) {
                 text.put("strength", strength == null ? "default" : Float.toString(strength));

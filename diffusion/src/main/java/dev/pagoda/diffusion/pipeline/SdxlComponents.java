@@ -3,6 +3,7 @@ package dev.pagoda.diffusion.pipeline;
 import dev.pagoda.tensor.Backend;
 import dev.pagoda.tensor.DeviceMemoryException;
 
+import dev.pagoda.diffusion.lora.LoraAdapters;
 import dev.pagoda.nn.ConfigException;
 import dev.pagoda.nn.JsonConfig;
 import dev.pagoda.nn.Module;
@@ -49,6 +50,7 @@ public final class SdxlComponents implements AutoCloseable {
     private final Path schedulerConfig;
     private final boolean forceZerosForEmptyPrompt;
     private final List<TensorStore> stores;
+    private final LoraAdapters lora;
     private int running;
     private boolean closed;
 
@@ -65,6 +67,7 @@ public final class SdxlComponents implements AutoCloseable {
         this.schedulerConfig = schedulerConfig;
         this.forceZerosForEmptyPrompt = forceZerosForEmptyPrompt;
         this.stores = stores;
+        this.lora = new LoraAdapters(Map.of("unet", unet, "text_encoder", textEncoder, "text_encoder_2", textEncoder2));
     }
 
     /**
@@ -218,6 +221,11 @@ public final class SdxlComponents implements AutoCloseable {
         return this;
     }
 
+    /** The LoRA adapters of these modules (shared by every pipeline made from them with {@code fromPipe}). */
+    public LoraAdapters lora() {
+        return lora;
+    }
+
     public SdxlPromptEncoder promptEncoder() {
         return new SdxlPromptEncoder(tokenizer, tokenizer2, textEncoder, textEncoder2, forceZerosForEmptyPrompt);
     }
@@ -266,6 +274,7 @@ public final class SdxlComponents implements AutoCloseable {
         synchronized (this) {
             stores.forEach(TensorStore::close);
             stores.clear();
+            lora.close();
         }
     }
 }

@@ -1,6 +1,7 @@
 package dev.pagoda.diffusion.singlefile;
 
 import dev.pagoda.nn.unet.UNetConfig;
+import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -13,7 +14,7 @@ import java.util.regex.Pattern;
  * twin, with its upsampler inside its last slot. The same rule as diffusers' {@code convert_ldm_unet_checkpoint},
  * written as a table so per-block layer counts work too.
  */
-final class LdmUnetKeys {
+public final class LdmUnetKeys {
 
     private static final Pattern INPUT = Pattern.compile("input_blocks\\.(\\d+)\\.([01])\\.(.+)");
     private static final Pattern MIDDLE = Pattern.compile("middle_block\\.([012])\\.(.+)");
@@ -38,8 +39,9 @@ final class LdmUnetKeys {
     private final int[][] input;
     private final int[][] output;
     private final String labelEmbedding;
+    private final boolean[] hasAttention;
 
-    LdmUnetKeys(UNetConfig config) {
+    public LdmUnetKeys(UNetConfig config) {
         int[] layers = config.layersPerBlock();
         int blocks = layers.length;
         int inputs = 1;
@@ -64,13 +66,18 @@ final class LdmUnetKeys {
             }
         }
         labelEmbedding = config.textTime() ? "add_embedding." : "class_embedding.";
+        hasAttention = new boolean[blocks];
+        List<String> up = config.upBlockTypes();
+        for (int b = 0; b < blocks; b++) {
+            hasAttention[b] = up.get(b).contains("CrossAttn");
+        }
     }
 
     /**
      * The diffusers name of the UNet tensor {@code key} (without {@code model.diffusion_model.}), or
      * {@code key} itself when it fits no rule, so strict loading reports it as unexpected.
      */
-    String toDiffusers(String key) {
+    public String toDiffusers(String key) {
         for (String[] f : FIXED) {
             if (key.startsWith(f[0])) {
                 return f[1] + key.substring(f[0].length());
@@ -123,6 +130,88 @@ final class LdmUnetKeys {
             return slot == 1 ? up + "attentions." + output[n][1] + "." + rest : key;
         }
         return key;
+    }
+
+    private static final Pattern D_DOWN = Pattern.compile("down_blocks\\.(\\d+)\\.(resnets|attentions)\\.(\\d+)\\.(.+)");
+    private static final Pattern D_DOWNSAMPLER = Pattern.compile("down_blocks\\.(\\d+)\\.downsamplers\\.0\\.conv\\.(.+)");
+    private static final Pattern D_UP = Pattern.compile("up_blocks\\.(\\d+)\\.(resnets|attentions)\\.(\\d+)\\.(.+)");
+    private static final Pattern D_UPSAMPLER = Pattern.compile("up_blocks\\.(\\d+)\\.upsamplers\\.0\\.(conv\\..+)");
+    private static final Pattern D_MID = Pattern.compile("mid_block\\.(resnets|attentions)\\.(\\d+)\\.(.+)");
+
+    /**
+     * The inverse of {@link #toDiffusers}: the original name of the diffusers UNet tensor (or module
+     * path plus a suffix) {@code key}, or null when it has none. Kohya's SDXL LoRA files name their
+     * targets this way ({@code lora_unet_input_blocks_4_1_transformer_blocks_0_attn1_to_q}).
+     */
+    public String toLdm(String key) {
+        for (String[] f : FIXED) {
+            if (key.startsWith(f[1])) {
+                return f[0] + key.substring(f[1].length());
+            }
+        }
+        String label = labelEmbedding;
+        if (key.startsWith(label + "linear_1.")) {
+            return "label_emb.0.0." + key.substring((label + "linear_1.").length());
+        }
+        if (key.startsWith(label + "linear_2.")) {
+            return "label_emb.0.2." + key.substring((label + "linear_2.").length());
+        }
+        Matcher m = D_DOWN.matcher(key);
+        if (m.matches()) {
+            int n = find(input, Integer.parseInt(m.group(1)), Integer.parseInt(m.group(3)));
+            boolean res = m.group(2).equals("resnets");
+            return n < 0 ? null : "input_blocks." + n + (res ? ".0." + ldmResnet(m.group(4)) : ".1." + m.group(4));
+        }
+        m = D_DOWNSAMPLER.matcher(key);
+        if (m.matches()) {
+            int n = find(input, Integer.parseInt(m.group(1)), -1);
+            return n < 0 ? null : "input_blocks." + n + ".0.op." + m.group(2);
+        }
+        m = D_UP.matcher(key);
+        if (m.matches()) {
+            int n = find(output, Integer.parseInt(m.group(1)), Integer.parseInt(m.group(3)));
+            boolean res = m.group(2).equals("resnets");
+            return n < 0 ? null : "output_blocks." + n + (res ? ".0." + ldmResnet(m.group(4)) : ".1." + m.group(4));
+        }
+        m = D_UPSAMPLER.matcher(key);
+        if (m.matches()) {
+            int b = Integer.parseInt(m.group(1));
+            int last = -1;
+            for (int i = 0; i < output.length; i++) {
+                if (output[i][0] == b) {
+                    last = i;
+                }
+            }
+            if (last < 0) {
+                return null;
+            }
+            // the upsampler follows the attention in the same slot when the block has one
+            return "output_blocks." + last + "." + (hasAttention[b] ? 2 : 1) + "." + m.group(2);
+        }
+        m = D_MID.matcher(key);
+        if (m.matches()) {
+            return m.group(1).equals("attentions") ? "middle_block.1." + m.group(3)
+                    : "middle_block." + (2 * Integer.parseInt(m.group(2))) + "." + ldmResnet(m.group(3));
+        }
+        return null;
+    }
+
+    private static int find(int[][] table, int block, int layer) {
+        for (int i = 0; i < table.length; i++) {
+            if (table[i] != null && table[i][0] == block && table[i][1] == layer) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    private static String ldmResnet(String rest) {
+        for (String[] r : RESNET) {
+            if (rest.startsWith(r[1])) {
+                return r[0] + rest.substring(r[1].length());
+            }
+        }
+        return rest;
     }
 
     private static String resnet(String rest) {
