@@ -60,6 +60,42 @@ class SingleFileCliTest {
         assertTrue(!Files.exists(out), "an output file was written");
     }
 
+    @Test
+    void loraFlagAppliesTheAdapterWithItsWeight(@TempDir Path dir) throws IOException {
+        Path lora = dir.resolve("style.safetensors");
+        String t = "lora_unet_mid_block_attentions_0_transformer_blocks_0_attn1_to_q";
+        dev.pagoda.tensor.Tensor down = dev.pagoda.tensor.Tensor.zeros(2, 32);
+        dev.pagoda.tensor.Tensor up = dev.pagoda.tensor.Tensor.zeros(32, 2);
+        for (int i = 0; i < 64; i++) {
+            down.storage().setFloat(dev.pagoda.tensor.DType.F32, i, (float) Math.sin(i));
+            up.storage().setFloat(dev.pagoda.tensor.DType.F32, i, (float) Math.cos(i));
+        }
+        dev.pagoda.tensor.safetensors.SafetensorsWriter.write(lora, Map.of(t + ".lora_down.weight", down,
+                t + ".lora_up.weight", up));
+        Path base = dir.resolve("base.png");
+        Path zero = dir.resolve("zero.png");
+        Path styled = dir.resolve("styled.png");
+        assertEquals(0, GenerateCommandTest.run(GenerateCommandTest.gen(base)).code());
+        GenerateCommandTest.Run r = GenerateCommandTest.run(GenerateCommandTest.gen(zero, "--lora", lora + ":0"));
+        assertEquals(0, r.code(), r.err());
+        r = GenerateCommandTest.run(GenerateCommandTest.gen(styled, "--lora", lora + ":0.8"));
+        assertEquals(0, r.code(), r.err());
+        assertArrayEquals(pixels(Files.readAllBytes(base)), pixels(Files.readAllBytes(zero)));
+        assertTrue(!java.util.Arrays.equals(pixels(Files.readAllBytes(base)), pixels(Files.readAllBytes(styled))));
+        assertEquals(lora + ":0.8", PngWriter.readText(Files.readAllBytes(styled)).get("loras"));
+
+        Path out = dir.resolve("o.png");
+        r = GenerateCommandTest.run(GenerateCommandTest.gen(out, "--lora", dir.resolve("none.safetensors") + ":0.5"));
+        assertEquals(2, r.code(), r.err());
+        assertTrue(r.err().contains("LoRA file") && r.err().contains("none.safetensors"), r.err());
+        dev.pagoda.tensor.safetensors.SafetensorsWriter.write(dir.resolve("wrong.safetensors"), Map.of(
+                "lora_unet_no_such_layer.lora_down.weight", down, "lora_unet_no_such_layer.lora_up.weight", up));
+        r = GenerateCommandTest.run(GenerateCommandTest.gen(out, "--lora", dir.resolve("wrong.safetensors").toString()));
+        assertEquals(1, r.code(), r.err());
+        assertTrue(r.err().contains("unet:no_such_layer"), r.err());
+        assertTrue(!Files.exists(out), "an output file was written");
+    }
+
     private static int[] pixels(byte[] png) throws IOException {
         BufferedImage img = ImageIO.read(new java.io.ByteArrayInputStream(png));
         return img.getRGB(0, 0, img.getWidth(), img.getHeight(), null, 0, img.getWidth());

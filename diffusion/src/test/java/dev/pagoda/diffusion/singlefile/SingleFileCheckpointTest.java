@@ -61,6 +61,20 @@ class SingleFileCheckpointTest {
     }
 
     @Test
+    void unetKeyMapBothWaysAgreesWithTheScriptsTables() {
+        dev.pagoda.nn.unet.UNetConfig config = dev.pagoda.nn.unet.UNetConfig.from(
+                dev.pagoda.nn.JsonConfig.read(TINY.resolve("unet/config.json")));
+        LdmUnetKeys keys = new LdmUnetKeys(config);
+        try (TensorStore s = SafetensorsFile.open(TINY.resolve("unet/diffusion_pytorch_model.safetensors"))) {
+            for (String k : s.names()) {
+                String ldm = SgmCheckpointWriter.unetName(k);
+                assertEquals(ldm, keys.toLdm(k), k);
+                assertEquals(k, keys.toDiffusers(ldm), ldm);
+            }
+        }
+    }
+
+    @Test
     void familyIsSdxlBase() {
         try (SingleFileCheckpoint c = SingleFileCheckpoint.open(checkpoint)) {
             assertEquals(CheckpointFamily.SDXL_BASE, c.family());
