@@ -26,33 +26,91 @@ final class SgmCheckpointWriter {
     }
 
     static void write(Path diffusersFolder, Path out) {
-        Map<String, Tensor> all = new TreeMap<>();
         List<TensorStore> open = new ArrayList<>();
         try {
-            TensorStore unet = WeightFiles.open(diffusersFolder.resolve("unet"), "diffusion_pytorch_model", false);
-            TensorStore vae = WeightFiles.open(diffusersFolder.resolve("vae"), "diffusion_pytorch_model", false);
-            TensorStore te = WeightFiles.open(diffusersFolder.resolve("text_encoder"), "model", false);
-            TensorStore te2 = WeightFiles.open(diffusersFolder.resolve("text_encoder_2"), "model", false);
-            open.addAll(List.of(unet, vae, te, te2));
-            for (String k : unet.names()) {
-                all.put("model.diffusion_model." + unetName(k), unet.tensor(k));
-            }
-            for (String k : vae.names()) {
-                Tensor t = vae.tensor(k);
-                String name = vaeName(k);
-                if (name.matches(".*mid\\.attn_1\\.(q|k|v|proj_out)\\.weight") && t.rank() == 2) {
-                    t = t.reshape(t.dim(0), t.dim(1), 1, 1);
+            Map<String, Map<String, Tensor>> parts = new LinkedHashMap<>();
+            for (String part : List.of("unet", "vae", "text_encoder", "text_encoder_2")) {
+                TensorStore s = WeightFiles.open(diffusersFolder.resolve(part),
+                        part.startsWith("text_encoder") ? "model" : "diffusion_pytorch_model", false);
+                open.add(s);
+                Map<String, Tensor> m = new LinkedHashMap<>();
+                for (String k : s.names()) {
+                    m.put(k, s.tensor(k));
                 }
-                all.put("first_stage_model." + name, t);
+                parts.put(part, m);
             }
-            for (String k : te.names()) {
-                all.put("conditioner.embedders.0.transformer." + k, te.tensor(k));
-            }
-            openClip(te2, all);
+            Map<String, Tensor> all = new TreeMap<>();
+            convert(parts).forEach((k, v) -> all.put(k, v.materialize()));
             SafetensorsWriter.write(out, all);
         } finally {
             open.forEach(TensorStore::close);
         }
+    }
+
+    /** A tensor of the original file: a diffusers tensor, reshaped, transposed, or q/k/v stacked. */
+    sealed interface Source {
+        int[] shape();
+
+        Tensor materialize();
+    }
+
+    record Plain(Tensor t) implements Source {
+        public int[] shape() {
+            return t.shape();
+        }
+
+        public Tensor materialize() {
+            return t;
+        }
+    }
+
+    record Conv1x1(Tensor t) implements Source {
+        public int[] shape() {
+            return new int[] {t.dim(0), t.dim(1), 1, 1};
+        }
+
+        public Tensor materialize() {
+            return t.reshape(shape());
+        }
+    }
+
+    record Transposed(Tensor t) implements Source {
+        public int[] shape() {
+            return new int[] {t.dim(1), t.dim(0)};
+        }
+
+        public Tensor materialize() {
+            return t.transpose(0, 1).contiguous();
+        }
+    }
+
+    record Stacked(Tensor[] parts) implements Source {
+        public int[] shape() {
+            int[] s = parts[0].shape();
+            s[0] = parts[0].dim(0) + parts[1].dim(0) + parts[2].dim(0);
+            return s;
+        }
+
+        public Tensor materialize() {
+            return cat(parts);
+        }
+    }
+
+    /**
+     * The original names of a diffusers SDXL pipeline's tensors, by part ({@code unet}, {@code vae},
+     * {@code text_encoder}, {@code text_encoder_2}), as the script names them.
+     */
+    static Map<String, Source> convert(Map<String, Map<String, Tensor>> parts) {
+        Map<String, Source> all = new TreeMap<>();
+        parts.get("unet").forEach((k, t) -> all.put("model.diffusion_model." + unetName(k), new Plain(t)));
+        parts.get("vae").forEach((k, t) -> {
+            String name = vaeName(k);
+            boolean conv = name.matches(".*mid\\.attn_1\\.(q|k|v|proj_out)\\.weight") && t.rank() == 2;
+            all.put("first_stage_model." + name, conv ? new Conv1x1(t) : new Plain(t));
+        });
+        parts.get("text_encoder").forEach((k, t) -> all.put("conditioner.embedders.0.transformer." + k, new Plain(t)));
+        openClip(parts.get("text_encoder_2"), all);
+        return all;
     }
 
     private static String replaceAll(String name, List<String[]> pairs) {
@@ -134,7 +192,7 @@ final class SgmCheckpointWriter {
         return v;
     }
 
-    private static void openClip(TensorStore te2, Map<String, Tensor> out) {
+    private static void openClip(Map<String, Tensor> te2, Map<String, Source> out) {
         String[][] relabel = {
             {"transformer.resblocks.", "text_model.encoder.layers."}, {"ln_1", "layer_norm1"}, {"ln_2", "layer_norm2"},
             {".c_fc.", ".fc1."}, {".c_proj.", ".fc2."}, {".attn", ".self_attn"}, {"ln_final.", "text_model.final_layer_norm."},
@@ -143,22 +201,22 @@ final class SgmCheckpointWriter {
         };
         String p = "conditioner.embedders.1.model.";
         Map<String, Tensor[]> qkv = new LinkedHashMap<>();
-        for (String k : te2.names()) {
+        for (String k : te2.keySet()) {
             java.util.regex.Matcher m = java.util.regex.Pattern.compile("(.*\\.self_attn)\\.([qkv])_proj\\.(weight|bias)").matcher(k);
             if (m.matches()) {
-                qkv.computeIfAbsent(m.group(1) + "|" + m.group(3), x -> new Tensor[3])["qkv".indexOf(m.group(2))] = te2.tensor(k);
+                qkv.computeIfAbsent(m.group(1) + "|" + m.group(3), x -> new Tensor[3])["qkv".indexOf(m.group(2))] = te2.get(k);
                 continue;
             }
             if (k.equals("text_projection.weight")) {
-                out.put(p + "text_projection", te2.tensor(k).transpose(0, 1).contiguous());
+                out.put(p + "text_projection", new Transposed(te2.get(k)));
                 continue;
             }
-            out.put(p + relabelOnce(k, relabel), te2.tensor(k));
+            out.put(p + relabelOnce(k, relabel), new Plain(te2.get(k)));
         }
         for (Map.Entry<String, Tensor[]> e : qkv.entrySet()) {
             String[] parts = e.getKey().split("\\|");
             String name = p + relabelOnce(parts[0], relabel) + (parts[1].equals("weight") ? ".in_proj_weight" : ".in_proj_bias");
-            out.put(name, cat(e.getValue()));
+            out.put(name, new Stacked(e.getValue()));
         }
     }
 
