@@ -14,6 +14,7 @@ import dev.pagoda.diffusion.pipeline.MemoryGuard;
 import dev.pagoda.diffusion.pipeline.PipelineOptions;
 import dev.pagoda.tensor.Backend;
 import dev.pagoda.diffusion.pipeline.DiffusionPipeline;
+import dev.pagoda.diffusion.pipeline.SdxlPipeline;
 import dev.pagoda.diffusion.pipeline.PixArtComponents;
 import dev.pagoda.nn.JsonConfig;
 import dev.pagoda.nn.attention.PagLayers;
@@ -33,14 +34,21 @@ import java.util.Set;
 final class GenerateCommand {
 
     static final String HELP = """
-            Usage: pagoda generate --model DIR|ORG/NAME --prompt TEXT [options]
+            Usage: pagoda generate --model DIR|ORG/NAME|FILE.safetensors --prompt TEXT [options]
 
             Generates an image with an SDXL or PixArt-Sigma pipeline folder (diffusers layout, recognised
             from model_index.json) and Perturbed-Attention Guidance. Text-to-image by default; with SDXL,
             image-to-image with --init-image and inpainting with --init-image and --mask.
 
               --model DIR|ORG/NAME     pipeline folder, or a Hugging Face repo id found in the local
-                                       cache ($HF_HOME/hub or ~/.cache/huggingface/hub)
+                                       cache ($HF_HOME/hub or ~/.cache/huggingface/hub), or one
+                                       original-layout checkpoint file (sd_xl_base_1.0.safetensors,
+                                       A1111/ComfyUI models): SDXL base or inpainting
+              --config DIR|ORG/NAME    with a checkpoint file: the diffusers folder whose configs and
+                                       tokenizers to use (its weights are ignored); default: the
+                                       SDXL base configs shipped with Pagoda
+              --lora FILE[:W]          apply a LoRA file (kohya/A1111 or diffusers/PEFT layout) with
+                                       weight W (default 1); repeat the flag for several adapters
               --prompt TEXT            what to draw (required)
               --prompt-2 TEXT          prompt for the second text encoder (default: --prompt)
               --negative-prompt TEXT   what to steer away from (default: none)
@@ -79,7 +87,7 @@ final class GenerateCommand {
             Exit codes: 0 ok, 2 usage error, 1 runtime failure, 130 cancelled (Ctrl-C / SIGINT).
             """;
 
-    private static final Set<String> VALUED = Set.of("model", "prompt", "prompt-2", "negative-prompt",
+    private static final Set<String> VALUED = Set.of("model", "config", "lora", "prompt", "prompt-2", "negative-prompt",
             "negative-prompt-2", "steps", "cfg", "pag-scale", "pag-layers", "pag-adaptive-scale", "guidance-rescale",
             "seed", "width", "height", "init-image", "strength", "mask", "scheduler", "out", "backend",
             "max-sequence-length");
@@ -113,8 +121,19 @@ final class GenerateCommand {
         if (outDir == null || !Files.isDirectory(outDir)) {
             throw new UsageException("output directory " + outDir + " does not exist (--out " + outPath + ")");
         }
-        Path model = ModelLocator.resolve(modelArg);
-        boolean pixart = PixArtComponents.isPixArtFolder(model);
+        Path singleFile = modelArg.endsWith(".safetensors") ? Path.of(modelArg) : null;
+        if (singleFile != null && !Files.isRegularFile(singleFile)) {
+            throw new UsageException("checkpoint file " + modelArg + " not found");
+        }
+        Path config = null;
+        if (a.has("config")) {
+            if (singleFile == null) {
+                throw new UsageException("--config applies to a single-file --model (a .safetensors checkpoint)");
+            }
+            config = ModelLocator.resolve(a.get("config", null));
+        }
+        Path model = singleFile != null ? singleFile : ModelLocator.resolve(modelArg);
+        boolean pixart = singleFile == null && PixArtComponents.isPixArtFolder(model);
         if (pixart) {
             for (String f : List.of("init-image", "mask", "strength", "prompt-2", "negative-prompt-2",
                     "guidance-rescale", "tiled-vae")) {
@@ -168,6 +187,31 @@ final class GenerateCommand {
             throw new UsageException("--pag-layers is empty");
         }
         long seed = a.longValue("seed", 0);
+        List<Path> loraFiles = new java.util.ArrayList<>();
+        List<Float> loraWeights = new java.util.ArrayList<>();
+        for (String spec : a.all("lora")) {
+            int colon = spec.lastIndexOf(':');
+            Float w = null;
+            if (colon > 0) {
+                try {
+                    w = Float.parseFloat(spec.substring(colon + 1));
+                } catch (NumberFormatException e) {
+                    w = null;
+                }
+            }
+            Path f = Path.of(w != null ? spec.substring(0, colon) : spec);
+            if (!Files.isRegularFile(f)) {
+                throw new UsageException("LoRA file " + f + " not found (--lora " + spec + ")");
+            }
+            if (w != null && !Float.isFinite(w)) {
+                throw new UsageException("--lora weight must be a finite number, got " + spec);
+            }
+            loraFiles.add(f);
+            loraWeights.add(w != null ? w : 1f);
+        }
+        if (pixart && !loraFiles.isEmpty()) {
+            throw new UsageException("--lora applies to SDXL models only");
+        }
 
         Progress progress = new Progress(err);
         Tensor image = null;
@@ -191,7 +235,8 @@ final class GenerateCommand {
         }
 
         Backend backend = Main.backend(a.get("backend", "cpu"));
-        if (!a.has("no-memory-check") && !pixart) {
+        // the memory estimate reads a pipeline folder's weight files; a single file is mapped whole, uncopied
+        if (!a.has("no-memory-check") && !pixart && singleFile == null) {
             int dflt = UNetConfig.from(JsonConfig.read(model.resolve("unet/config.json"))).sampleSize() * 8;
             int rows = (cfg > 1 ? 1 : 0) + 1 + (pagScale > 0 ? 1 : 0);
             MemoryGuard.check(model, new MemoryGuard.Request(height != null ? height : dflt,
@@ -200,9 +245,30 @@ final class GenerateCommand {
         }
         progress.stage("load " + model);
         PipelineOptions opts = new PipelineOptions(pagScale > 0, layers, !a.has("no-fp16-variant")).backend(backend);
-        DiffusionPipeline pipe = mask != null ? AutoPipelineForInpainting.fromPretrained(model, opts)
-                : image != null ? AutoPipelineForImage2Image.fromPretrained(model, opts)
-                : AutoPipelineForText2Image.load(model, opts);
+        DiffusionPipeline pipe;
+        if (singleFile != null) {
+            pipe = mask != null ? AutoPipelineForInpainting.fromSingleFile(singleFile, config, opts)
+                    : image != null ? AutoPipelineForImage2Image.fromSingleFile(singleFile, config, opts)
+                    : AutoPipelineForText2Image.fromSingleFile(singleFile, config, opts);
+        } else {
+            pipe = mask != null ? AutoPipelineForInpainting.fromPretrained(model, opts)
+                    : image != null ? AutoPipelineForImage2Image.fromPretrained(model, opts)
+                    : AutoPipelineForText2Image.load(model, opts);
+        }
+        List<String> loraNames = new java.util.ArrayList<>();
+        try {
+            for (int i = 0; i < loraFiles.size(); i++) {
+                String name = "lora" + i + "_" + loraFiles.get(i).getFileName();
+                ((SdxlPipeline) pipe).loadLoraWeights(loraFiles.get(i), name);
+                loraNames.add(name);
+            }
+            if (!loraNames.isEmpty()) {
+                ((SdxlPipeline) pipe).setAdapters(loraNames, loraWeights);
+            }
+        } catch (RuntimeException e) {
+            pipe.close();
+            throw e;
+        }
         // Ctrl-C: ask the run to stop at its next step and keep the JVM alive until it has unwound
         // (so no output is written and the weights are unmapped after the last kernel)
         Cancellation cancel = new Cancellation();
@@ -268,6 +334,13 @@ final class GenerateCommand {
             }
             text.put("size", r.image().dim(3) + "x" + r.image().dim(2));
             text.put("model", modelArg);
+            if (!loraFiles.isEmpty()) {
+                List<String> l = new java.util.ArrayList<>();
+                for (int i = 0; i < loraFiles.size(); i++) {
+                    l.add(loraFiles.get(i) + ":" + loraWeights.get(i));
+                }
+                text.put("loras", String.join(";", l));
+            }
             text.put("sampler", scheduler != null ? SCHEDULERS.get(scheduler)
                     : dev.pagoda.nn.JsonConfig.read(model.resolve("scheduler/scheduler_config.json")).string("_class_name",
                             "scheduler_config.json"));

@@ -54,6 +54,31 @@ public final class AutoPipelineForText2Image {
     }
 
     /**
+     * diffusers' {@code from_single_file}: the text-to-image pipeline of one original-layout checkpoint
+     * ({@code sd_xl_base_1.0.safetensors}), its family detected from the keys, with the configs and
+     * tokenizers Pagoda ships for that family. The weights are views of the mapped file (no copies).
+     */
+    public static StableDiffusionXLPipeline fromSingleFile(Path checkpoint, PipelineOptions options) {
+        return fromSingleFile(checkpoint, null, options);
+    }
+
+    /**
+     * As {@link #fromSingleFile(Path, PipelineOptions)}, with configs and tokenizers from the diffusers
+     * folder {@code config} (diffusers' {@code config=}; its weights are not read), or the shipped ones
+     * when it is null.
+     */
+    public static StableDiffusionXLPipeline fromSingleFile(Path checkpoint, Path config, PipelineOptions options) {
+        SdxlComponents c = SdxlSingleFile.load(checkpoint, config);
+        try {
+            c.to(options.backend());
+            return new StableDiffusionXLPipeline(c, options.enablePag(), options.pagAppliedLayers());
+        } catch (RuntimeException e) {
+            c.close();
+            throw e;
+        }
+    }
+
+    /**
      * The text-to-image pipeline over the same loaded modules as {@code pipe} (no weight is loaded or
      * copied again), keeping its PAG layers.
      *

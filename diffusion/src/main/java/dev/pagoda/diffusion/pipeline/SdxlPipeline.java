@@ -92,6 +92,32 @@ public abstract class SdxlPipeline implements DiffusionPipeline {
         return pag.layers();
     }
 
+    /**
+     * diffusers' {@code load_lora_weights}: attaches the LoRA file (kohya/A1111 or diffusers/PEFT layout,
+     * UNet and both text encoders) as adapter {@code adapterName}, active with weight 1.
+     *
+     * @throws dev.pagoda.diffusion.singlefile.CheckpointException listing target modules that do not
+     *         exist, rank mismatches and pairs that do not fit their layer; nothing is attached then
+     */
+    public void loadLoraWeights(java.nio.file.Path file, String adapterName) {
+        components.lora().load(file, adapterName);
+    }
+
+    /** diffusers' {@code set_adapters}: the named adapters are active with these weights, the others off. */
+    public void setAdapters(List<String> adapterNames, List<Float> weights) {
+        components.lora().setAdapters(adapterNames, weights);
+    }
+
+    /** diffusers' {@code fuse_lora}: writes the active adapters into the weights (a new tensor in the stored dtype). */
+    public void fuseLora() {
+        components.lora().fuse();
+    }
+
+    /** diffusers' {@code unfuse_lora}: restores the original weights exactly. */
+    public void unfuseLora() {
+        components.lora().unfuse();
+    }
+
     /** Re-selects the PAG layers; a pattern that selects no self-attention module is an error now. */
     public void setPagAppliedLayers(List<String> layers) {
         setPagAppliedLayers(layers, pag.mode());
