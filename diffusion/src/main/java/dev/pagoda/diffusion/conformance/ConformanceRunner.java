@@ -1,5 +1,6 @@
 package dev.pagoda.diffusion.conformance;
 
+import dev.pagoda.tensor.golden.GoldenFixtures;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -30,21 +31,21 @@ public final class ConformanceRunner {
         if (!Files.isRegularFile(root.resolve("index.json"))) {
             throw new IllegalArgumentException(root + ": not a fixtures folder (no index.json)");
         }
-        this.fixtures = new Fixtures(root, backend);
+        this.fixtures = new Fixtures(new GoldenFixtures(root), backend);
     }
 
     /** Every case listed in {@code index.json}. */
     public List<String> caseNames() {
-        return Fixtures.strings(fixtures.index().get("cases"));
+        return GoldenFixtures.strings(fixtures.golden().index().get("cases"));
     }
 
     /** Runs one case; never throws for a failing case (the exception becomes the failure message). */
     public CaseResult run(String name) {
         if (!caseNames().contains(name)) {
-            return CaseResult.failed(name, "no such case in " + fixtures.root().resolve("index.json"));
+            return CaseResult.failed(name, "no such case in " + fixtures.golden().root().resolve("index.json"));
         }
         try {
-            Map<String, Object> c = fixtures.caseJson(name);
+            Map<String, Object> c = fixtures.golden().caseJson(name);
             String kind = (String) c.get("kind");
             return switch (kind) {
                 case "rng" -> PrimitiveCases.rng(fixtures, name, c);

@@ -1,8 +1,9 @@
 package dev.pagoda.diffusion.conformance;
 
-import static dev.pagoda.diffusion.conformance.Fixtures.list;
-import static dev.pagoda.diffusion.conformance.Fixtures.map;
-import static dev.pagoda.diffusion.conformance.Fixtures.strings;
+import dev.pagoda.tensor.golden.GoldenFixtures;
+import static dev.pagoda.tensor.golden.GoldenFixtures.list;
+import static dev.pagoda.tensor.golden.GoldenFixtures.map;
+import static dev.pagoda.tensor.golden.GoldenFixtures.strings;
 
 import dev.pagoda.diffusion.guidance.Guidance;
 import dev.pagoda.diffusion.guidance.GuidedBatch;
@@ -36,11 +37,11 @@ final class ModelCases {
     }
 
     static CaseResult textEncoders(Fixtures fx, String name, Map<String, Object> c) {
-        Path model = fx.model((String) map(fx.index().get("models")).get("sdxl"));
+        Path model = fx.golden().path((String) map(fx.golden().index().get("models")).get("sdxl"));
         Checks chk = new Checks(name);
         try (TensorStore s1 = WeightFiles.open(model.resolve("text_encoder"), "model", false);
                 TensorStore s2 = WeightFiles.open(model.resolve("text_encoder_2"), "model", false);
-                SafetensorsFile ref = fx.tensors(name)) {
+                SafetensorsFile ref = fx.golden().tensors(name)) {
             ClipTextModel te1 = ClipTextModel.fromConfig(model.resolve("text_encoder/config.json"));
             ClipTextModel te2 = ClipTextModel.fromConfig(model.resolve("text_encoder_2/config.json"));
             WeightLoader.load(te1, s1, "", ClipTextModel.IGNORED_KEYS);
@@ -52,7 +53,7 @@ final class ModelCases {
                 Map<String, Object> item = map(items.get(k));
                 for (int e = 1; e <= 2; e++) {
                     String p = "p" + k + ".te" + e + ".";
-                    ClipTextOutput out = (e == 1 ? te1 : te2).forward(Fixtures.longs(item.get("te" + e + "_input_ids")));
+                    ClipTextOutput out = (e == 1 ? te1 : te2).forward(GoldenFixtures.longs(item.get("te" + e + "_input_ids")));
                     chk.exact(p + "pooled_position", out.pooledPositions()[0],
                             ((Number) item.get("te" + e + "_pooled_position")).intValue());
                     chk.rel(p + "last_hidden_state", out.lastHiddenState(), ref.tensor(p + "last_hidden_state"), MODULE_TOL);
@@ -92,10 +93,10 @@ final class ModelCases {
     }
 
     static CaseResult unet(Fixtures fx, String name, Map<String, Object> c) {
-        Path model = fx.model((String) map(fx.index().get("models")).get("sdxl"));
+        Path model = fx.golden().path((String) map(fx.golden().index().get("models")).get("sdxl"));
         Checks chk = new Checks(name);
         try (TensorStore w = WeightFiles.open(model.resolve("unet"), "diffusion_pytorch_model", false);
-                SafetensorsFile ref = fx.tensors(name)) {
+                SafetensorsFile ref = fx.golden().tensors(name)) {
             UNet2DConditionModel unet = UNet2DConditionModel.fromConfig(model.resolve("unet/config.json"));
             WeightLoader.load(unet, w, "");
             unet.to(fx.backend());
@@ -133,7 +134,7 @@ final class ModelCases {
     }
 
     static CaseResult pagSelection(Fixtures fx, String name, Map<String, Object> c) {
-        Path model = fx.model((String) map(fx.index().get("models")).get("sdxl"));
+        Path model = fx.golden().path((String) map(fx.golden().index().get("models")).get("sdxl"));
         Checks chk = new Checks(name);
         UNet2DConditionModel unet = UNet2DConditionModel.fromConfig(model.resolve("unet/config.json"));
         List<String> unetNames = new ArrayList<>(PagLayers.selfAttentions(unet).keySet());
@@ -158,16 +159,16 @@ final class ModelCases {
     }
 
     static CaseResult vae(Fixtures fx, String name, Map<String, Object> c) {
-        Path model = fx.model((String) map(fx.index().get("models")).get("sdxl"));
+        Path model = fx.golden().path((String) map(fx.golden().index().get("models")).get("sdxl"));
         Checks chk = new Checks(name);
         try (TensorStore w = WeightFiles.open(model.resolve("vae"), "diffusion_pytorch_model", false);
-                SafetensorsFile ref = fx.tensors(name)) {
+                SafetensorsFile ref = fx.golden().tensors(name)) {
             AutoencoderKL vae = AutoencoderKL.fromConfig(model.resolve("vae/config.json"));
             WeightLoader.load(vae, w, "");
             vae.to(fx.backend());
             Backend device = fx.backend();
             Tensor img = dev.pagoda.diffusion.image.ImageTensors.toTensor(
-                    dev.pagoda.diffusion.image.ImageSource.load(fx.caseDir(name).resolve((String) c.get("input_png"))
+                    dev.pagoda.diffusion.image.ImageSource.load(fx.golden().caseDir(name).resolve((String) c.get("input_png"))
                             .toString()));
             chk.rel("image_preprocessed", img, ref.tensor("image_preprocessed"), 0);
             LatentDistribution d = vae.encode(device.resident(img));

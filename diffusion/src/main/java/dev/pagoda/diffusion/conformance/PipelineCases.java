@@ -1,8 +1,9 @@
 package dev.pagoda.diffusion.conformance;
 
-import static dev.pagoda.diffusion.conformance.Fixtures.list;
-import static dev.pagoda.diffusion.conformance.Fixtures.map;
-import static dev.pagoda.diffusion.conformance.Fixtures.strings;
+import dev.pagoda.tensor.golden.GoldenFixtures;
+import static dev.pagoda.tensor.golden.GoldenFixtures.list;
+import static dev.pagoda.tensor.golden.GoldenFixtures.map;
+import static dev.pagoda.tensor.golden.GoldenFixtures.strings;
 
 import dev.pagoda.diffusion.image.ImageSource;
 import dev.pagoda.diffusion.image.ImageTensors;
@@ -50,10 +51,10 @@ final class PipelineCases {
         if (c.get("controlnet_model") != null) {
             return CaseResult.unsupported(name, "pipeline " + cls + " with ControlNet");
         }
-        Path model = fx.model((String) c.get("model"));
+        Path model = fx.golden().path((String) c.get("model"));
         List<String> layers = strings(params.get("pag_applied_layers"));
         Checks chk = new Checks(name);
-        try (SafetensorsFile ref = fx.tensors(name);
+        try (SafetensorsFile ref = fx.golden().tensors(name);
                 SdxlComponents parts = SdxlComponents.load(model, false)) {
             parts.to(fx.backend());
             if (c.get("ip_adapter_model") != null) {
@@ -79,7 +80,7 @@ final class PipelineCases {
             TorchGenerator generator = new TorchGenerator(((Number) params.get("seed")).longValue());
             for (Object o : list(c, "noise_calls")) {
                 Map<String, Object> call = map(o);
-                Tensor draw = generator.randn(Fixtures.ints(call.get("shape")));
+                Tensor draw = generator.randn(GoldenFixtures.ints(call.get("shape")));
                 chk.abs("seeded " + call.get("tensor"), draw, ref.tensor((String) call.get("tensor")), 0);
             }
             if (ref.contains("image_preprocessed")) {
@@ -161,7 +162,7 @@ final class PipelineCases {
         if (params.get("strength") != null) {
             b.strength(((Number) params.get("strength")).floatValue());
         }
-        Path dir = fx.caseDir(name);
+        Path dir = fx.golden().caseDir(name);
         if (params.get("image") != null) {
             b.image(ImageTensors.toTensor(ImageSource.load(dir.resolve((String) params.get("image")).toString())));
         }

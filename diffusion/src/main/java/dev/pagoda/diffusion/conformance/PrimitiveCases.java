@@ -1,7 +1,8 @@
 package dev.pagoda.diffusion.conformance;
 
-import static dev.pagoda.diffusion.conformance.Fixtures.list;
-import static dev.pagoda.diffusion.conformance.Fixtures.map;
+import dev.pagoda.tensor.golden.GoldenFixtures;
+import static dev.pagoda.tensor.golden.GoldenFixtures.list;
+import static dev.pagoda.tensor.golden.GoldenFixtures.map;
 
 import dev.pagoda.nn.clip.ClipEncoding;
 import dev.pagoda.nn.clip.ClipTokenizer;
@@ -22,7 +23,7 @@ final class PrimitiveCases {
 
     static CaseResult rng(Fixtures fx, String name, Map<String, Object> c) {
         Checks chk = new Checks(name);
-        try (SafetensorsFile ref = fx.tensors(name)) {
+        try (SafetensorsFile ref = fx.golden().tensors(name)) {
             for (Object o : list(c, "entries")) {
                 Map<String, Object> e = map(o);
                 long seed = ((Number) e.get("seed")).longValue();
@@ -30,11 +31,11 @@ final class PrimitiveCases {
                 if (e.get("draws") != null) {
                     for (Object d : (List<?>) e.get("draws")) {
                         Map<String, Object> draw = map(d);
-                        bits(chk, (String) draw.get("tensor"), g.randn(Fixtures.ints(draw.get("shape"))),
+                        bits(chk, (String) draw.get("tensor"), g.randn(GoldenFixtures.ints(draw.get("shape"))),
                                 ref.tensor((String) draw.get("tensor")));
                     }
                 } else {
-                    bits(chk, (String) e.get("tensor"), g.randn(Fixtures.ints(e.get("shape"))),
+                    bits(chk, (String) e.get("tensor"), g.randn(GoldenFixtures.ints(e.get("shape"))),
                             ref.tensor((String) e.get("tensor")));
                 }
             }
@@ -56,7 +57,7 @@ final class PrimitiveCases {
     }
 
     static CaseResult tokenizers(Fixtures fx, String name, Map<String, Object> c) {
-        Path model = fx.model((String) map(fx.index().get("models")).get("sdxl"));
+        Path model = fx.golden().path((String) map(fx.golden().index().get("models")).get("sdxl"));
         ClipTokenizer t1 = ClipTokenizer.fromFolder(model.resolve("tokenizer"));
         ClipTokenizer t2 = ClipTokenizer.fromFolder(model.resolve("tokenizer_2"));
         T5Tokenizer t5 = null;
@@ -69,10 +70,10 @@ final class PrimitiveCases {
                 Map<String, Object> want = map(item.get(key));
                 ClipEncoding enc = (key.equals("tokenizer") ? t1 : t2).encode(prompt);
                 String what = "items." + i + "." + key;
-                chk.exact(what + ".input_ids", enc.inputIds(), Fixtures.ints(want.get("input_ids")));
+                chk.exact(what + ".input_ids", enc.inputIds(), GoldenFixtures.ints(want.get("input_ids")));
                 chk.exact(what + ".untruncated_input_ids", enc.untruncatedInputIds(),
-                        Fixtures.ints(want.get("untruncated_input_ids")));
-                chk.exact(what + ".bpe_tokens", enc.bpeTokens(), Fixtures.strings(want.get("bpe_tokens")));
+                        GoldenFixtures.ints(want.get("untruncated_input_ids")));
+                chk.exact(what + ".bpe_tokens", enc.bpeTokens(), GoldenFixtures.strings(want.get("bpe_tokens")));
             }
             if (item.get("t5") != null) {
                 chk.exact("items." + i + ".t5.pipeline_preprocessed_prompt",

@@ -1,7 +1,7 @@
 package dev.pagoda.diffusion.conformance;
 
-import static dev.pagoda.diffusion.conformance.Fixtures.list;
-import static dev.pagoda.diffusion.conformance.Fixtures.map;
+import static dev.pagoda.tensor.golden.GoldenFixtures.list;
+import static dev.pagoda.tensor.golden.GoldenFixtures.map;
 
 import dev.pagoda.diffusion.scheduler.Scheduler;
 import dev.pagoda.diffusion.scheduler.SchedulerConfig;
@@ -29,9 +29,9 @@ final class SchedulerCases {
 
     static CaseResult run(Fixtures fx, String name, Map<String, Object> c) {
         Checks chk = new Checks(name);
-        SchedulerConfig config = new SchedulerConfig(map(c.get("config")), fx.caseDir(name).resolve("case.json")
+        SchedulerConfig config = new SchedulerConfig(map(c.get("config")), fx.golden().caseDir(name).resolve("case.json")
                 .toString());
-        try (SafetensorsFile ref = fx.tensors(name)) {
+        try (SafetensorsFile ref = fx.golden().tensors(name)) {
             Scheduler s = SchedulerFactory.fromConfig(config);
             chk.exact("_class_name", s.className(), map(c.get("config")).get("_class_name"));
             for (Object o : list(c, "tables")) {

@@ -12,13 +12,18 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Iterator;
 import javax.imageio.ImageIO;
+import javax.imageio.ImageReader;
+import javax.imageio.stream.ImageInputStream;
 
 /** Loads PNG/JPEG images from a file or an http(s) URL, with timeouts and a size limit. */
 public final class ImageSource {
 
     /** Largest image file accepted (bytes). */
     public static final long MAX_BYTES = 64L * 1024 * 1024;
+    /** Largest image accepted (pixels): 8192 x 8192, four times SDXL's largest trained size per side. */
+    public static final long MAX_PIXELS = 8192L * 8192;
     private static final Duration TIMEOUT = Duration.ofSeconds(20);
 
     private ImageSource() {
@@ -32,16 +37,43 @@ public final class ImageSource {
         } else {
             bytes = read(Path.of(location));
         }
-        BufferedImage img;
-        try {
-            img = ImageIO.read(new ByteArrayInputStream(bytes));
+        return decode(location, bytes);
+    }
+
+    /**
+     * Decodes PNG/JPEG bytes. The size the header declares is checked before any pixel is decoded: a
+     * few hundred bytes may claim 2^24 x 16 pixels, and the decoder would allocate the raster first
+     * (the fuzz suite found such files taking gigabytes of heap).
+     */
+    static BufferedImage decode(String location, byte[] bytes) {
+        try (ImageInputStream in = ImageIO.createImageInputStream(new ByteArrayInputStream(bytes))) {
+            Iterator<ImageReader> readers = ImageIO.getImageReaders(in);
+            if (!readers.hasNext()) {
+                throw new ImageException(location + ": not a PNG or JPEG image");
+            }
+            ImageReader reader = readers.next();
+            try {
+                reader.setInput(in, true, true);
+                long w = reader.getWidth(0);
+                long h = reader.getHeight(0);
+                if (w <= 0 || h <= 0 || w * h > MAX_PIXELS) {
+                    throw new ImageException(location + ": image of " + w + "x" + h + " pixels exceeds the limit of "
+                            + MAX_PIXELS + " pixels");
+                }
+                BufferedImage img = reader.read(0);
+                if (img == null) {
+                    throw new ImageException(location + ": not a PNG or JPEG image");
+                }
+                return img;
+            } finally {
+                reader.dispose();
+            }
         } catch (IOException | RuntimeException e) {
+            if (e instanceof ImageException ie) {
+                throw ie;
+            }
             throw new ImageException(location + ": not a readable image (" + e.getMessage() + ")", e);
         }
-        if (img == null) {
-            throw new ImageException(location + ": not a PNG or JPEG image");
-        }
-        return img;
     }
 
     private static byte[] read(Path p) {

@@ -1,5 +1,6 @@
 package dev.pagoda.diffusion.scheduler;
 
+import dev.pagoda.nn.ConfigException;
 import java.util.List;
 import org.apache.commons.math3.analysis.interpolation.LinearInterpolator;
 import org.apache.commons.math3.analysis.polynomials.PolynomialSplineFunction;
@@ -43,10 +44,16 @@ final class NoiseSchedule {
      * @param clampTerminalAlpha whether a zero-SNR schedule sets ᾱ_T to 2⁻²⁴ (the sigma-based
      *     schedulers do, so that σ_T stays finite; DDIM keeps ᾱ_T = 0)
      */
+    /**
+     * Every released diffusers model trains on 1000 timesteps; the bound keeps a hostile config from
+     * sizing the schedule's arrays (found by the fuzz suite: 2^31 - 1 ran the heap out).
+     */
+    static final int MAX_TRAIN_TIMESTEPS = 1_000_000;
+
     static NoiseSchedule fromConfig(SchedulerConfig config, boolean clampTerminalAlpha) {
         int n = config.integer("num_train_timesteps", 1000);
-        if (n < 2) {
-            throw config.error("num_train_timesteps", "an integer >= 2", n);
+        if (n < 2 || n > MAX_TRAIN_TIMESTEPS) {
+            throw config.error("num_train_timesteps", "an integer in [2, " + MAX_TRAIN_TIMESTEPS + "]", n);
         }
         double[] trained = config.optionalNumbers("trained_betas");
         float[] betas;
@@ -84,7 +91,7 @@ final class NoiseSchedule {
         }
         for (int t = 0; t < n; t++) {
             if (!(ac[t] > 0 && ac[t] <= 1) && !(rescale && t == n - 1)) {
-                throw new IllegalArgumentException("scheduler config " + config.source()
+                throw new ConfigException("scheduler config " + config.source()
                         + ": the beta schedule gives alphas_cumprod[" + t + "] = " + ac[t]
                         + "; betas must lie in [0, 1)");
             }

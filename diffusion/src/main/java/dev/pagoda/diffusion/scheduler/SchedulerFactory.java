@@ -1,5 +1,6 @@
 package dev.pagoda.diffusion.scheduler;
 
+import dev.pagoda.nn.ConfigException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -26,7 +27,7 @@ public final class SchedulerFactory {
     public static Scheduler fromPretrained(Path modelDir) {
         Path file = modelDir.resolve("scheduler").resolve(SchedulerConfig.FILE_NAME);
         if (!Files.isRegularFile(file)) {
-            throw new IllegalArgumentException("model folder " + modelDir + " has no scheduler config (expected "
+            throw new ConfigException("model folder " + modelDir + " has no scheduler config (expected "
                     + file + ")");
         }
         return fromConfig(SchedulerConfig.read(file));
@@ -41,7 +42,7 @@ public final class SchedulerFactory {
     public static Scheduler fromConfig(SchedulerConfig config) {
         String name = config.className();
         if (name == null) {
-            throw new IllegalArgumentException("scheduler config " + config.source()
+            throw new ConfigException("scheduler config " + config.source()
                     + " has no \"_class_name\"; expected one of " + SchedulerConfig.quoted(SUPPORTED));
         }
         return create(name, config);
@@ -60,7 +61,7 @@ public final class SchedulerFactory {
             case EulerAncestralDiscreteScheduler.CLASS_NAME -> EulerAncestralDiscreteScheduler::new;
             case DPMSolverMultistepScheduler.CLASS_NAME -> DPMSolverMultistepScheduler::new;
             case DDIMScheduler.CLASS_NAME -> DDIMScheduler::new;
-            default -> throw new IllegalArgumentException("scheduler config " + config.source()
+            default -> throw new ConfigException("scheduler config " + config.source()
                     + ": \"_class_name\" is \"" + className + "\"; expected one of "
                     + SchedulerConfig.quoted(SUPPORTED));
         };

@@ -1,5 +1,6 @@
 package dev.pagoda.diffusion.scheduler;
 
+import dev.pagoda.nn.ConfigException;
 import org.apache.commons.math3.distribution.BetaDistribution;
 
 /**
@@ -27,7 +28,7 @@ enum SigmaSpacing {
         boolean lu = luAllowed && config.bool("use_lu_lambdas", false);
         int set = (karras ? 1 : 0) + (exponential ? 1 : 0) + (beta ? 1 : 0);
         if (set > 1) {
-            throw new IllegalArgumentException("scheduler config " + config.source()
+            throw new ConfigException("scheduler config " + config.source()
                     + ": only one of \"use_karras_sigmas\", \"use_exponential_sigmas\", \"use_beta_sigmas\""
                     + " may be true");
         }

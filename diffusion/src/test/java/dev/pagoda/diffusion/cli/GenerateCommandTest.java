@@ -1,5 +1,6 @@
 package dev.pagoda.diffusion.cli;
 
+import dev.pagoda.tensor.golden.GoldenFixtures;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -24,7 +25,7 @@ import org.junit.jupiter.api.io.TempDir;
 /** {@code pagoda generate} end to end on the tiny SDXL model, and every bad input it must refuse. */
 class GenerateCommandTest {
 
-    static final Path TINY = Path.of(System.getProperty("pagoda.golden"), "models", "tiny-sdxl");
+    static final Path TINY = GoldenFixtures.vendored().model("tiny-sdxl");
 
     record Run(int code, String out, String err) {
     }
@@ -82,7 +83,7 @@ class GenerateCommandTest {
 
     @Test
     void imageToImageAndInpaintingFromFiles(@TempDir Path dir) throws IOException {
-        Path input = Path.of(System.getProperty("pagoda.golden"), "cases", "sdxl_inpaint_cfg_pag", "input.png");
+        Path input = GoldenFixtures.vendored().caseDir("sdxl_inpaint_cfg_pag").resolve("input.png");
         Path mask = input.resolveSibling("mask.png");
         Run r = run(gen(dir.resolve("i2i.png"), "--init-image", input.toString(), "--strength", "0.5"));
         assertEquals(0, r.code(), r.err());
@@ -118,7 +119,7 @@ class GenerateCommandTest {
 
     @Test
     void maskOfAnotherSizeIsRefused(@TempDir Path dir) throws IOException {
-        Path input = Path.of(System.getProperty("pagoda.golden"), "cases", "sdxl_inpaint_cfg_pag", "input.png");
+        Path input = GoldenFixtures.vendored().caseDir("sdxl_inpaint_cfg_pag").resolve("input.png");
         Path work = Files.createDirectory(dir.resolve("in"));
         Path small = work.resolve("small.png");
         ImageIO.write(new BufferedImage(64, 64, BufferedImage.TYPE_INT_RGB), "png", small.toFile());

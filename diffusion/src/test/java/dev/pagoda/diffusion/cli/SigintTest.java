@@ -1,5 +1,6 @@
 package dev.pagoda.diffusion.cli;
 
+import dev.pagoda.tensor.golden.GoldenFixtures;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -21,7 +22,7 @@ import org.junit.jupiter.api.io.TempDir;
 /** {@code pagoda generate} in its own JVM, interrupted with SIGINT after its first step line. */
 class SigintTest {
 
-    static final Path TINY = Path.of(System.getProperty("pagoda.golden"), "models", "tiny-sdxl");
+    static final Path TINY = GoldenFixtures.vendored().model("tiny-sdxl");
 
     @Test
     @EnabledOnOs({OS.LINUX, OS.MAC})

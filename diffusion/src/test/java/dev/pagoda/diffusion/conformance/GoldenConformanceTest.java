@@ -1,5 +1,6 @@
 package dev.pagoda.diffusion.conformance;
 
+import dev.pagoda.tensor.golden.GoldenFixtures;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -22,7 +23,7 @@ class GoldenConformanceTest {
     static final Set<String> UNSUPPORTED = Set.of("sdxl_controlnet_cfg_pag", "sdxl_controlnet_pag_nocfg");
 
     static Path root() {
-        return Path.of(System.getProperty("pagoda.golden"));
+        return GoldenFixtures.vendored().root();
     }
 
     static Stream<String> supported() {

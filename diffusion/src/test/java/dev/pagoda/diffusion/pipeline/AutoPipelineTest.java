@@ -1,5 +1,6 @@
 package dev.pagoda.diffusion.pipeline;
 
+import dev.pagoda.tensor.golden.GoldenFixtures;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
@@ -17,7 +18,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 class AutoPipelineTest {
 
-    static final Path TINY = Path.of(System.getProperty("pagoda.golden"), "models", "tiny-sdxl");
+    static final Path TINY = GoldenFixtures.vendored().model("tiny-sdxl");
 
     @Test
     void fromPipeReusesEveryModuleInstance() {

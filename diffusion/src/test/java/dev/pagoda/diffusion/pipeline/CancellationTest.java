@@ -1,5 +1,6 @@
 package dev.pagoda.diffusion.pipeline;
 
+import dev.pagoda.tensor.golden.GoldenFixtures;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -24,7 +25,7 @@ import org.junit.jupiter.api.io.TempDir;
 /** A step callback or a cancellation token stops a run; close() waits for running calls. */
 class CancellationTest {
 
-    static final Path TINY = Path.of(System.getProperty("pagoda.golden"), "models", "tiny-sdxl");
+    static final Path TINY = GoldenFixtures.vendored().model("tiny-sdxl");
 
     private static GenerationParams.Builder params() {
         return GenerationParams.builder("a red cube").steps(4).size(64, 64).seed(3);

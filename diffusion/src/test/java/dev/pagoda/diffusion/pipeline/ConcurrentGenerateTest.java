@@ -1,5 +1,6 @@
 package dev.pagoda.diffusion.pipeline;
 
+import dev.pagoda.tensor.golden.GoldenFixtures;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -21,7 +22,7 @@ import org.junit.jupiter.api.Test;
  */
 class ConcurrentGenerateTest {
 
-    static final Path TINY = Path.of(System.getProperty("pagoda.golden"), "models", "tiny-sdxl");
+    static final Path TINY = GoldenFixtures.vendored().model("tiny-sdxl");
     static final int THREADS = 4;
     static final int ROUNDS = 3;
 

@@ -1,5 +1,6 @@
 package dev.pagoda.diffusion.pipeline;
 
+import dev.pagoda.tensor.golden.GoldenFixtures;
 import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -17,7 +18,7 @@ import org.junit.jupiter.api.io.TempDir;
 /** The pre-load memory estimate against forced small limits. */
 class MemoryGuardTest {
 
-    static final Path TINY = Path.of(System.getProperty("pagoda.golden"), "models", "tiny-sdxl");
+    static final Path TINY = GoldenFixtures.vendored().model("tiny-sdxl");
 
     @Test
     void estimateCountsTheWeightFilesAndGrowsWithSizeAndBatch() throws Exception {

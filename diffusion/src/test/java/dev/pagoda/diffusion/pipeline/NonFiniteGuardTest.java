@@ -1,5 +1,6 @@
 package dev.pagoda.diffusion.pipeline;
 
+import dev.pagoda.tensor.golden.GoldenFixtures;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -24,7 +25,7 @@ import org.junit.jupiter.api.io.TempDir;
 /** A UNet weight holding inf makes the run stop with a named error at the first step, writing nothing. */
 class NonFiniteGuardTest {
 
-    static final Path TINY = Path.of(System.getProperty("pagoda.golden"), "models", "tiny-sdxl");
+    static final Path TINY = GoldenFixtures.vendored().model("tiny-sdxl");
     static final String BAD = "down_blocks.1.resnets.0.conv1.weight";
 
     /** The tiny SDXL folder with one element of {@link #BAD} set to +inf. */

@@ -1,5 +1,6 @@
 package dev.pagoda.diffusion.scheduler;
 
+import dev.pagoda.tensor.golden.GoldenFixtures;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
@@ -23,8 +24,8 @@ class SchedulerInPipelineGoldenTest {
 
     @Test
     void sdxlTextToImageWithEuler() {
-        try (GoldenCase c = GoldenCase.open("sdxl_t2i_cfg_pag")) {
-            Scheduler s = SchedulerFactory.fromPretrained(GoldenCase.root().resolve((String) c.json.get("model")));
+        try (GoldenFixtures.Case c = GoldenFixtures.vendored().open("sdxl_t2i_cfg_pag")) {
+            Scheduler s = SchedulerFactory.fromPretrained(GoldenFixtures.vendored().root().resolve((String) c.json().get("model")));
             s.setTimesteps(intParam(c, "num_inference_steps"));
             assertArrayEquals(recordedTimesteps(c), s.timesteps());
             Tensor noise = new TorchGenerator(intParam(c, "seed")).randn(1, 4, 16, 16);
@@ -40,8 +41,8 @@ class SchedulerInPipelineGoldenTest {
 
     @Test
     void sdxlImageToImageStrengthScheduleWithEuler() {
-        try (GoldenCase c = GoldenCase.open("sdxl_img2img_cfg_pag")) {
-            Scheduler s = SchedulerFactory.fromPretrained(GoldenCase.root().resolve((String) c.json.get("model")));
+        try (GoldenFixtures.Case c = GoldenFixtures.vendored().open("sdxl_img2img_cfg_pag")) {
+            Scheduler s = SchedulerFactory.fromPretrained(GoldenFixtures.vendored().root().resolve((String) c.json().get("model")));
             float[] run = s.setTimesteps(intParam(c, "num_inference_steps"), ((Number) params(c).get("strength")).doubleValue());
             assertArrayEquals(recordedTimesteps(c), run);
             assertEquals(2, s.beginIndex());
@@ -62,20 +63,20 @@ class SchedulerInPipelineGoldenTest {
 
     @Test
     void pixartSigmaWithDpmSolverAndCfgPag() {
-        try (GoldenCase c = GoldenCase.open("pixart_sigma_cfg_pag")) {
+        try (GoldenFixtures.Case c = GoldenFixtures.vendored().open("pixart_sigma_cfg_pag")) {
             pixart(c, 3);
         }
     }
 
     @Test
     void pixartSigmaWithDpmSolverAndPagOnly() {
-        try (GoldenCase c = GoldenCase.open("pixart_sigma_pag_only")) {
+        try (GoldenFixtures.Case c = GoldenFixtures.vendored().open("pixart_sigma_pag_only")) {
             pixart(c, 2);
         }
     }
 
-    private static void pixart(GoldenCase c, int rows) {
-        Scheduler s = SchedulerFactory.fromPretrained(GoldenCase.root().resolve((String) c.json.get("model")));
+    private static void pixart(GoldenFixtures.Case c, int rows) {
+        Scheduler s = SchedulerFactory.fromPretrained(GoldenFixtures.vendored().root().resolve((String) c.json().get("model")));
         assertEquals(DPMSolverMultistepScheduler.CLASS_NAME, s.className());
         s.setTimesteps(intParam(c, "num_inference_steps"));
         assertArrayEquals(recordedTimesteps(c), s.timesteps());
@@ -86,7 +87,7 @@ class SchedulerInPipelineGoldenTest {
     }
 
     /** The denoising loop of the PAG pipelines with the recorded denoiser outputs. */
-    private static void runLoop(GoldenCase c, Scheduler s, Tensor latents, float[] timesteps, int rows, int channels) {
+    private static void runLoop(GoldenFixtures.Case c, Scheduler s, Tensor latents, float[] timesteps, int rows, int channels) {
         double g = ((Number) params(c).get("guidance_scale")).doubleValue();
         double pag = ((Number) params(c).get("pag_scale")).doubleValue();
         int per = channels * 16 * 16;
@@ -96,15 +97,15 @@ class SchedulerInPipelineGoldenTest {
             float[] scaled = s.scaleModelInput(latents, t).toFloatArray();
             float[] recordedIn = c.tensor(d + "sample_in").toFloatArray();
             for (int r = 0; r < rows; r++) {
-                GoldenCase.assertClose(d + "sample_in row " + r, scaled,
+                assertClose(d + "sample_in row " + r, scaled,
                         Arrays.copyOfRange(recordedIn, r * per, (r + 1) * per), PIPELINE_TOL);
             }
             Tensor out = c.tensor(d + "out");
             float[] eps = guidance(out.toFloatArray(), out.dim(1), channels, rows, (float) g, (float) pag);
             latents = s.step(Tensor.of(eps, 1, channels, 16, 16), t, latents, null).prevSample();
-            GoldenCase.assertClose("step" + i + ".latents", latents, c.tensor("step" + i + ".latents"), PIPELINE_TOL);
+            assertClose("step" + i + ".latents", latents, c.tensor("step" + i + ".latents"), PIPELINE_TOL);
         }
-        GoldenCase.assertClose("output.latent", latents, c.tensor("output.latent"), 2e-4);
+        assertClose("output.latent", latents, c.tensor("output.latent"), 2e-4);
     }
 
     /**
@@ -132,20 +133,31 @@ class SchedulerInPipelineGoldenTest {
     }
 
     @SuppressWarnings("unchecked")
-    private static Map<String, Object> params(GoldenCase c) {
-        return (Map<String, Object>) c.json.get("params");
+    private static Map<String, Object> params(GoldenFixtures.Case c) {
+        return (Map<String, Object>) c.json().get("params");
     }
 
-    private static int intParam(GoldenCase c, String key) {
+    private static int intParam(GoldenFixtures.Case c, String key) {
         return ((Number) params(c).get(key)).intValue();
     }
 
-    private static float[] recordedTimesteps(GoldenCase c) {
-        List<Map<String, Object>> calls = c.list("denoiser_calls");
+    private static float[] recordedTimesteps(GoldenFixtures.Case c) {
+        List<Map<String, Object>> calls = c.objects("denoiser_calls");
         float[] ts = new float[calls.size()];
         for (int i = 0; i < ts.length; i++) {
             ts[i] = ((Number) ((List<?>) calls.get(i).get("timestep")).get(0)).floatValue();
         }
         return ts;
+    }
+
+    private static void assertClose(String what, Tensor got, Tensor ref, double tol) {
+        org.junit.jupiter.api.Assertions.assertArrayEquals(ref.shape(), got.shape(), what + ": shape");
+        assertClose(what, got.toFloatArray(), ref.toFloatArray(), tol);
+    }
+
+    private static void assertClose(String what, float[] got, float[] ref, double tol) {
+        double r = GoldenFixtures.rel(got, ref);
+        org.junit.jupiter.api.Assertions.assertTrue(r <= tol, what + ": rel error " + r + " exceeds " + tol
+                + " (" + got.length + " values, expected " + ref.length + ")");
     }
 }

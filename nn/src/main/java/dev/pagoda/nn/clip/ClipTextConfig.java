@@ -32,7 +32,7 @@ public record ClipTextConfig(
                 c.integer("vocab_size", 49408),
                 hidden,
                 c.integer("intermediate_size", 2048),
-                c.integer("num_hidden_layers", 12),
+                c.inRange("num_hidden_layers", c.integer("num_hidden_layers", 12), 1, 256),
                 heads,
                 c.integer("max_position_embeddings", 77),
                 act,

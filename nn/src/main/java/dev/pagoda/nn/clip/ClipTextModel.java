@@ -36,7 +36,7 @@ public final class ClipTextModel extends Module {
     public static ClipTextModel fromConfig(Path configJson) {
         JsonConfig c = JsonConfig.read(configJson);
         boolean projection = c.has("architectures") && c.strings("architectures").contains("CLIPTextModelWithProjection");
-        return new ClipTextModel(ClipTextConfig.from(c), projection);
+        return c.build(() -> new ClipTextModel(ClipTextConfig.from(c), projection));
     }
 
     public ClipTextConfig config() {

@@ -133,7 +133,8 @@ public final class UNet2DConditionModel extends Module {
 
     /** Builds the architecture described by {@code unet/config.json} (weights not loaded). */
     public static UNet2DConditionModel fromConfig(Path configJson) {
-        return new UNet2DConditionModel(UNetConfig.from(JsonConfig.read(configJson)));
+        JsonConfig c = JsonConfig.read(configJson);
+        return c.build(() -> new UNet2DConditionModel(UNetConfig.from(c)));
     }
 
     public UNetConfig config() {

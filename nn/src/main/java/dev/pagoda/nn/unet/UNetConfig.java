@@ -35,9 +35,13 @@ public record UNetConfig(
     public static final List<String> DOWN_TYPES = List.of("DownBlock2D", "CrossAttnDownBlock2D");
     public static final List<String> UP_TYPES = List.of("UpBlock2D", "CrossAttnUpBlock2D");
 
+    /** Bounds on counts and widths (far above any released model) so a hostile config cannot exhaust memory. */
+    static final int MAX_LAYERS = 128;
+    static final int MAX_CHANNELS = 1 << 16;
+
     public static UNetConfig from(JsonConfig c) {
-        int[] blocks = c.ints("block_out_channels");
-        int n = blocks.length;
+        int[] blocks = c.inRange("block_out_channels", c.ints("block_out_channels"), 1, MAX_CHANNELS);
+        int n = c.inRange("block_out_channels (number of blocks)", blocks.length, 1, 16);
         List<String> down = c.has("down_block_types") ? c.strings("down_block_types")
                 : List.of("CrossAttnDownBlock2D", "CrossAttnDownBlock2D", "CrossAttnDownBlock2D", "DownBlock2D");
         List<String> up = c.has("up_block_types") ? c.strings("up_block_types")
@@ -90,9 +94,12 @@ public record UNetConfig(
         // diffusers: num_attention_heads = num_attention_heads or attention_head_dim
         int[] heads = c.has("num_attention_heads") ? c.intOrList("num_attention_heads", n, null)
                 : c.intOrList("attention_head_dim", n, 8);
-        int[] tlayers = c.intOrList("transformer_layers_per_block", n, 1);
+        c.inRange("attention heads", heads, 1, MAX_CHANNELS);
+        int[] tlayers = c.inRange("transformer_layers_per_block", c.intOrList("transformer_layers_per_block", n, 1),
+                1, MAX_LAYERS);
         int[] reverse = c.has("reverse_transformer_layers_per_block")
-                ? c.intOrList("reverse_transformer_layers_per_block", n, null) : null;
+                ? c.inRange("reverse_transformer_layers_per_block",
+                        c.intOrList("reverse_transformer_layers_per_block", n, null), 1, MAX_LAYERS) : null;
         int crossDim = c.integer("cross_attention_dim", 1280);
         int addDim = c.integer("addition_time_embed_dim", 0);
         int projDim = c.integer("projection_class_embeddings_input_dim", 0);
@@ -104,7 +111,7 @@ public record UNetConfig(
                 c.integer("in_channels", 4),
                 c.integer("out_channels", 4),
                 blocks, down, up, mid,
-                c.intOrList("layers_per_block", n, 2),
+                c.inRange("layers_per_block", c.intOrList("layers_per_block", n, 2), 1, MAX_LAYERS),
                 tlayers, reverse, heads, crossDim,
                 c.bool("use_linear_projection", false),
                 c.integer("norm_num_groups", 32),

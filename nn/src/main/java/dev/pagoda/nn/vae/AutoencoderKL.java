@@ -31,7 +31,8 @@ public final class AutoencoderKL extends Module {
     }
 
     public static AutoencoderKL fromConfig(Path configJson) {
-        return new AutoencoderKL(VaeConfig.from(JsonConfig.read(configJson)));
+        JsonConfig c = JsonConfig.read(configJson);
+        return c.build(() -> new AutoencoderKL(VaeConfig.from(c)));
     }
 
     public VaeConfig config() {

@@ -20,7 +20,9 @@ public record VaeConfig(
         boolean usePostQuantConv) {
 
     public static VaeConfig from(JsonConfig c) {
-        int[] blocks = c.has("block_out_channels") ? c.ints("block_out_channels") : new int[] {64};
+        int[] blocks = c.inRange("block_out_channels",
+                c.has("block_out_channels") ? c.ints("block_out_channels") : new int[] {64}, 1, 1 << 16);
+        c.inRange("block_out_channels (number of blocks)", blocks.length, 1, 16);
         for (String key : List.of("down_block_types", "up_block_types")) {
             if (c.has(key)) {
                 List<String> types = c.strings(key);
@@ -35,14 +37,23 @@ public record VaeConfig(
         if (!act.equals("silu")) {
             throw new ConfigException(c.source() + ": unsupported act_fn \"" + act + "\" (supported: silu)");
         }
-        int sample = c.has("sample_size") && c.raw("sample_size") instanceof List<?> l
-                ? (int) (long) (Long) l.get(0) : c.integer("sample_size", 32);
+        // sample_size is one size or [height, width]; the first entry is the one used
+        int sample;
+        if (c.has("sample_size") && c.raw("sample_size") instanceof List<?>) {
+            int[] hw = c.ints("sample_size");
+            if (hw.length == 0) {
+                throw c.error("sample_size", "a size or a non-empty list of sizes", c.raw("sample_size"));
+            }
+            sample = hw[0];
+        } else {
+            sample = c.integer("sample_size", 32);
+        }
         return new VaeConfig(
                 c.integer("in_channels", 3),
                 c.integer("out_channels", 3),
                 c.integer("latent_channels", 4),
                 blocks,
-                c.integer("layers_per_block", 1),
+                c.inRange("layers_per_block", c.integer("layers_per_block", 1), 1, 128),
                 c.integer("norm_num_groups", 32),
                 sample,
                 (float) c.number("scaling_factor", 0.18215),

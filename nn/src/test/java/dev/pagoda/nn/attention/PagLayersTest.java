@@ -1,12 +1,12 @@
 package dev.pagoda.nn.attention;
 
+import dev.pagoda.tensor.golden.GoldenFixtures;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.pagoda.nn.Golden;
 import dev.pagoda.nn.Module;
 import dev.pagoda.nn.unet.UNet2DConditionModel;
 import java.util.ArrayList;
@@ -17,7 +17,7 @@ import org.junit.jupiter.api.Test;
 class PagLayersTest {
 
     private static UNet2DConditionModel tinyUnet() {
-        return UNet2DConditionModel.fromConfig(Golden.model("tiny-sdxl").resolve("unet/config.json"));
+        return UNet2DConditionModel.fromConfig(GoldenFixtures.vendored().model("tiny-sdxl").resolve("unet/config.json"));
     }
 
     /** A denoiser with PixArt's module names: 12 transformer blocks with attn1 (self) and attn2 (cross). */
@@ -46,7 +46,7 @@ class PagLayersTest {
 
     @Test
     void selfAttentionModulesAreTheGoldenOnesInDiffusersOrder() {
-        Map<String, Object> c = Golden.caseJson("pag_layer_selection");
+        Map<String, Object> c = GoldenFixtures.vendored().caseJson("pag_layer_selection");
         assertEquals(strings(c.get("unet_self_attention_modules")),
                 new ArrayList<>(PagLayers.selfAttentions(tinyUnet()).keySet()));
         assertEquals(strings(c.get("pixart_self_attention_modules")),
@@ -56,7 +56,7 @@ class PagLayersTest {
     @Test
     @SuppressWarnings("unchecked")
     void everyGoldenSelectionResolvesAsDiffusers() {
-        Map<String, Object> c = Golden.caseJson("pag_layer_selection");
+        Map<String, Object> c = GoldenFixtures.vendored().caseJson("pag_layer_selection");
         Module unet = tinyUnet();
         Module pixart = pixartLike();
         int checked = 0;

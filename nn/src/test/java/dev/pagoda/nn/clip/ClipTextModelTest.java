@@ -1,12 +1,12 @@
 package dev.pagoda.nn.clip;
 
+import dev.pagoda.tensor.golden.GoldenFixtures;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.pagoda.nn.ConfigException;
-import dev.pagoda.nn.Golden;
 import dev.pagoda.nn.WeightLoadException;
 import dev.pagoda.nn.WeightLoader;
 import dev.pagoda.tensor.DType;
@@ -33,7 +33,7 @@ class ClipTextModelTest {
 
     @BeforeAll
     static void load() {
-        Path model = Golden.model("tiny-sdxl");
+        Path model = GoldenFixtures.vendored().model("tiny-sdxl");
         te1 = ClipTextModel.fromConfig(model.resolve("text_encoder/config.json"));
         te2 = ClipTextModel.fromConfig(model.resolve("text_encoder_2/config.json"));
         w1 = SafetensorsFile.open(model.resolve("text_encoder/model.safetensors"));
@@ -74,7 +74,7 @@ class ClipTextModelTest {
     @Test
     void weightFileMissingATensorNamesIt() {
         // te2's file loaded into te1's architecture: every name differs in shape or is absent
-        ClipTextModel other = ClipTextModel.fromConfig(Golden.model("tiny-sdxl").resolve("text_encoder/config.json"));
+        ClipTextModel other = ClipTextModel.fromConfig(GoldenFixtures.vendored().model("tiny-sdxl").resolve("text_encoder/config.json"));
         WeightLoadException e = assertThrows(WeightLoadException.class,
                 () -> WeightLoader.load(other, w2, "", ClipTextModel.IGNORED_KEYS));
         assertTrue(e.unexpected().contains("text_projection.weight"), e.getMessage());

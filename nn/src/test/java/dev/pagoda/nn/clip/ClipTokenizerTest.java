@@ -1,5 +1,6 @@
 package dev.pagoda.nn.clip;
 
+import dev.pagoda.tensor.golden.GoldenFixtures;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -39,9 +40,7 @@ class ClipTokenizerTest {
 
     @BeforeAll
     static void load() throws IOException {
-        String root = System.getProperty("pagoda.golden");
-        assertNotNull(root, "system property pagoda.golden (set by surefire) is missing");
-        golden = Path.of(root);
+        golden = GoldenFixtures.vendored().root();
         tokenizersCase = Json.parseObject(Files.readString(golden.resolve("cases/tokenizers/case.json")));
         tokenizer = ClipTokenizer.fromFolder(modelFolder("tokenizer"));
         tokenizer2 = ClipTokenizer.fromFolder(modelFolder("tokenizer_2"));

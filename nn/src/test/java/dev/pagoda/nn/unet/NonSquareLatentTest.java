@@ -1,10 +1,10 @@
 package dev.pagoda.nn.unet;
 
+import dev.pagoda.tensor.golden.GoldenFixtures;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.pagoda.nn.Golden;
 import dev.pagoda.nn.Module;
 import dev.pagoda.nn.Parameter;
 import dev.pagoda.nn.WeightLoader;
@@ -48,9 +48,9 @@ class NonSquareLatentTest {
 
     @BeforeAll
     static void load() throws IOException {
-        Path config = Golden.model("tiny-sdxl").resolve("unet/config.json");
+        Path config = GoldenFixtures.vendored().model("tiny-sdxl").resolve("unet/config.json");
         unet = UNet2DConditionModel.fromConfig(config);
-        weights = SafetensorsFile.open(Golden.model("tiny-sdxl").resolve("unet/diffusion_pytorch_model.safetensors"));
+        weights = SafetensorsFile.open(GoldenFixtures.vendored().model("tiny-sdxl").resolve("unet/diffusion_pytorch_model.safetensors"));
         WeightLoader.load(unet, weights, "");
         ref = UNetFloat64.ofUNet(unet, Json.parseObject(Files.readString(config)));
     }
@@ -261,8 +261,8 @@ class NonSquareLatentTest {
     void referenceItselfMatchesDiffusersAtTheGoldenSquareSize() {
         // The reference is only worth trusting where it provably reads diffusers the same way: run it on
         // the fixture's CFG + PAG batch (selection "mid", last row perturbed) and compare with diffusers.
-        try (SafetensorsFile golden = Golden.tensors("unet_forward")) {
-            double timestep = ((Number) Golden.caseJson("unet_forward").get("timestep")).doubleValue();
+        try (SafetensorsFile golden = GoldenFixtures.vendored().tensors("unet_forward")) {
+            double timestep = ((Number) GoldenFixtures.vendored().caseJson("unet_forward").get("timestep")).doubleValue();
             Tensor sample = golden.tensor("in.sample");
             Tensor ids = golden.tensor("in.time_ids");
             Tensor want = golden.tensor("out.pag0.cfg");

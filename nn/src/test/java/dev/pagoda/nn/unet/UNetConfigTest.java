@@ -1,11 +1,11 @@
 package dev.pagoda.nn.unet;
 
+import dev.pagoda.tensor.golden.GoldenFixtures;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.pagoda.nn.ConfigException;
-import dev.pagoda.nn.Golden;
 import dev.pagoda.nn.attention.PagLayers;
 import dev.pagoda.nn.vae.AutoencoderKL;
 import java.io.IOException;
@@ -41,7 +41,7 @@ class UNetConfigTest {
 
     private static Path withField(Path dir, String from, String to) throws IOException {
         Path cfg = dir.resolve("config.json");
-        String text = Files.readString(Golden.model("tiny-sdxl").resolve("unet/config.json"));
+        String text = Files.readString(GoldenFixtures.vendored().model("tiny-sdxl").resolve("unet/config.json"));
         assertTrue(text.contains(from), from);
         Files.writeString(cfg, text.replace(from, to));
         return cfg;

@@ -1,8 +1,8 @@
 package dev.pagoda.nn.unet;
 
+import dev.pagoda.tensor.golden.GoldenFixtures;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 
-import dev.pagoda.nn.Golden;
 import dev.pagoda.nn.WeightLoader;
 import dev.pagoda.nn.attention.Attention;
 import dev.pagoda.nn.attention.PagLayers;
@@ -22,9 +22,9 @@ class UNetDeterminismTest {
 
     @Test
     void forwardIsBitIdenticalAcrossRunsAndThreadCounts() {
-        try (SafetensorsFile w = SafetensorsFile.open(Golden.model("tiny-sdxl").resolve("unet/diffusion_pytorch_model.safetensors"));
-                SafetensorsFile ref = Golden.tensors("unet_forward")) {
-            UNet2DConditionModel unet = UNet2DConditionModel.fromConfig(Golden.model("tiny-sdxl").resolve("unet/config.json"));
+        try (SafetensorsFile w = SafetensorsFile.open(GoldenFixtures.vendored().model("tiny-sdxl").resolve("unet/diffusion_pytorch_model.safetensors"));
+                SafetensorsFile ref = GoldenFixtures.vendored().tensors("unet_forward")) {
+            UNet2DConditionModel unet = UNet2DConditionModel.fromConfig(GoldenFixtures.vendored().model("tiny-sdxl").resolve("unet/config.json"));
             WeightLoader.load(unet, w, "");
             Backend be = Backend.cpu();
             Tensor s = ref.tensor("in.sample");
@@ -54,9 +54,9 @@ class UNetDeterminismTest {
 
     @Test
     void forkingThePerturbedBranchGivesTheFullBatchResultExactly() {
-        try (SafetensorsFile w = SafetensorsFile.open(Golden.model("tiny-sdxl").resolve("unet/diffusion_pytorch_model.safetensors"));
-                SafetensorsFile ref = Golden.tensors("unet_forward")) {
-            UNet2DConditionModel unet = UNet2DConditionModel.fromConfig(Golden.model("tiny-sdxl").resolve("unet/config.json"));
+        try (SafetensorsFile w = SafetensorsFile.open(GoldenFixtures.vendored().model("tiny-sdxl").resolve("unet/diffusion_pytorch_model.safetensors"));
+                SafetensorsFile ref = GoldenFixtures.vendored().tensors("unet_forward")) {
+            UNet2DConditionModel unet = UNet2DConditionModel.fromConfig(GoldenFixtures.vendored().model("tiny-sdxl").resolve("unet/config.json"));
             WeightLoader.load(unet, w, "");
             Backend be = Backend.cpu();
             Tensor s = ref.tensor("in.sample");

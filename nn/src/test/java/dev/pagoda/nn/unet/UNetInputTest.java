@@ -1,9 +1,9 @@
 package dev.pagoda.nn.unet;
 
+import dev.pagoda.tensor.golden.GoldenFixtures;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.pagoda.nn.Golden;
 import dev.pagoda.nn.WeightLoader;
 import dev.pagoda.tensor.Backend;
 import dev.pagoda.tensor.Tensor;
@@ -27,10 +27,10 @@ class UNetInputTest {
 
     @BeforeAll
     static void load() {
-        unet = UNet2DConditionModel.fromConfig(Golden.model("tiny-sdxl").resolve("unet/config.json"));
-        weights = SafetensorsFile.open(Golden.model("tiny-sdxl").resolve("unet/diffusion_pytorch_model.safetensors"));
+        unet = UNet2DConditionModel.fromConfig(GoldenFixtures.vendored().model("tiny-sdxl").resolve("unet/config.json"));
+        weights = SafetensorsFile.open(GoldenFixtures.vendored().model("tiny-sdxl").resolve("unet/diffusion_pytorch_model.safetensors"));
         WeightLoader.load(unet, weights, "");
-        ref = Golden.tensors("unet_forward");
+        ref = GoldenFixtures.vendored().tensors("unet_forward");
     }
 
     @AfterAll
@@ -51,7 +51,7 @@ class UNetInputTest {
             t.add(ref.tensor("in.text_embeds." + r));
             ids.add(ref.tensor("in.time_ids"));
         }
-        float timestep = ((Number) Golden.caseJson("unet_forward").get("timestep")).floatValue();
+        float timestep = ((Number) GoldenFixtures.vendored().caseJson("unet_forward").get("timestep")).floatValue();
         return UNet2DConditionModel.Input.of(be.concat(0, s.toArray(Tensor[]::new)), timestep,
                 be.concat(0, e.toArray(Tensor[]::new)), be.concat(0, t.toArray(Tensor[]::new)),
                 be.concat(0, ids.toArray(Tensor[]::new)));

@@ -1,8 +1,8 @@
 package dev.pagoda.nn.vae;
 
+import dev.pagoda.tensor.golden.GoldenFixtures;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.pagoda.nn.Golden;
 import dev.pagoda.nn.WeightLoader;
 import dev.pagoda.tensor.Backend;
 import dev.pagoda.tensor.Difference;
@@ -24,10 +24,10 @@ class VaeTilingTest {
 
     @BeforeAll
     static void load() {
-        vae = AutoencoderKL.fromConfig(Golden.model("tiny-sdxl").resolve("vae/config.json"));
-        weights = SafetensorsFile.open(Golden.model("tiny-sdxl").resolve("vae/diffusion_pytorch_model.safetensors"));
+        vae = AutoencoderKL.fromConfig(GoldenFixtures.vendored().model("tiny-sdxl").resolve("vae/config.json"));
+        weights = SafetensorsFile.open(GoldenFixtures.vendored().model("tiny-sdxl").resolve("vae/diffusion_pytorch_model.safetensors"));
         WeightLoader.load(vae, weights, "");
-        ref = Golden.tensors("vae");
+        ref = GoldenFixtures.vendored().tensors("vae");
     }
 
     @AfterAll

@@ -1,5 +1,6 @@
 package dev.pagoda.tensor.random;
 
+import dev.pagoda.tensor.golden.GoldenFixtures;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -18,9 +19,7 @@ import org.junit.jupiter.api.Test;
 class TorchGeneratorGoldenTest {
 
     private static Path caseDir() {
-        String golden = System.getProperty("pagoda.golden");
-        assertTrue(golden != null, "system property pagoda.golden is not set");
-        return Path.of(golden, "cases", "rng_torch_randn");
+        return GoldenFixtures.vendored().caseDir("rng_torch_randn");
     }
 
     @Test

@@ -1,5 +1,6 @@
 package dev.pagoda.tensor.safetensors;
 
+import dev.pagoda.tensor.golden.GoldenFixtures;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -31,9 +32,7 @@ class GoldenSafetensorsTest {
     Path dir;
 
     static Path golden() {
-        String g = System.getProperty("pagoda.golden");
-        assertNotNull(g, "system property pagoda.golden (set by surefire) is missing");
-        return Path.of(g);
+        return GoldenFixtures.vendored().root();
     }
 
     static Stream<Path> goldenFiles() throws IOException {
