@@ -17,7 +17,11 @@ public final class SchedulerFactory {
             EulerDiscreteScheduler.CLASS_NAME,
             EulerAncestralDiscreteScheduler.CLASS_NAME,
             DPMSolverMultistepScheduler.CLASS_NAME,
-            DDIMScheduler.CLASS_NAME);
+            DDIMScheduler.CLASS_NAME,
+            HeunDiscreteScheduler.CLASS_NAME,
+            LMSDiscreteScheduler.CLASS_NAME,
+            KDPM2DiscreteScheduler.CLASS_NAME,
+            KDPM2AncestralDiscreteScheduler.CLASS_NAME);
 
     private SchedulerFactory() {
     }
@@ -60,6 +64,10 @@ public final class SchedulerFactory {
             case EulerAncestralDiscreteScheduler.CLASS_NAME -> EulerAncestralDiscreteScheduler::new;
             case DPMSolverMultistepScheduler.CLASS_NAME -> DPMSolverMultistepScheduler::new;
             case DDIMScheduler.CLASS_NAME -> DDIMScheduler::new;
+            case HeunDiscreteScheduler.CLASS_NAME -> HeunDiscreteScheduler::new;
+            case LMSDiscreteScheduler.CLASS_NAME -> LMSDiscreteScheduler::new;
+            case KDPM2DiscreteScheduler.CLASS_NAME -> KDPM2DiscreteScheduler::new;
+            case KDPM2AncestralDiscreteScheduler.CLASS_NAME -> KDPM2AncestralDiscreteScheduler::new;
             default -> throw new IllegalArgumentException("scheduler config " + config.source()
                     + ": \"_class_name\" is \"" + className + "\"; expected one of "
                     + SchedulerConfig.quoted(SUPPORTED));
