@@ -21,7 +21,10 @@ public final class SchedulerFactory {
             HeunDiscreteScheduler.CLASS_NAME,
             LMSDiscreteScheduler.CLASS_NAME,
             KDPM2DiscreteScheduler.CLASS_NAME,
-            KDPM2AncestralDiscreteScheduler.CLASS_NAME);
+            KDPM2AncestralDiscreteScheduler.CLASS_NAME,
+            DDPMScheduler.CLASS_NAME,
+            LCMScheduler.CLASS_NAME,
+            TCDScheduler.CLASS_NAME);
 
     private SchedulerFactory() {
     }
@@ -68,6 +71,9 @@ public final class SchedulerFactory {
             case LMSDiscreteScheduler.CLASS_NAME -> LMSDiscreteScheduler::new;
             case KDPM2DiscreteScheduler.CLASS_NAME -> KDPM2DiscreteScheduler::new;
             case KDPM2AncestralDiscreteScheduler.CLASS_NAME -> KDPM2AncestralDiscreteScheduler::new;
+            case DDPMScheduler.CLASS_NAME -> DDPMScheduler::new;
+            case LCMScheduler.CLASS_NAME -> LCMScheduler::new;
+            case TCDScheduler.CLASS_NAME -> TCDScheduler::new;
             default -> throw new IllegalArgumentException("scheduler config " + config.source()
                     + ": \"_class_name\" is \"" + className + "\"; expected one of "
                     + SchedulerConfig.quoted(SUPPORTED));
