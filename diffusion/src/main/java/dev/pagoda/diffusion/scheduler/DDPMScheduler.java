@@ -27,6 +27,7 @@ public final class DDPMScheduler extends AlphaScheduler {
     private final DynamicThresholding thresholding;
     private final TimestepSpacing spacing;
     private final int stepsOffset;
+    private int numInferenceSteps;
 
     public DDPMScheduler(SchedulerConfig config) {
         super(config, NoiseSchedule.fromConfig(config, false));
@@ -50,6 +51,7 @@ public final class DDPMScheduler extends AlphaScheduler {
     public void setTimesteps(int n) {
         requireSteps(n);
         install(integerTimesteps(spacing, schedule.numTrainTimesteps(), n, stepsOffset));
+        numInferenceSteps = n;
     }
 
     @Override
@@ -57,8 +59,8 @@ public final class DDPMScheduler extends AlphaScheduler {
         requireSchedule();
         Latents.requireSameShape(CLASS_NAME + ".step", "modelOutput", modelOutput, "sample", sample);
         int t = trainTimestep(timestep);
-        int index = indexOf(timestep);
-        int prevT = index == timesteps.length - 1 ? -1 : (int) timesteps[index + 1];
+        // diffusers steps back by N // n whatever the spacing (previous_timestep without custom timesteps).
+        int prevT = t - schedule.numTrainTimesteps() / numInferenceSteps;
         float aT = schedule.alphaCumprod(t);
         float aPrev = prevT >= 0 ? schedule.alphaCumprod(prevT) : 1.0f;
         float bT = 1.0f - aT;
