@@ -24,7 +24,8 @@ public final class SchedulerFactory {
             KDPM2AncestralDiscreteScheduler.CLASS_NAME,
             DDPMScheduler.CLASS_NAME,
             LCMScheduler.CLASS_NAME,
-            TCDScheduler.CLASS_NAME);
+            TCDScheduler.CLASS_NAME,
+            PNDMScheduler.CLASS_NAME);
 
     private SchedulerFactory() {
     }
@@ -74,6 +75,7 @@ public final class SchedulerFactory {
             case DDPMScheduler.CLASS_NAME -> DDPMScheduler::new;
             case LCMScheduler.CLASS_NAME -> LCMScheduler::new;
             case TCDScheduler.CLASS_NAME -> TCDScheduler::new;
+            case PNDMScheduler.CLASS_NAME -> PNDMScheduler::new;
             default -> throw new IllegalArgumentException("scheduler config " + config.source()
                     + ": \"_class_name\" is \"" + className + "\"; expected one of "
                     + SchedulerConfig.quoted(SUPPORTED));
