@@ -123,7 +123,7 @@ public final class PNDMScheduler extends AlphaScheduler {
         float[] prev = counter < prkTimesteps.length && !skipPrk ? stepPrk(m, t, x) : stepPlms(m, t, x);
         counter++;
         stepsTaken++;
-        // PNDM estimates no x₀; the returned estimate is the DDIM x₀ of the sample and combined ε.
+        // PNDM estimates no x₀ (diffusers returns prev_sample only).
         return new SchedulerOutput(Latents.like(prev, sample), null);
     }
 

@@ -25,7 +25,8 @@ public final class SchedulerFactory {
             DDPMScheduler.CLASS_NAME,
             LCMScheduler.CLASS_NAME,
             TCDScheduler.CLASS_NAME,
-            PNDMScheduler.CLASS_NAME);
+            PNDMScheduler.CLASS_NAME,
+            UniPCMultistepScheduler.CLASS_NAME);
 
     private SchedulerFactory() {
     }
@@ -76,6 +77,7 @@ public final class SchedulerFactory {
             case LCMScheduler.CLASS_NAME -> LCMScheduler::new;
             case TCDScheduler.CLASS_NAME -> TCDScheduler::new;
             case PNDMScheduler.CLASS_NAME -> PNDMScheduler::new;
+            case UniPCMultistepScheduler.CLASS_NAME -> UniPCMultistepScheduler::new;
             default -> throw new IllegalArgumentException("scheduler config " + config.source()
                     + ": \"_class_name\" is \"" + className + "\"; expected one of "
                     + SchedulerConfig.quoted(SUPPORTED));

@@ -24,6 +24,8 @@ public final class TCDScheduler extends AlphaScheduler implements EtaScheduler {
 
     public TCDScheduler(SchedulerConfig config) {
         super(config, LCMScheduler.consistencyBetas(config));
+        // The schedule ignores timestep_spacing, but a misspelt value is still a config error.
+        TimestepSpacing.fromConfig(config, "leading");
         this.predictionType = PredictionType.fromConfig(config, CLASS_NAME,
                 PredictionType.EPSILON, PredictionType.SAMPLE, PredictionType.V_PREDICTION);
         this.originalSteps = config.integer("original_inference_steps", 50);
