@@ -1,9 +1,13 @@
 package dev.pagoda.bench;
 
 import dev.pagoda.nn.attention.PagLayers;
+import dev.pagoda.nn.attention.PagPlan;
 import dev.pagoda.nn.unet.UNet2DConditionModel;
+import dev.pagoda.tensor.Backend;
+import dev.pagoda.tensor.BackendProvider;
 import dev.pagoda.tensor.DType;
 import dev.pagoda.tensor.Tensor;
+import dev.pagoda.tensor.cpu.OpProfile;
 import dev.pagoda.tensor.cpu.Parallel;
 import java.util.Arrays;
 import java.util.List;
@@ -18,6 +22,10 @@ import java.util.Random;
  * java --add-modules jdk.incubator.vector -Xmx12g -cp benchmarks/target/benchmarks.jar \
  *     dev.pagoda.bench.UNetStepBench --resolution 1024 --batch 1 [--reps 1] [--model sdxl-base-1.0]
  * </pre>
+ *
+ * <p>With {@code -Dpagoda.profile=true} (CPU backend) each step also prints where its time went, per
+ * backend op ({@link OpProfile}); the timing decorator adds a little to the step time, so quote step
+ * times from runs without it.
  */
 public final class UNetStepBench {
 
@@ -30,8 +38,15 @@ public final class UNetStepBench {
                 .map(Integer::parseInt).toList();
         int reps = Integer.parseInt(RealSizeModels.arg(args, "reps", "1"));
         String model = RealSizeModels.arg(args, "model", "sdxl-base-1.0");
-        UNet2DConditionModel unet = RealSizeModels.randomize(
-                UNet2DConditionModel.fromConfig(RealSizeModels.config(model, "unet")), DType.F16);
+        // --config PATH: any UNet config.json (e.g. the tiny test model) instead of a named preset.
+        String configPath = RealSizeModels.arg(args, "config", "");
+        Backend backend = BackendProvider.open(RealSizeModels.arg(args, "backend", "cpu"));
+        UNet2DConditionModel unet = RealSizeModels.randomize(UNet2DConditionModel.fromConfig(configPath.isEmpty()
+                ? RealSizeModels.config(model, "unet") : java.nio.file.Path.of(configPath)), DType.F16);
+        if (!configPath.isEmpty()) {
+            model = configPath;
+        }
+        unet.to(backend);
         System.err.printf("after weights: peak RSS %.2f GiB%n", RealSizeModels.peakRssGiB());
         int lat = res / 8;
         var cfg = unet.config();
@@ -47,19 +62,31 @@ public final class UNetStepBench {
             }
             Tensor timeIds = cfg.textTime() ? Tensor.of(ids, b, 6) : null;
             int perturbed = b == 3 ? 1 : 0;
+            PagPlan plan = PagPlan.NONE;
             if (perturbed > 0) {
-                PagLayers.apply(unet, List.of("mid"), PagLayers.Mode.DIFFUSERS);
-            } else {
-                PagLayers.clear(unet);
+                // the CFG+PAG layout: the perturbed row repeats the cond row's inputs (the plan promises it)
+                sample = twin(sample);
+                ehs = twin(ehs);
+                text = text == null ? null : twin(text);
+                plan = PagPlan.of(PagLayers.modules(unet, List.of("mid"), PagLayers.Mode.DIFFUSERS), b, 1);
             }
             for (int rep = 0; rep < reps; rep++) {
+                OpProfile.reset();
                 long t0 = System.nanoTime();
-                Tensor out = unet.forward(new UNet2DConditionModel.Input(sample, new float[] {500f}, ehs, text, timeIds,
-                        perturbed, null, null));
-                double s = (System.nanoTime() - t0) / 1e9;
-                System.out.printf("UNetStepBench model=%s resolution=%d batch=%d%s threads=%d: %.2f s/step, "
-                        + "peak RSS %.2f GiB, out %s%n", model, res, b, perturbed > 0 ? " (CFG+PAG mid)" : "",
-                        Parallel.threads(), s, RealSizeModels.peakRssGiB(), out);
+                // As a pipeline step: the latents go up, the prediction comes back (which also waits
+                // for a device's queue to drain).
+                Tensor out = backend.toHost(unet.forward(new UNet2DConditionModel.Input(backend.resident(sample),
+                        new float[] {500f}, backend.resident(ehs), text == null ? null : backend.resident(text),
+                        timeIds == null ? null : backend.resident(timeIds), plan, null, null)));
+                long wall = System.nanoTime() - t0;
+                double s = wall / 1e9;
+                System.out.printf("UNetStepBench model=%s backend=%s resolution=%d batch=%d%s threads=%d: %.2f s/step, "
+                        + "peak RSS %.2f GiB, peak device %.2f GiB, out %s%n", model, backend, res, b,
+                        perturbed > 0 ? " (CFG+PAG mid)" : "", Parallel.threads(), s, RealSizeModels.peakRssGiB(),
+                        backend.peakDeviceBytes() / 1073741824.0, out);
+                if (OpProfile.ENABLED) {
+                    System.out.print(OpProfile.table(wall));
+                }
             }
         }
     }
@@ -71,5 +98,10 @@ public final class UNetStepBench {
             a[i] = (float) r.nextGaussian();
         }
         return t;
+    }
+
+    /** The first two rows of {@code x[3, ...]} with the second repeated as the third. */
+    private static Tensor twin(Tensor x) {
+        return x.backend().concat(0, x.narrow(0, 0, 2), x.narrow(0, 1, 1));
     }
 }

@@ -3,6 +3,10 @@ package dev.pagoda.opencl;
 import static org.jocl.CL.CL_CONTEXT_PLATFORM;
 import static org.jocl.CL.CL_DEVICE_AVAILABLE;
 import static org.jocl.CL.CL_DEVICE_ENDIAN_LITTLE;
+import static org.jocl.CL.CL_DEVICE_EXTENSIONS;
+import static org.jocl.CL.CL_DEVICE_GLOBAL_MEM_SIZE;
+import static org.jocl.CL.CL_DEVICE_MAX_CLOCK_FREQUENCY;
+import static org.jocl.CL.CL_DEVICE_MAX_COMPUTE_UNITS;
 import static org.jocl.CL.CL_DEVICE_LOCAL_MEM_SIZE;
 import static org.jocl.CL.CL_DEVICE_MAX_MEM_ALLOC_SIZE;
 import static org.jocl.CL.CL_DEVICE_MAX_WORK_GROUP_SIZE;
@@ -36,6 +40,7 @@ import static org.jocl.CL.clGetKernelWorkGroupInfo;
 import static org.jocl.CL.clGetPlatformIDs;
 import static org.jocl.CL.clGetPlatformInfo;
 import static org.jocl.CL.clGetProgramBuildInfo;
+import static org.jocl.CL.clReleaseMemObject;
 import static org.jocl.CL.clReleaseProgram;
 import static org.jocl.CL.clSetKernelArg;
 
@@ -74,11 +79,18 @@ import org.jocl.cl_program;
  */
 final class ClDevice {
 
-    /** System property: a substring of the device name to use when several devices exist. */
+    /** System property: extra OpenCL C compiler options appended to Pagoda's (e.g. {@code -cl-mad-enable}). */
+    static final String BUILD_OPTIONS_PROPERTY = "pagoda.opencl.buildOptions";
+
+    /**
+     * System property (or environment variable {@code PAGODA_OPENCL_DEVICE}, which forked test JVMs
+     * inherit): a substring of the device name to use when several devices exist.
+     */
     static final String DEVICE_PROPERTY = "pagoda.opencl.device";
 
     /** The kernel sources, concatenated in this order into one program (one compile per JVM). */
-    private static final String[] SOURCES = {"strided.cl", "copy.cl", "elementwise.cl", "gemm.cl", "softmax.cl"};
+    private static final String[] SOURCES = {"strided.cl", "copy.cl", "elementwise.cl", "gemm.cl", "conv.cl", "softmax.cl",
+            "norm.cl", "attention.cl", "misc.cl"};
 
     /** Work-group size of the one-dimensional element-wise launches. */
     final int linearGroup;
@@ -88,16 +100,28 @@ final class ClDevice {
     final int gemmTile;
     final int gemmBlock;
     private static final int GEMM_SLAB = 16;
+    /** Output columns per attention pass (the kernel's private accumulator). */
+    static final int ATTENTION_COLUMNS = 64;
 
     private final String name;
     private final long maxAllocation;
+    private final long globalMemory;
+    /** Compute units and their clock (MHz), for a rough FP32 peak. */
+    final int computeUnits;
+    final int clockMhz;
     private final cl_context context;
     private final cl_command_queue queue;
     private final Map<String, cl_kernel> kernels = new HashMap<>();
     private final AtomicLong liveBytes = new AtomicLong();
+    private final AtomicLong peakBytes = new AtomicLong();
+    private final ClBufferPool pool;
 
     /** A device found by {@link #select()}, not yet opened. */
     record Candidate(cl_platform_id platform, cl_device_id device, String platformName, String deviceName) {
+    }
+
+    /** A {@code long4} kernel argument. */
+    record Long4(long[] values) {
     }
 
     /** Local memory argument of the given size (kernel arguments declared {@code __local}). */
@@ -121,6 +145,10 @@ final class ClDevice {
         props.addProperty(CL_CONTEXT_PLATFORM, candidate.platform());
         this.context = clCreateContext(props, 1, new cl_device_id[] {device}, null, null, null);
         this.queue = createQueue(context, device);
+        this.pool = new ClBufferPool(Math.min(deviceLong(device, CL_DEVICE_GLOBAL_MEM_SIZE) / 8, 1L << 30));
+        this.globalMemory = deviceLong(device, CL_DEVICE_GLOBAL_MEM_SIZE);
+        this.computeUnits = deviceInt(device, CL_DEVICE_MAX_COMPUTE_UNITS);
+        this.clockMhz = deviceInt(device, CL_DEVICE_MAX_CLOCK_FREQUENCY);
 
         // The GEMM tile shrinks until its work-group and two slabs fit the device, and then until
         // the compiled kernels accept that work-group (registers can limit it below the device's).
@@ -150,12 +178,64 @@ final class ClDevice {
         return new ClDevice(select());
     }
 
+    /** Opens device {@code device} of platform {@code platform}, indices as {@link #describeAll()} lists them. */
+    static ClDevice open(int platform, int device) {
+        cl_platform_id[] platforms = platforms();
+        if (platform < 0 || platform >= platforms.length) {
+            throw new IllegalArgumentException("no OpenCL platform " + platform + " (" + platforms.length
+                    + " installed; see `pagoda devices`)");
+        }
+        List<cl_device_id> ids = devices(platforms[platform]);
+        if (device < 0 || device >= ids.size()) {
+            throw new IllegalArgumentException("OpenCL platform " + platform + " has no device " + device + " ("
+                    + ids.size() + " devices; see `pagoda devices`)");
+        }
+        cl_device_id id = ids.get(device);
+        return new ClDevice(new Candidate(platforms[platform], id, platformString(platforms[platform], CL_PLATFORM_NAME),
+                deviceString(id, CL_DEVICE_NAME)));
+    }
+
+    /** One line per device: {@code P:D  name  (platform)  memory, fp16, fp64, compute units}. */
+    static List<String> describeAll() {
+        List<String> out = new ArrayList<>();
+        cl_platform_id[] platforms = platforms();
+        for (int p = 0; p < platforms.length; p++) {
+            List<cl_device_id> ids = devices(platforms[p]);
+            for (int d = 0; d < ids.size(); d++) {
+                cl_device_id id = ids.get(d);
+                String ext = deviceString(id, CL_DEVICE_EXTENSIONS);
+                out.add(String.format(Locale.ROOT, "%d:%d  %s  (%s)  %.0f MiB, %d compute units, fp16 %s, fp64 %s%s", p,
+                        d, deviceString(id, CL_DEVICE_NAME), platformString(platforms[p], CL_PLATFORM_NAME),
+                        deviceLong(id, CL_DEVICE_GLOBAL_MEM_SIZE) / 1048576.0, deviceInt(id, CL_DEVICE_MAX_COMPUTE_UNITS),
+                        ext.contains("cl_khr_fp16") ? "yes" : "no", ext.contains("cl_khr_fp64") ? "yes" : "no",
+                        deviceInt(id, CL_DEVICE_AVAILABLE) != 0 ? "" : "  [not available]"));
+            }
+        }
+        return out;
+    }
+
+    private static cl_platform_id[] platforms() {
+        CL.setExceptionsEnabled(true);
+        int[] count = new int[1];
+        clGetPlatformIDs(0, null, count);
+        cl_platform_id[] platforms = new cl_platform_id[count[0]];
+        if (count[0] > 0) {
+            clGetPlatformIDs(platforms.length, platforms, null);
+        }
+        return platforms;
+    }
+
     String name() {
         return name;
     }
 
     long liveBytes() {
         return liveBytes.get();
+    }
+
+    /** The device's global memory, in bytes. */
+    long globalMemory() {
+        return globalMemory;
     }
 
     // ---------------------------------------------------------------- discovery
@@ -177,7 +257,8 @@ final class ClDevice {
         }
         cl_platform_id[] platforms = new cl_platform_id[count[0]];
         clGetPlatformIDs(platforms.length, platforms, null);
-        String wanted = System.getProperty(DEVICE_PROPERTY, "").toLowerCase(Locale.ROOT);
+        String wanted = System.getProperty(DEVICE_PROPERTY,
+                System.getenv().getOrDefault("PAGODA_OPENCL_DEVICE", "")).toLowerCase(Locale.ROOT);
         List<Candidate> found = new ArrayList<>();
         for (cl_platform_id platform : platforms) {
             for (cl_device_id device : devices(platform)) {
@@ -228,26 +309,71 @@ final class ClDevice {
         }
         // Zero-element tensors still get a (tiny) buffer: OpenCL rejects size 0.
         long size = Math.max(bytes, 4);
-        cl_mem mem;
-        try {
-            mem = clCreateBuffer(context, CL_MEM_READ_WRITE, size, null, null);
-        } catch (CLException e) {
-            // Buffers dropped without close() are released by a Cleaner: give it one chance to run.
-            System.gc();
-            try {
-                Thread.sleep(100);
-            } catch (InterruptedException interrupted) {
-                Thread.currentThread().interrupt();
-                throw e;
-            }
-            mem = clCreateBuffer(context, CL_MEM_READ_WRITE, size, null, null);
+        cl_mem mem = pool.take(size);
+        if (mem == null && liveBytes.get() + pool.bytes() + size > globalMemory / 2) {
+            // Dropped activations are freed by a Cleaner after a GC, and the Java heap may see no
+            // pressure at all (a device tensor is a small object): past half the device, ask for one
+            // (some drivers only fail allocations lazily, at the first kernel that touches them).
+            collectDroppedBuffers();
+            mem = pool.take(size);
         }
-        liveBytes.addAndGet(bytes);
+        if (mem == null) {
+            try {
+                mem = clCreateBuffer(context, CL_MEM_READ_WRITE, size, null, null);
+            } catch (CLException e) {
+                // Buffers dropped without close() are released by a Cleaner: give it one chance to
+                // run, and hand the pooled buffers back to the device.
+                System.gc();
+                try {
+                    Thread.sleep(100);
+                } catch (InterruptedException interrupted) {
+                    Thread.currentThread().interrupt();
+                    throw e;
+                }
+                pool.drain();
+                try {
+                    mem = clCreateBuffer(context, CL_MEM_READ_WRITE, size, null, null);
+                } catch (CLException again) {
+                    throw new ClOutOfMemoryException("OpenCL device " + name + " cannot allocate " + bytes
+                            + " more bytes (" + liveBytes.get() + " held by live tensors)", again);
+                }
+            }
+        }
+        long live = liveBytes.addAndGet(bytes);
+        peakBytes.accumulateAndGet(live + pool.bytes(), Math::max);
         return mem;
     }
 
-    void released(long bytes) {
+    private long lastCollection;
+
+    private synchronized void collectDroppedBuffers() {
+        long now = System.nanoTime();
+        if (now - lastCollection < 1_000_000_000L) {
+            return;
+        }
+        lastCollection = now;
+        System.gc();
+        try {
+            Thread.sleep(20);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /**
+     * A buffer whose tensors are gone: kept for reuse by an allocation of the same size. The queue
+     * is in order, so a kernel that writes the reused buffer runs after every kernel that read it.
+     */
+    void released(cl_mem mem, long bytes) {
         liveBytes.addAndGet(-bytes);
+        if (!pool.give(mem, Math.max(bytes, 4))) {
+            clReleaseMemObject(mem);
+        }
+    }
+
+    /** The most device memory held at once (live tensors and pooled buffers), in bytes. */
+    long peakBytes() {
+        return peakBytes.get();
     }
 
     void write(cl_mem mem, long byteOffset, long bytes, Pointer source) {
@@ -283,6 +409,7 @@ final class ClDevice {
                 case int[] v when v.length == 8 -> clSetKernelArg(kernel, i, Sizeof.cl_int8, Pointer.to(v));
                 case long[] v when v.length == 8 -> clSetKernelArg(kernel, i, Sizeof.cl_long8, Pointer.to(v));
                 case LocalBytes(long bytes) -> clSetKernelArg(kernel, i, bytes, null);
+                case Long4(long[] v) -> clSetKernelArg(kernel, i, Sizeof.cl_long4, Pointer.to(v));
                 default -> throw new IllegalArgumentException("kernel " + kernelName + " argument " + i
                         + " of unsupported type " + args[i].getClass().getName());
             }
@@ -305,7 +432,12 @@ final class ClDevice {
         }
         options.append(" -DGEMM_TS=").append(tile)
                 .append(" -DGEMM_WPT=").append(gemmBlock)
-                .append(" -DGEMM_TK=").append(GEMM_SLAB);
+                .append(" -DGEMM_TK=").append(GEMM_SLAB)
+                .append(" -DATT_DV=").append(ATTENTION_COLUMNS);
+        String extra = System.getProperty(BUILD_OPTIONS_PROPERTY, "").strip();
+        if (!extra.isEmpty()) {
+            options.append(' ').append(extra);
+        }
         return options.toString();
     }
 
@@ -352,7 +484,7 @@ final class ClDevice {
         try {
             clBuildProgram(program, 1, new cl_device_id[] {device}, options, null, null);
         } catch (CLException e) {
-            throw new IllegalStateException("OpenCL kernels failed to build (" + options + "):\n"
+            throw new ClBuildException("OpenCL kernels failed to build (" + options + "):\n"
                     + buildLog(program, device), e);
         }
         return program;

@@ -44,7 +44,7 @@ final class ClElementwise {
                 return out;
             }
         }
-        return backend.hostFallback(h -> onHost.apply(h[0], h[1]), a, b);
+        return backend.hostFallback(op, h -> onHost.apply(h[0], h[1]), a, b);
     }
 
     /** {@code out = kernel(x)}; {@code p} and {@code q} are passed to the kernel (affine, clamp). */
@@ -61,7 +61,7 @@ final class ClElementwise {
                 return out;
             }
         }
-        return backend.hostFallback(h -> onHost.apply(h[0]), x);
+        return backend.hostFallback(op, h -> onHost.apply(h[0]), x);
     }
 
     /** A new contiguous F32 copy of device tensor {@code x} (any float dtype, any layout). */
@@ -76,7 +76,7 @@ final class ClElementwise {
         ClLayout layout = ClLayout.of(shape, x.strides());
         if (layout == null) {
             // More than 8 dimensions that do not merge: gather on the host instead.
-            return backend.upload(backend.transfer().rawToHost(x).to(DType.F32));
+            return backend.hostFallback("copy " + x.dtype() + "->F32", h -> h[0].to(DType.F32), x);
         }
         Tensor out = backend.allocate(DType.F32, shape);
         long n = out.numel();
@@ -85,7 +85,7 @@ final class ClElementwise {
     }
 
     /** Enqueues a one-dimensional launch of n work-items that writes {@code out}; frees out on failure. */
-    private void launchInto(Tensor out, String kernel, long n, Object... args) {
+    void launchInto(Tensor out, String kernel, long n, Object... args) {
         if (n == 0) {
             return;
         }

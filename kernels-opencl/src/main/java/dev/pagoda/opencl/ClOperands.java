@@ -26,7 +26,25 @@ final class ClOperands implements AutoCloseable {
     /** {@code x} on this device in its own floating dtype (half weights stay half), possibly strided. */
     Tensor raw(Tensor x) {
         requireFloating(x);
-        return backend.owns(x) ? x : temporary(backend.upload(x));
+        return any(x);
+    }
+
+    /**
+     * {@code x} on this device in its own dtype (integers included), possibly strided. A host
+     * operand is uploaded for this call only and counted as an implicit upload
+     * ({@link OpenClBackend#counters()}): a weight that arrives here was never made resident.
+     */
+    Tensor any(Tensor x) {
+        if (backend.owns(x)) {
+            return x;
+        }
+        backend.counters().implicitUpload(op, x);
+        return temporary(backend.upload(x));
+    }
+
+    /** Host data the operation itself made (frequencies, validated ids), uploaded for this call. */
+    Tensor scratch(Tensor host) {
+        return temporary(backend.upload(host));
     }
 
     /** {@code x} on this device as F32, possibly a strided view of its own buffer. */

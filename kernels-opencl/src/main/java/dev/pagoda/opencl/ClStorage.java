@@ -1,7 +1,5 @@
 package dev.pagoda.opencl;
 
-import static org.jocl.CL.clReleaseMemObject;
-
 import java.lang.ref.Cleaner;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -63,8 +61,7 @@ public final class ClStorage implements Storage, AutoCloseable {
         @Override
         public void run() {
             released = true;
-            clReleaseMemObject(mem);
-            device.released(bytes);
+            device.released(mem, bytes);
         }
     }
 

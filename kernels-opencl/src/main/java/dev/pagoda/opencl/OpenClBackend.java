@@ -12,21 +12,19 @@ import dev.pagoda.tensor.Tensor;
  * dispatch here, and results stay on the device.
  *
  * <p><b>Device kernels</b> (OpenCL C sources in {@code dev/pagoda/opencl/*.cl}, built once per
- * backend): {@link #matmul} and {@link #linear} (tiled GEMM through local memory, broadcast batch
- * dimensions, F16/BF16 weights widened in the kernel), {@link #add}, {@link #sub}, {@link #mul},
- * {@link #div}, {@link #axpby} (numpy broadcasting, strided operands read in place),
- * {@link #affine}, {@link #softmax}, {@link #silu}, {@link #gelu} (erf and tanh), {@link #quickGelu},
- * {@link #exp}, {@link #clamp}, and {@link #copy} to F32 (strided gather, widening halves).
+ * backend): every operation of the SPI. GEMM and conv2d (implicit GEMM) are tiled through local
+ * memory and widen F16/BF16 weights as they stage them; attention is fused (online softmax, PAG
+ * identity rows, optional mask, no score matrix); the norms are work-group reductions; the rest
+ * are strided element-wise and copy kernels. Results are contiguous device tensors.
  *
- * <p><b>Host fallback</b> for every other operation (conv2d, the norms, attention, geglu, concat,
- * upsampling, embeddings, copy to a non-F32 dtype): the inputs are downloaded, the CPU backend
- * ({@link Backend#cpu()}) computes the result, and the result is uploaded. This is correct but
- * pays two transfers and runs at CPU speed; it keeps the SPI complete while those kernels have no
- * OpenCL version.
+ * <p><b>Host fallback</b> remains only for what no kernel addresses: tensors with more than 8
+ * dimensions that cannot be merged, and conversions between integer and floating dtypes. Each one
+ * is logged (once per operation, as a warning) and counted in {@link #counters()}, never silent.
  *
  * <p>Inputs may also be host tensors (e.g. weights not yet uploaded): they are uploaded for the
- * call and released after it. Upload weights once with {@link #upload(Tensor)} to avoid paying
- * that on every call. Floating inputs only; results are contiguous F32 device tensors.
+ * call and released after it, and counted as implicit uploads. Move weights once with
+ * {@link #resident(Tensor)} (what {@code Module.to(backend)} does) to avoid paying that on every
+ * call.
  */
 public final class OpenClBackend implements Backend {
 
@@ -35,6 +33,13 @@ public final class OpenClBackend implements Backend {
     private final ClElementwise elementwise;
     private final ClGemm gemm;
     private final ClSoftmax softmax;
+    private final ClConv conv;
+    private final ClNorms norms;
+    private final ClAttention attention;
+    private final ClData data;
+    private final ClCounters counters = new ClCounters();
+    private final java.util.Set<String> warned = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    private static final System.Logger LOG = System.getLogger(OpenClBackend.class.getName());
 
     private OpenClBackend(ClDevice device) {
         this.device = device;
@@ -42,6 +47,10 @@ public final class OpenClBackend implements Backend {
         this.elementwise = new ClElementwise(this);
         this.gemm = new ClGemm(this);
         this.softmax = new ClSoftmax(this);
+        this.conv = new ClConv(this);
+        this.norms = new ClNorms(this);
+        this.attention = new ClAttention(this);
+        this.data = new ClData(this);
     }
 
     /**
@@ -53,6 +62,11 @@ public final class OpenClBackend implements Backend {
      */
     public static OpenClBackend create() {
         return new OpenClBackend(ClDevice.open());
+    }
+
+    /** Opens device {@code device} of platform {@code platform} (indices as {@code pagoda devices} lists them). */
+    public static OpenClBackend create(int platform, int device) {
+        return new OpenClBackend(ClDevice.open(platform, device));
     }
 
     @Override
@@ -68,6 +82,53 @@ public final class OpenClBackend implements Backend {
     /** Bytes of device memory held by this backend's live buffers. */
     public long liveBytes() {
         return device.liveBytes();
+    }
+
+    /**
+     * A rough FP32 peak in GFLOP/s: compute units × clock × 2 (FMA) × {@code lanesPerUnit} (128 for
+     * NVIDIA SMs since Volta, 64 for AMD CUs; OpenCL does not report it).
+     */
+    public double fp32PeakGflops(int lanesPerUnit) {
+        return device.computeUnits * (double) device.clockMhz * 1e-3 * 2 * lanesPerUnit;
+    }
+
+    /** The device's global memory, in bytes. */
+    public long globalMemoryBytes() {
+        return device.globalMemory();
+    }
+
+    @Override
+    public long deviceMemoryBytes() {
+        return device.globalMemory();
+    }
+
+    @Override
+    public long peakDeviceBytes() {
+        return device.peakBytes();
+    }
+
+    /** Host fallbacks, implicit and resident uploads of this backend. */
+    public ClCounters counters() {
+        return counters;
+    }
+
+    /**
+     * {@code x} on this device in its stored dtype, uploaded once: a host tensor is copied to a new
+     * device buffer (and the upload counted, so a test can show no weight goes up twice); a tensor
+     * of this backend is returned as it is.
+     */
+    @Override
+    public Tensor resident(Tensor x) {
+        if (owns(x)) {
+            return x;
+        }
+        counters.residentUpload(x);
+        return transfer.upload(x);
+    }
+
+    @Override
+    public Tensor toHost(Tensor x) {
+        return download(x);
     }
 
     // ---------------------------------------------------------------- transfers
@@ -173,78 +234,124 @@ public final class OpenClBackend implements Backend {
         return elementwise.binary("axpby", "ew_axpby", alpha, x, beta, y, (p, q) -> cpu().axpby(alpha, p, beta, q));
     }
 
-    /** F32 targets from floating inputs run on the device; other conversions use the host fallback. */
+    /** Every float↔float and int↔int conversion runs on the device; float↔int uses the host fallback. */
     @Override
     public Tensor copy(Tensor x, DType dtype) {
-        if (dtype == DType.F32 && x.dtype().isFloating()) {
+        if (ClData.canCopy(x.dtype(), dtype)) {
             try (ClOperands ops = new ClOperands(this, "copy")) {
-                Tensor d = ops.raw(x);
-                return elementwise.contiguousF32(d);
+                Tensor d = ops.any(x);
+                if (ClLayout.of(d.shape(), d.strides(), Shapes.contiguousStrides(d.shape())) != null) {
+                    return data.copy(d, dtype);
+                }
             }
         }
-        return hostFallback(h -> cpu().copy(h[0], dtype), x);
+        return hostFallback("copy " + x.dtype() + "->" + dtype, h -> cpu().copy(h[0], dtype), x);
     }
-
-    // ---------------------------------------------------------------- host fallback
 
     @Override
     public Tensor conv2d(Tensor x, Tensor weight, Tensor bias, int stride, int padding, int groups) {
-        return hostFallback(h -> cpu().conv2d(h[0], h[1], h[2], stride, padding, groups), x, weight, bias);
+        return conv.conv2d(x, weight, bias, stride, padding, groups);
     }
 
     @Override
     public Tensor groupNorm(Tensor x, int groups, Tensor gamma, Tensor beta, float eps, boolean silu) {
-        return hostFallback(h -> cpu().groupNorm(h[0], groups, h[1], h[2], eps, silu), x, gamma, beta);
+        return norms.groupNorm(x, groups, gamma, beta, eps, silu);
     }
 
     @Override
     public Tensor layerNorm(Tensor x, Tensor gamma, Tensor beta, float eps) {
-        return hostFallback(h -> cpu().layerNorm(h[0], h[1], h[2], eps), x, gamma, beta);
+        return norms.layerNorm(x, gamma, beta, eps);
     }
 
     @Override
     public Tensor rmsNorm(Tensor x, Tensor gamma, float eps) {
-        return hostFallback(h -> cpu().rmsNorm(h[0], h[1], eps), x, gamma);
+        return norms.rmsNorm(x, gamma, eps);
     }
 
     @Override
     public Tensor attention(Tensor q, Tensor k, Tensor v, int heads, float scale, Tensor mask,
             boolean[] identityRows) {
-        return hostFallback(h -> cpu().attention(h[0], h[1], h[2], heads, scale, h[3], identityRows), q, k, v, mask);
+        return attention.attention(q, k, v, heads, scale, mask, identityRows);
     }
 
     @Override
     public Tensor geglu(Tensor x) {
-        return hostFallback(h -> cpu().geglu(h[0]), x);
+        return data.geglu(x);
     }
 
     @Override
     public Tensor concat(int dim, Tensor... xs) {
-        return hostFallback(h -> cpu().concat(dim, h), xs);
+        if (xs == null || xs.length == 0) {
+            throw new IllegalArgumentException("concat: no tensors given");
+        }
+        Tensor first = xs[0];
+        int rank = first.rank();
+        if (rank == 0) {
+            throw new IllegalArgumentException("concat: cannot concatenate 0-dimensional tensors");
+        }
+        int d = dim < 0 ? dim + rank : dim;
+        if (d < 0 || d >= rank) {
+            throw new IllegalArgumentException("concat: dimension " + dim + " out of range for shape "
+                    + Shapes.str(first.shape()));
+        }
+        DType dtype = first.dtype();
+        boolean allFloat = true;
+        int[] outShape = first.shape();
+        outShape[d] = 0;
+        for (Tensor x : xs) {
+            int[] s = x.shape();
+            boolean same = s.length == rank;
+            for (int i = 0; same && i < rank; i++) {
+                same = i == d || s[i] == outShape[i];
+            }
+            if (!same) {
+                throw new IllegalArgumentException("concat along dimension " + d + ": shapes "
+                        + Shapes.str(first.shape()) + " and " + Shapes.str(s) + " differ outside that dimension");
+            }
+            outShape[d] = Math.addExact(outShape[d], s[d]);
+            allFloat &= x.dtype().isFloating();
+            if (x.dtype() != dtype) {
+                if (!allFloat) {
+                    throw new IllegalArgumentException("concat: cannot mix dtypes " + dtype + " and " + x.dtype());
+                }
+                dtype = DType.F32;
+            }
+        }
+        if (ClLayout.of(outShape, Shapes.contiguousStrides(outShape)) == null) {
+            return hostFallback("concat", h -> cpu().concat(dim, h), xs);
+        }
+        return data.concat(dim, xs, dtype, outShape, d);
     }
 
     @Override
     public Tensor upsampleNearest2x(Tensor x) {
-        return hostFallback(h -> cpu().upsampleNearest2x(h[0]), x);
+        return data.upsampleNearest2x(x);
     }
 
     @Override
     public Tensor embedding(Tensor table, Tensor ids) {
-        return hostFallback(h -> cpu().embedding(h[0], h[1]), table, ids);
+        return data.embedding(table, ids);
     }
 
     @Override
     public Tensor timestepEmbedding(Tensor timesteps, int dim, boolean flipSinToCos, float downscaleFreqShift,
             float scale, int maxPeriod) {
-        return hostFallback(h -> cpu().timestepEmbedding(h[0], dim, flipSinToCos, downscaleFreqShift, scale, maxPeriod),
-                timesteps);
+        return data.timestepEmbedding(timesteps, dim, flipSinToCos, downscaleFreqShift, scale, maxPeriod);
     }
+
+    // ---------------------------------------------------------------- host fallback
 
     /**
      * Runs {@code op} on host copies of the inputs (null stays null) and uploads its result: the
-     * host fallback described in the class comment.
+     * named, logged and counted host fallback described in the class comment.
      */
-    Tensor hostFallback(Function<Tensor[], Tensor> op, Tensor... inputs) {
+    Tensor hostFallback(String opName, Function<Tensor[], Tensor> op, Tensor... inputs) {
+        counters.fallback(opName);
+        if (warned.add(opName)) {
+            LOG.log(System.Logger.Level.WARNING, "OpenCL backend: " + opName + " runs on the host for "
+                    + java.util.Arrays.stream(inputs).map(String::valueOf).toList() + " (no device kernel for this "
+                    + "layout or dtype); later fallbacks of " + opName + " are counted, not logged");
+        }
         Tensor[] host = new Tensor[inputs.length];
         for (int i = 0; i < inputs.length; i++) {
             Tensor x = inputs[i];

@@ -2,6 +2,9 @@ package dev.pagoda.opencl;
 
 import dev.pagoda.tensor.Backend;
 import dev.pagoda.tensor.BackendProvider;
+import dev.pagoda.tensor.BackendUnavailableException;
+
+import java.util.List;
 
 /**
  * Registers the OpenCL backend with {@link java.util.ServiceLoader} under the name
@@ -25,11 +28,46 @@ public final class OpenClBackendProvider implements BackendProvider {
         return OpenClBackend.create();
     }
 
+    /** {@code ""} for the preferred device, or {@code "PLATFORM:DEVICE"} indices. */
+    @Override
+    public Backend create(String device) {
+        if (device.isEmpty()) {
+            return create();
+        }
+        String[] parts = device.split(":", -1);
+        try {
+            if (parts.length == 2) {
+                return OpenClBackend.create(Integer.parseInt(parts[0]), Integer.parseInt(parts[1]));
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        } catch (IllegalArgumentException e) {
+            throw new BackendUnavailableException("opencl:" + device + ": " + e.getMessage(), e);
+        }
+        throw new BackendUnavailableException("opencl:" + device + ": expected opencl:PLATFORM:DEVICE with the "
+                + "indices `pagoda devices` lists, e.g. opencl:0:0");
+    }
+
+    @Override
+    public List<String> describeDevices() {
+        String why = probe();
+        if (why != null) {
+            return List.of("(none: " + why + ")");
+        }
+        return ClDevice.describeAll();
+    }
+
     /**
      * Why no OpenCL device can be used here, or null when one can (the device
      * {@link OpenClBackend#create()} would open).
      */
-    public static String unavailableReason() {
+    @Override
+    public String unavailableReason() {
+        return probe();
+    }
+
+    /** As {@link #unavailableReason()}, without a provider instance. */
+    public static String probe() {
         try {
             ClDevice.select();
             return null;

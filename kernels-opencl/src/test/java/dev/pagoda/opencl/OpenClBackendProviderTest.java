@@ -28,7 +28,7 @@ class OpenClBackendProviderTest {
 
     @Test
     void availabilityAgreesWithTheProbeAndNeverThrows() {
-        String reason = OpenClBackendProvider.unavailableReason();
+        String reason = OpenClBackendProvider.probe();
         assertEquals(reason == null, provider().isAvailable(), () -> "probe said: " + reason);
         if (reason != null) {
             assertFalse(reason.isBlank());

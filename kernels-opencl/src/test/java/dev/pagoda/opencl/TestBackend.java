@@ -23,7 +23,7 @@ final class TestBackend {
     static synchronized OpenClBackend get() {
         if (!probed) {
             probed = true;
-            unavailable = OpenClBackendProvider.unavailableReason();
+            unavailable = OpenClBackendProvider.probe();
             if (unavailable == null) {
                 try {
                     shared = OpenClBackend.create();

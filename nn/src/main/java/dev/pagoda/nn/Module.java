@@ -1,5 +1,6 @@
 package dev.pagoda.nn;
 
+import dev.pagoda.tensor.Backend;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -60,6 +61,32 @@ public abstract class Module {
     private void collectModules(String name, Map<String, Module> out) {
         out.put(name, this);
         children.forEach((n, c) -> c.collectModules(name.isEmpty() ? n : name + "." + n, out));
+    }
+
+    /**
+     * Moves every loaded parameter below this module to {@code backend}'s memory, in its stored
+     * dtype (F16 weights stay F16), so forward calls on that backend's tensors read the weights in
+     * place instead of uploading them per call. Parameters already there are left as they are, so
+     * moving twice uploads nothing twice. Returns this module.
+     */
+    public Module to(Backend backend) {
+        for (Parameter p : namedParameters().values()) {
+            if (p.isLoaded()) {
+                p.set(backend.resident(p.get()));
+            }
+        }
+        return this;
+    }
+
+    /** Bytes of the loaded parameters in their stored dtypes. */
+    public long parameterBytes() {
+        long bytes = 0;
+        for (Parameter p : namedParameters().values()) {
+            if (p.isLoaded()) {
+                bytes += p.get().numel() * p.get().dtype().byteSize();
+            }
+        }
+        return bytes;
     }
 
     /** Number of scalar weights. */

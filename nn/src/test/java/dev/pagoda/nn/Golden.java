@@ -12,7 +12,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 
-/** The vendored golden fixtures (diffusion/src/test/golden), as the nn tests read them. */
+/** The vendored golden fixtures (golden), as the nn tests read them. */
 public final class Golden {
 
     private Golden() {

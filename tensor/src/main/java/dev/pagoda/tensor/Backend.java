@@ -14,12 +14,47 @@ import dev.pagoda.tensor.cpu.CpuBackend;
  */
 public interface Backend {
 
-    /** The CPU backend (SIMD kernels on the shared thread pool). */
+    /**
+     * The CPU backend (SIMD kernels on the shared thread pool); with {@code -Dpagoda.profile=true},
+     * the same behind {@link dev.pagoda.tensor.cpu.OpProfile}'s timing decorator.
+     */
     static Backend cpu() {
-        return CpuBackend.INSTANCE;
+        return CpuBackend.ACTIVE;
     }
 
     String name();
+
+    // ---------------------------------------------------------------- residence
+
+    /**
+     * {@code x} held where this backend's kernels read it directly, in its stored dtype (half
+     * weights stay half): for a device backend an upload, done once when a module is moved there;
+     * for the CPU a host copy of a device tensor. A tensor already resident is returned as it is.
+     */
+    default Tensor resident(Tensor x) {
+        return x.backend() == this ? x : x.backend().toHost(x);
+    }
+
+    /**
+     * A host tensor with the values of {@code x} (a tensor of this backend): contiguous F32 for
+     * floating dtypes, the same dtype for integers. Host backends return {@code x} itself.
+     */
+    default Tensor toHost(Tensor x) {
+        return x;
+    }
+
+    /**
+     * Device memory available for tensors, in bytes ({@link Long#MAX_VALUE} for host backends):
+     * a pipeline checks its weights against it before moving them.
+     */
+    default long deviceMemoryBytes() {
+        return Long.MAX_VALUE;
+    }
+
+    /** The most device memory this backend has held at once, in bytes; 0 where it is not tracked. */
+    default long peakDeviceBytes() {
+        return 0;
+    }
 
     // ---------------------------------------------------------------- products
 

@@ -6,11 +6,17 @@ import dev.pagoda.diffusion.image.PngWriter;
 import dev.pagoda.diffusion.pipeline.AutoPipelineForImage2Image;
 import dev.pagoda.diffusion.pipeline.AutoPipelineForInpainting;
 import dev.pagoda.diffusion.pipeline.AutoPipelineForText2Image;
+import dev.pagoda.diffusion.pipeline.Cancellation;
+import dev.pagoda.diffusion.pipeline.GenerationCancelledException;
 import dev.pagoda.diffusion.pipeline.GenerationParams;
 import dev.pagoda.diffusion.pipeline.GenerationResult;
+import dev.pagoda.diffusion.pipeline.MemoryGuard;
 import dev.pagoda.diffusion.pipeline.PipelineOptions;
+import dev.pagoda.tensor.Backend;
 import dev.pagoda.diffusion.pipeline.SdxlPipeline;
+import dev.pagoda.nn.JsonConfig;
 import dev.pagoda.nn.attention.PagLayers;
+import dev.pagoda.nn.unet.UNetConfig;
 import dev.pagoda.tensor.Tensor;
 import java.awt.image.BufferedImage;
 import java.io.PrintStream;
@@ -55,14 +61,22 @@ final class GenerateCommand {
               --scheduler NAME         euler (default), euler-a, ddim or dpm++
               --tiled-vae              decode (and encode) the VAE in tiles to save memory
               --no-fp16-variant        load *.safetensors even where *.fp16.safetensors exist
+              --backend B              where the UNet and VAE run: cpu (default), opencl (the preferred
+                                       OpenCL device: GPU, then accelerator, then CPU) or
+                                       opencl:P:D (platform P, device D as `pagoda devices` lists them);
+                                       weights are moved to the device once, in their stored dtype
+              --no-finite-check        do not stop at a NaN/inf noise prediction or latent
+              --no-memory-check        load even when the estimated peak memory exceeds heap or RAM
               --out FILE               output PNG (default out.png); parameters go in tEXt chunks
-            Exit codes: 0 ok, 2 usage error, 1 runtime failure.
+            Ctrl-C stops the run at the next step and writes nothing.
+            Exit codes: 0 ok, 2 usage error, 1 runtime failure, 130 cancelled (Ctrl-C / SIGINT).
             """;
 
     private static final Set<String> VALUED = Set.of("model", "prompt", "prompt-2", "negative-prompt",
             "negative-prompt-2", "steps", "cfg", "pag-scale", "pag-layers", "pag-adaptive-scale", "guidance-rescale",
-            "seed", "width", "height", "init-image", "strength", "mask", "scheduler", "out");
-    private static final Set<String> SWITCHES = Set.of("pag-strict", "tiled-vae", "no-fp16-variant", "help");
+            "seed", "width", "height", "init-image", "strength", "mask", "scheduler", "out", "backend");
+    private static final Set<String> SWITCHES = Set.of("pag-strict", "tiled-vae", "no-fp16-variant", "no-finite-check",
+            "no-memory-check", "help");
     private static final Map<String, String> SCHEDULERS = Map.of(
             "euler", "EulerDiscreteScheduler",
             "euler-a", "EulerAncestralDiscreteScheduler",
@@ -71,6 +85,9 @@ final class GenerateCommand {
 
     private GenerateCommand() {
     }
+
+    /** Exit code of a run stopped by Ctrl-C (128 + SIGINT, what a shell reports for it). */
+    static final int CANCELLED = 130;
 
     static int run(String[] argv, PrintStream out, PrintStream err) {
         Args a = new Args(argv, 1, VALUED, SWITCHES);
@@ -149,11 +166,35 @@ final class GenerateCommand {
             height = h;
         }
 
+        Backend backend = Main.backend(a.get("backend", "cpu"));
+        if (!a.has("no-memory-check")) {
+            int dflt = UNetConfig.from(JsonConfig.read(model.resolve("unet/config.json"))).sampleSize() * 8;
+            int rows = (cfg > 1 ? 1 : 0) + 1 + (pagScale > 0 ? 1 : 0);
+            MemoryGuard.check(model, new MemoryGuard.Request(height != null ? height : dflt,
+                    width != null ? width : dflt, rows, !a.has("no-fp16-variant"), a.has("tiled-vae")),
+                    MemoryGuard.Budget.current());
+        }
         progress.stage("load " + model);
-        PipelineOptions opts = new PipelineOptions(pagScale > 0, layers, !a.has("no-fp16-variant"));
+        PipelineOptions opts = new PipelineOptions(pagScale > 0, layers, !a.has("no-fp16-variant")).backend(backend);
         SdxlPipeline pipe = mask != null ? AutoPipelineForInpainting.fromPretrained(model, opts)
                 : image != null ? AutoPipelineForImage2Image.fromPretrained(model, opts)
                 : AutoPipelineForText2Image.fromPretrained(model, opts);
+        // Ctrl-C: ask the run to stop at its next step and keep the JVM alive until it has unwound
+        // (so no output is written and the weights are unmapped after the last kernel)
+        Cancellation cancel = new Cancellation();
+        java.util.concurrent.CountDownLatch ended = new java.util.concurrent.CountDownLatch(1);
+        Thread hook = new Thread(() -> {
+            cancel.cancel();
+            err.println();
+            err.println("pagoda: interrupted, stopping after the current step");
+            err.flush();
+            try {
+                ended.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }, "pagoda-cancel");
+        Runtime.getRuntime().addShutdownHook(hook);
         try (pipe) {
             if (a.has("pag-strict")) {
                 pipe.setPagAppliedLayers(layers, PagLayers.Mode.STRICT);
@@ -167,7 +208,9 @@ final class GenerateCommand {
                     .negativePrompt2(a.get("negative-prompt-2", null))
                     .steps(steps).guidanceScale(cfg).pagScale(pagScale).pagAdaptiveScale(adaptive)
                     .guidanceRescale(rescale).seed(seed)
-                    .callback((i, n, t, latents) -> progress.step(i, n));
+                    .callback(s -> progress.step(s.index(), s.steps()))
+                    .cancellation(cancel)
+                    .checkFinite(!a.has("no-finite-check"));
             if (width != null || height != null) {
                 int dflt = pipe.components().unet().config().sampleSize() * 8;
                 b.size(height != null ? height : dflt, width != null ? width : dflt);
@@ -204,10 +247,26 @@ final class GenerateCommand {
                 text.put("strength", strength == null ? "default" : Float.toString(strength));
                 text.put("mode", mask != null ? "inpaint" : "img2img");
             }
+            text.put("backend", backend.toString());
             text.put("software", "Pagoda " + Main.VERSION);
+            if (cancel.isCancelled()) {
+                throw new GenerationCancelledException(steps, steps);
+            }
             PngWriter.write(ImageTensors.toImage(r.image()), text, outPath);
+        } catch (GenerationCancelledException e) {
+            progress.done();
+            err.println("pagoda: " + e.getMessage() + "; nothing written");
+            return CANCELLED;
+        } finally {
+            ended.countDown();
+            try {
+                Runtime.getRuntime().removeShutdownHook(hook);
+            } catch (IllegalStateException e) {
+                // the JVM is already shutting down (Ctrl-C): the hook is running and now returns
+            }
         }
-        progress.summary("wrote " + outPath);
+        progress.summary("wrote " + outPath + (backend.peakDeviceBytes() > 0 ? String.format(java.util.Locale.ROOT,
+                " (%s, peak device memory %.1f MiB)", backend, backend.peakDeviceBytes() / 1048576.0) : ""));
         return 0;
     }
 }

@@ -2,6 +2,8 @@ package dev.pagoda.diffusion.cli;
 
 import dev.pagoda.diffusion.conformance.CaseResult;
 import dev.pagoda.diffusion.conformance.ConformanceRunner;
+import dev.pagoda.tensor.Backend;
+import dev.pagoda.tensor.BackendProvider;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -21,16 +23,26 @@ public final class Main {
             Commands:
               generate      generate an image (text-to-image, image-to-image, inpainting)
               conformance   run golden fixture cases and compare against diffusers' outputs
+              devices       list the backends and the devices they see (OpenCL platforms/devices)
 
             Run `pagoda COMMAND --help` for a command's options.
             """.formatted(VERSION);
 
     static final String CONFORMANCE_HELP = """
-            Usage: pagoda conformance FIXTURES_DIR [--case NAME[,NAME...]]
+            Usage: pagoda conformance FIXTURES_DIR [--case NAME[,NAME...]] [--backend cpu|opencl[:P:D]]
 
             Runs the golden cases of FIXTURES_DIR (index.json, cases/NAME/case.json) and prints one line
             per case (PASS/FAIL, name, worst tensor, its error) and `N passed, N failed`.
+            --backend runs the models and pipelines on that backend (default cpu).
             Exit code 0 iff every selected case passes.
+            """;
+
+    static final String DEVICES_HELP = """
+            Usage: pagoda devices
+
+            Lists the backends on the class path and the devices each one sees; for OpenCL one line per
+            device: PLATFORM:DEVICE index (for --backend opencl:P:D), name, platform, memory, compute
+            units, fp16 and fp64 support. The launcher puts the OpenCL module on the class path.
             """;
 
     private Main() {
@@ -54,7 +66,9 @@ public final class Main {
             return switch (args[0]) {
                 case "generate" -> GenerateCommand.run(args, out, err);
                 case "conformance" -> conformance(args, out);
-                default -> throw new UsageException("unknown command \"" + args[0] + "\" (commands: generate, conformance)");
+                case "devices" -> devices(args, out);
+                default -> throw new UsageException("unknown command \"" + args[0]
+                        + "\" (commands: generate, conformance, devices)");
             };
         } catch (UsageException e) {
             err.println("pagoda: " + e.getMessage());
@@ -66,8 +80,34 @@ public final class Main {
         }
     }
 
+    /** The backend named on the command line; an unknown or unavailable one is a runtime failure naming why. */
+    static Backend backend(String spec) {
+        return BackendProvider.open(spec);
+    }
+
+    private static int devices(String[] argv, PrintStream out) {
+        Args a = new Args(argv, 1, Set.of(), Set.of("help"));
+        if (a.has("help")) {
+            out.print(DEVICES_HELP);
+            return 0;
+        }
+        out.println("cpu: " + Runtime.getRuntime().availableProcessors() + " threads, "
+                + jdk.incubator.vector.FloatVector.SPECIES_PREFERRED.vectorBitSize() + "-bit vectors");
+        List<BackendProvider> providers = BackendProvider.all();
+        for (BackendProvider p : providers) {
+            out.println(p.name() + ":");
+            for (String line : p.describeDevices()) {
+                out.println("  " + line);
+            }
+        }
+        if (providers.stream().noneMatch(p -> p.name().equals("opencl"))) {
+            out.println("opencl: the OpenCL module is not on the class path (the pagoda launcher adds it)");
+        }
+        return 0;
+    }
+
     private static int conformance(String[] argv, PrintStream out) {
-        Args a = new Args(argv, 1, Set.of("case"), Set.of("help"));
+        Args a = new Args(argv, 1, Set.of("case", "backend"), Set.of("help"));
         if (a.has("help")) {
             out.print(CONFORMANCE_HELP);
             return 0;
@@ -77,7 +117,7 @@ public final class Main {
         }
         ConformanceRunner runner;
         try {
-            runner = new ConformanceRunner(Path.of(a.positional().get(0)));
+            runner = new ConformanceRunner(Path.of(a.positional().get(0)), backend(a.get("backend", "cpu")));
         } catch (IllegalArgumentException e) {
             throw new UsageException(e.getMessage());
         }

@@ -23,13 +23,13 @@ final class Checks {
 
     /** Relative check. */
     void rel(String what, Tensor got, Tensor ref, double tol) {
-        Difference d = Difference.of(got, ref);
+        Difference d = Difference.of(got.backend().toHost(got), ref);
         record(what, d.rel(), tol);
     }
 
     /** Absolute check (max |got − ref|). */
     void abs(String what, Tensor got, Tensor ref, double tol) {
-        Difference d = Difference.of(got, ref);
+        Difference d = Difference.of(got.backend().toHost(got), ref);
         record(what, d.maxAbs(), tol);
     }
 

@@ -18,10 +18,19 @@ public final class ConformanceRunner {
     private final Fixtures fixtures;
 
     public ConformanceRunner(Path root) {
+        this(root, dev.pagoda.tensor.Backend.cpu());
+    }
+
+    /**
+     * Runs the modules and pipelines of the cases on {@code backend} (weights moved there once per
+     * case, inputs uploaded, outputs compared on the host); tokenizers, schedulers and the random
+     * generator are host code and run as they are.
+     */
+    public ConformanceRunner(Path root, dev.pagoda.tensor.Backend backend) {
         if (!Files.isRegularFile(root.resolve("index.json"))) {
             throw new IllegalArgumentException(root + ": not a fixtures folder (no index.json)");
         }
-        this.fixtures = new Fixtures(root);
+        this.fixtures = new Fixtures(root, backend);
     }
 
     /** Every case listed in {@code index.json}. */

@@ -6,13 +6,19 @@ import dev.pagoda.tensor.safetensors.SafetensorsFile;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
+import dev.pagoda.tensor.Backend;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
 /** A golden fixture folder in the format of shared/golden (index.json, cases/NAME/case.json, tensors). */
-record Fixtures(Path root) {
+record Fixtures(Path root, Backend backend) {
+
+    Fixtures(Path root) {
+        this(root, Backend.cpu());
+    }
+
 
     Map<String, Object> index() {
         return json(root.resolve("index.json"));

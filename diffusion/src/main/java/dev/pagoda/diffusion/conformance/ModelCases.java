@@ -4,8 +4,11 @@ import static dev.pagoda.diffusion.conformance.Fixtures.list;
 import static dev.pagoda.diffusion.conformance.Fixtures.map;
 import static dev.pagoda.diffusion.conformance.Fixtures.strings;
 
+import dev.pagoda.diffusion.guidance.Guidance;
+import dev.pagoda.diffusion.guidance.GuidedBatch;
 import dev.pagoda.diffusion.pipeline.SdxlPromptEncoder;
 import dev.pagoda.nn.WeightLoader;
+import dev.pagoda.nn.attention.Attention;
 import dev.pagoda.nn.attention.PagLayers;
 import dev.pagoda.nn.clip.ClipTextModel;
 import dev.pagoda.nn.clip.ClipTextOutput;
@@ -42,6 +45,8 @@ final class ModelCases {
             ClipTextModel te2 = ClipTextModel.fromConfig(model.resolve("text_encoder_2/config.json"));
             WeightLoader.load(te1, s1, "", ClipTextModel.IGNORED_KEYS);
             WeightLoader.load(te2, s2, "", ClipTextModel.IGNORED_KEYS);
+            te1.to(fx.backend());
+            te2.to(fx.backend());
             List<Object> items = list(c, "items");
             for (int k = 0; k < items.size(); k++) {
                 Map<String, Object> item = map(items.get(k));
@@ -64,6 +69,9 @@ final class ModelCases {
                     }
                 }
             }
+            // The prompt encoder, like the pipelines, runs the text encoders on the host.
+            te1.to(Backend.cpu());
+            te2.to(Backend.cpu());
             SdxlPromptEncoder encoder = new SdxlPromptEncoder(ClipTokenizer.fromFolder(model.resolve("tokenizer")),
                     ClipTokenizer.fromFolder(model.resolve("tokenizer_2")), te1, te2, true);
             for (Object o : list(c, "encode_prompt")) {
@@ -90,37 +98,36 @@ final class ModelCases {
                 SafetensorsFile ref = fx.tensors(name)) {
             UNet2DConditionModel unet = UNet2DConditionModel.fromConfig(model.resolve("unet/config.json"));
             WeightLoader.load(unet, w, "");
+            unet.to(fx.backend());
             float timestep = ((Number) c.get("timestep")).floatValue();
-            Backend be = Backend.cpu();
             for (Object o : list(c, "runs")) {
                 Map<String, Object> run = map(o);
                 List<String> rows = strings(run.get("batch"));
-                List<Tensor> s = new ArrayList<>();
-                List<Tensor> e = new ArrayList<>();
-                List<Tensor> t = new ArrayList<>();
-                List<Tensor> ids = new ArrayList<>();
-                for (String r : rows) {
-                    s.add(ref.tensor("in.sample"));
-                    e.add(ref.tensor("in.encoder_hidden_states." + r));
-                    t.add(ref.tensor("in.text_embeds." + r));
-                    ids.add(ref.tensor("in.time_ids"));
-                }
-                int perturbed = 0;
+                // the fixture names its batch; the one layout builder must reproduce it
+                boolean cfg = rows.contains("neg");
+                List<Attention> modules = List.of();
                 if (run.get("selection") != null) {
-                    List<String> sel = PagLayers.apply(unet, strings(run.get("selection")), PagLayers.Mode.DIFFUSERS);
-                    chk.exact(run.get("name") + ".pag_modules", sel, strings(run.get("pag_modules")));
-                    String processor = (String) run.get("processor");
-                    perturbed = processor.startsWith("PAGCFG") ? rows.size() / 3 : rows.size() / 2;
-                } else {
-                    PagLayers.clear(unet);
+                    List<String> sel = strings(run.get("selection"));
+                    chk.exact(run.get("name") + ".pag_modules", PagLayers.select(unet, sel),
+                            strings(run.get("pag_modules")));
+                    modules = PagLayers.modules(unet, sel, PagLayers.Mode.DIFFUSERS);
+                    chk.exact(run.get("name") + ".processor", (String) run.get("processor"),
+                            cfg ? "PAGCFGIdentitySelfAttnProcessor2_0" : "PAGIdentitySelfAttnProcessor2_0");
                 }
-                Tensor out = unet.forward(new UNet2DConditionModel.Input(be.concat(0, s.toArray(Tensor[]::new)),
-                        new float[] {timestep}, be.concat(0, e.toArray(Tensor[]::new)),
-                        be.concat(0, t.toArray(Tensor[]::new)), be.concat(0, ids.toArray(Tensor[]::new)), perturbed,
-                        null, null));
+                GuidedBatch batch = GuidedBatch.of(new Guidance(cfg ? 5f : 1f, modules.isEmpty() ? 0f : 3f, 0f, 0f,
+                        !modules.isEmpty()), 1, modules);
+                chk.exact(run.get("name") + ".batch", batch.terms().stream()
+                        .map(t -> t == GuidedBatch.Term.UNCOND ? "neg" : "pos").toList(), rows);
+                Backend device = fx.backend();
+                Tensor out = unet.forward(new UNet2DConditionModel.Input(
+                        device.resident(batch.repeat(ref.tensor("in.sample"))), new float[] {timestep},
+                        device.resident(batch.conditioning(ref.tensor("in.encoder_hidden_states.neg"),
+                                ref.tensor("in.encoder_hidden_states.pos"))),
+                        device.resident(batch.conditioning(ref.tensor("in.text_embeds.neg"),
+                                ref.tensor("in.text_embeds.pos"))),
+                        device.resident(batch.repeat(ref.tensor("in.time_ids"))), batch.pagPlan(), null, null));
                 chk.rel((String) run.get("tensor"), out, ref.tensor((String) run.get("tensor")), MODULE_TOL);
             }
-            PagLayers.clear(unet);
         }
         return chk.result();
     }
@@ -157,25 +164,27 @@ final class ModelCases {
                 SafetensorsFile ref = fx.tensors(name)) {
             AutoencoderKL vae = AutoencoderKL.fromConfig(model.resolve("vae/config.json"));
             WeightLoader.load(vae, w, "");
+            vae.to(fx.backend());
+            Backend device = fx.backend();
             Tensor img = dev.pagoda.diffusion.image.ImageTensors.toTensor(
                     dev.pagoda.diffusion.image.ImageSource.load(fx.caseDir(name).resolve((String) c.get("input_png"))
                             .toString()));
             chk.rel("image_preprocessed", img, ref.tensor("image_preprocessed"), 0);
-            LatentDistribution d = vae.encode(img);
+            LatentDistribution d = vae.encode(device.resident(img));
             chk.rel("latent_dist.mean", d.mean(), ref.tensor("latent_dist.mean"), MODULE_TOL);
             chk.rel("latent_dist.logvar", d.logvar(), ref.tensor("latent_dist.logvar"), MODULE_TOL);
             chk.rel("latent_dist.std", d.std(), ref.tensor("latent_dist.std"), MODULE_TOL);
-            Tensor sample = d.sample(ref.tensor("noise.000"));
+            Tensor sample = d.sample(device.resident(ref.tensor("noise.000")));
             chk.rel("latent_sample", sample, ref.tensor("latent_sample"), MODULE_TOL);
             chk.rel("latent_sample_scaled", vae.scaleLatents(sample), ref.tensor("latent_sample_scaled"), MODULE_TOL);
-            chk.rel("decode_of_latent_sample", vae.decode(ref.tensor("latent_sample")),
+            chk.rel("decode_of_latent_sample", vae.decode(device.resident(ref.tensor("latent_sample"))),
                     ref.tensor("decode_of_latent_sample"), MODULE_TOL);
-            Tensor lat = ref.tensor("pipeline_latents");
+            Tensor lat = device.resident(ref.tensor("pipeline_latents"));
             Tensor dec = vae.decode(vae.unscale(lat));
             chk.rel("decode_of_pipeline_latents", dec, ref.tensor("decode_of_pipeline_latents"), MODULE_TOL);
             chk.rel("decode_of_pipeline_latents_unscaled", vae.decode(lat),
                     ref.tensor("decode_of_pipeline_latents_unscaled"), MODULE_TOL);
-            chk.abs("decode_of_pipeline_latents.np", dev.pagoda.diffusion.image.ImageTensors.toNumpyLayout(dec),
+            chk.abs("decode_of_pipeline_latents.np", dev.pagoda.diffusion.image.ImageTensors.toNumpyLayout(device.toHost(dec)),
                     ref.tensor("decode_of_pipeline_latents.np"), 1e-4);
         }
         return chk.result();

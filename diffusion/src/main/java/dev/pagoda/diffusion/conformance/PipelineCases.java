@@ -52,6 +52,7 @@ final class PipelineCases {
         Checks chk = new Checks(name);
         try (SafetensorsFile ref = fx.tensors(name);
                 SdxlComponents parts = SdxlComponents.load(model, false)) {
+            parts.to(fx.backend());
             SdxlPipeline pipe = create(cls, parts, true, layers);
             Map<String, Tensor> seen = new HashMap<>();
             pipe.setObserver((call, in, out) -> {
@@ -143,7 +144,7 @@ final class PipelineCases {
                 .pagAdaptiveScale(num(params, "pag_adaptive_scale", 0f))
                 .guidanceRescale(num(params, "guidance_rescale", 0f))
                 .noise(NoiseSource.replay(draws))
-                .callback((i, n, t, latents) -> seen.put("step" + i + ".latents", latents));
+                .callback(s -> seen.put("step" + s.index() + ".latents", s.latents()));
         if (params.get("height") != null) {
             b.size(((Number) params.get("height")).intValue(), ((Number) params.get("width")).intValue());
         }

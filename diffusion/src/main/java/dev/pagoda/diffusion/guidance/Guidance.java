@@ -3,9 +3,8 @@ package dev.pagoda.diffusion.guidance;
 import dev.pagoda.tensor.Tensor;
 
 /**
- * Classifier-free guidance and perturbed-attention guidance, combined as diffusers' PAG pipelines do.
- * The denoiser batch is {@code [uncond, cond, perturbed]} with CFG and PAG, {@code [cond, perturbed]}
- * with PAG only, {@code [uncond, cond]} with CFG only, {@code [cond]} with neither.
+ * The scales of classifier-free guidance and perturbed-attention guidance, and how diffusers' PAG
+ * pipelines combine the terms. The batch layout that carries the terms is {@link GuidedBatch}'s.
  *
  * <pre>
  * CFG + PAG: ε = ε_u + w·(ε_c − ε_u) + s·(ε_c − ε_p)
@@ -19,7 +18,7 @@ import dev.pagoda.tensor.Tensor;
  * @param pagScale          s; PAG is on iff s &gt; 0 and layers are selected ({@code pagLayersSelected})
  * @param pagAdaptiveScale  a (0 = constant scale)
  * @param guidanceRescale   φ of "Common Diffusion Noise Schedules…" (0 = off; CFG only)
- * @param pagLayersSelected whether the denoiser has PAG layers flagged
+ * @param pagLayersSelected whether the denoiser has self-attention modules selected for PAG
  */
 public record Guidance(float guidanceScale, float pagScale, float pagAdaptiveScale, float guidanceRescale,
         boolean pagLayersSelected) {
@@ -39,16 +38,6 @@ public record Guidance(float guidanceScale, float pagScale, float pagAdaptiveSca
         return pagScale > 0 && pagLayersSelected;
     }
 
-    /** Batch rows per image: 1, 2 or 3. */
-    public int rows() {
-        return 1 + (cfg() ? 1 : 0) + (pag() ? 1 : 0);
-    }
-
-    /** Number of trailing perturbed rows in a batch of {@code images} images. */
-    public int perturbedRows(int images) {
-        return pag() ? images : 0;
-    }
-
     /** The PAG scale at timestep {@code t}. */
     public float pagScaleAt(float t) {
         if (pagAdaptiveScale > 0 && pag()) {
@@ -59,48 +48,44 @@ public record Guidance(float guidanceScale, float pagScale, float pagAdaptiveSca
     }
 
     /**
-     * Combines the denoiser output {@code out[rows·n, ...]} (chunks in this record's batch layout) into
-     * the guided prediction {@code [n, ...]}.
+     * The guided prediction from the terms' predictions (each {@code [n, ...]}): {@code uncond} null
+     * without CFG, {@code perturbed} null without PAG.
      */
-    public Tensor combine(Tensor out, float t) {
-        int r = rows();
-        if (out.dim(0) % r != 0) {
-            throw new IllegalArgumentException("guidance: denoiser batch " + out.dim(0) + " is not a multiple of "
-                    + r + " rows");
+    public Tensor combine(Tensor uncond, Tensor cond, Tensor perturbed, float t) {
+        if (cfg() != (uncond != null) || pag() != (perturbed != null)) {
+            throw new IllegalArgumentException("guidance: terms given (uncond " + (uncond != null) + ", perturbed "
+                    + (perturbed != null) + ") do not match the scales (CFG " + cfg() + ", PAG " + pag() + ")");
         }
-        Tensor[] chunks = out.chunk(r, 0);
-        if (r == 1) {
-            return chunks[0].contiguous();
+        if (uncond == null && perturbed == null) {
+            return cond.contiguous();
         }
-        int n = (int) chunks[0].numel();
+        int n = (int) cond.numel();
         float[] result = new float[n];
-        float[] cond;
-        if (cfg()) {
-            float[] u = chunks[0].toFloatArray();
-            cond = chunks[1].toFloatArray();
+        float[] c = cond.toFloatArray();
+        if (uncond != null) {
+            float[] u = uncond.toFloatArray();
             float w = guidanceScale;
             for (int i = 0; i < n; i++) {
-                result[i] = u[i] + w * (cond[i] - u[i]);
+                result[i] = u[i] + w * (c[i] - u[i]);
             }
-            if (pag()) {
-                float[] p = chunks[2].toFloatArray();
+            if (perturbed != null) {
+                float[] p = perturbed.toFloatArray();
                 float s = pagScaleAt(t);
                 for (int i = 0; i < n; i++) {
-                    result[i] = result[i] + s * (cond[i] - p[i]);
+                    result[i] = result[i] + s * (c[i] - p[i]);
                 }
             }
             if (guidanceRescale > 0) {
-                rescale(result, cond, chunks[0].dim(0));
+                rescale(result, c, cond.dim(0));
             }
         } else {
-            cond = chunks[0].toFloatArray();
-            float[] p = chunks[1].toFloatArray();
+            float[] p = perturbed.toFloatArray();
             float s = pagScaleAt(t);
             for (int i = 0; i < n; i++) {
-                result[i] = cond[i] + s * (cond[i] - p[i]);
+                result[i] = c[i] + s * (c[i] - p[i]);
             }
         }
-        return Tensor.of(result, chunks[0].shape());
+        return Tensor.of(result, cond.shape());
     }
 
     /** diffusers' {@code rescale_noise_cfg}: match the per-image std of the guided to the text prediction. */

@@ -15,6 +15,7 @@ public final class AutoPipelineForImage2Image {
     public static StableDiffusionXLImg2ImgPipeline fromPretrained(Path modelDir, PipelineOptions options) {
         SdxlComponents c = SdxlComponents.load(modelDir, options.preferFp16());
         try {
+            c.to(options.backend());
             return new StableDiffusionXLImg2ImgPipeline(c, options.enablePag(), options.pagAppliedLayers());
         } catch (RuntimeException e) {
             c.close();
@@ -25,6 +26,9 @@ public final class AutoPipelineForImage2Image {
     /**
      * The image-to-image pipeline over the same loaded modules as {@code pipe} (no weight is loaded or
      * copied again), keeping its PAG layers.
+     *
+     * <p>The new pipeline and {@code pipe} may run {@code generate} at the same time, each with its own
+     * PAG layers and scales; closing either closes the shared weights once no call is running.
      */
     public static StableDiffusionXLImg2ImgPipeline fromPipe(SdxlPipeline pipe, boolean enablePag) {
         return new StableDiffusionXLImg2ImgPipeline(pipe.components(), enablePag, pipe.pagAppliedLayers());

@@ -13,6 +13,10 @@ import dev.pagoda.tensor.random.NoiseSource;
  * @param mask        inpaint mask, {@code [1, 1, H, W]} of 0 and 1 (1 = repaint)
  * @param noise       where random draws come from (seeded generator or replay)
  * @param outputType  what {@link GenerationResult} holds beyond the latents
+ * @param callback    called after every step; may change the latents or stop the run (null: none)
+ * @param cancellation stops the run from another thread (null: not cancellable from outside)
+ * @param checkFinite stop with a {@link NonFiniteException} at the first NaN/inf prediction or latent
+ *                    (default true)
  */
 public record GenerationParams(
         String prompt,
@@ -35,14 +39,20 @@ public record GenerationParams(
         int[] cropsCoordsTopLeft,
         int[] targetSize,
         OutputType outputType,
-        StepCallback callback) {
+        StepCallback callback,
+        Cancellation cancellation,
+        boolean checkFinite) {
 
     public enum OutputType { LATENT, IMAGE }
 
-    /** Called after every scheduler step with the new latents. */
+    /**
+     * Called after every scheduler step, on the thread running the call (diffusers'
+     * {@code callback_on_step_end}): {@link Step#setLatents} replaces the latents, {@link Step#cancel}
+     * stops the run.
+     */
     @FunctionalInterface
     public interface StepCallback {
-        void onStep(int step, int steps, float timestep, Tensor latents);
+        void onStep(Step step);
     }
 
     public GenerationParams {
@@ -93,6 +103,8 @@ public record GenerationParams(
         b.targetSize = targetSize;
         b.outputType = outputType;
         b.callback = callback;
+        b.cancellation = cancellation;
+        b.checkFinite = checkFinite;
         return b;
     }
 
@@ -119,6 +131,8 @@ public record GenerationParams(
         private int[] targetSize;
         private OutputType outputType = OutputType.IMAGE;
         private StepCallback callback;
+        private Cancellation cancellation;
+        private boolean checkFinite = true;
 
         private Builder(String prompt) {
             this.prompt = prompt;
@@ -144,12 +158,14 @@ public record GenerationParams(
         public Builder targetSize(int h, int w) { targetSize = new int[] {h, w}; return this; }
         public Builder outputType(OutputType v) { outputType = v; return this; }
         public Builder callback(StepCallback v) { callback = v; return this; }
+        public Builder cancellation(Cancellation v) { cancellation = v; return this; }
+        public Builder checkFinite(boolean v) { checkFinite = v; return this; }
 
         public GenerationParams build() {
             return new GenerationParams(prompt, prompt2, negativePrompt, negativePrompt2, height, width, steps,
                     guidanceScale, pagScale, pagAdaptiveScale, guidanceRescale, strength, image, mask,
                     noise == null ? NoiseSource.seeded(0) : noise, images, originalSize, crops, targetSize,
-                    outputType, callback);
+                    outputType, callback, cancellation, checkFinite);
         }
     }
 }

@@ -1,12 +1,24 @@
 package dev.pagoda.diffusion.pipeline;
 
+import dev.pagoda.tensor.Backend;
 import java.util.List;
+import java.util.Objects;
 
 /**
- * Options of {@code AutoPipelineFor*.fromPretrained}: PAG on or off and its layers, and whether to
- * prefer {@code *.fp16.safetensors} weight variants.
+ * Options of {@code AutoPipelineFor*.fromPretrained}: PAG on or off and its layers, whether to
+ * prefer {@code *.fp16.safetensors} weight variants, and the backend the denoiser and VAE run on
+ * (their weights are moved there once, at load).
  */
-public record PipelineOptions(boolean enablePag, List<String> pagAppliedLayers, boolean preferFp16) {
+public record PipelineOptions(boolean enablePag, List<String> pagAppliedLayers, boolean preferFp16, Backend backend) {
+
+    public PipelineOptions {
+        Objects.requireNonNull(backend, "backend");
+    }
+
+    /** On the CPU backend. */
+    public PipelineOptions(boolean enablePag, List<String> pagAppliedLayers, boolean preferFp16) {
+        this(enablePag, pagAppliedLayers, preferFp16, Backend.cpu());
+    }
 
     public static PipelineOptions defaults() {
         return new PipelineOptions(false, List.of("mid"), true);
@@ -14,5 +26,10 @@ public record PipelineOptions(boolean enablePag, List<String> pagAppliedLayers, 
 
     public static PipelineOptions pag(List<String> layers) {
         return new PipelineOptions(true, layers, true);
+    }
+
+    /** These options on another backend (e.g. {@code BackendProvider.open("opencl")}). */
+    public PipelineOptions backend(Backend target) {
+        return new PipelineOptions(enablePag, pagAppliedLayers, preferFp16, target);
     }
 }

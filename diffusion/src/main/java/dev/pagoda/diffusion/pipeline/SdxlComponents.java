@@ -1,5 +1,8 @@
 package dev.pagoda.diffusion.pipeline;
 
+import dev.pagoda.tensor.Backend;
+import dev.pagoda.tensor.DeviceMemoryException;
+
 import dev.pagoda.nn.ConfigException;
 import dev.pagoda.nn.JsonConfig;
 import dev.pagoda.nn.Module;
@@ -45,6 +48,8 @@ public final class SdxlComponents implements AutoCloseable {
     private final Path schedulerConfig;
     private final boolean forceZerosForEmptyPrompt;
     private final List<TensorStore> stores;
+    private int running;
+    private boolean closed;
 
     private SdxlComponents(Path folder, ClipTokenizer tokenizer, ClipTokenizer tokenizer2, ClipTextModel textEncoder,
             ClipTextModel textEncoder2, UNet2DConditionModel unet, AutoencoderKL vae, Path schedulerConfig,
@@ -118,6 +123,8 @@ public final class SdxlComponents implements AutoCloseable {
         WeightLoader.load(m, store, "", ignored);
     }
 
+    private Backend backend = Backend.cpu();
+
     public Path folder() {
         return folder;
     }
@@ -154,12 +161,81 @@ public final class SdxlComponents implements AutoCloseable {
         return forceZerosForEmptyPrompt;
     }
 
+    /** The backend the denoiser and the VAE run on (the text encoders stay on the CPU). */
+    public Backend backend() {
+        return backend;
+    }
+
+    /**
+     * Moves the UNet and VAE weights to {@code target} once, in their stored dtypes, after checking
+     * that they fit its memory; the text encoders (run once per prompt) stay on the host. Moving to
+     * the backend they are already on does nothing.
+     *
+     * @throws DeviceMemoryException when the weights exceed the device's memory
+     */
+    public SdxlComponents to(Backend target) {
+        if (target == backend) {
+            return this;
+        }
+        long bytes = unet.parameterBytes() + vae.parameterBytes();
+        if (bytes > target.deviceMemoryBytes()) {
+            throw new DeviceMemoryException(String.format("%s: the UNet and VAE weights of %s need %.1f MiB, but the "
+                    + "device has %.1f MiB", target, folder, bytes / 1048576.0, target.deviceMemoryBytes() / 1048576.0));
+        }
+        unet.to(target);
+        vae.to(target);
+        backend = target;
+        return this;
+    }
+
     public SdxlPromptEncoder promptEncoder() {
         return new SdxlPromptEncoder(tokenizer, tokenizer2, textEncoder, textEncoder2, forceZerosForEmptyPrompt);
     }
 
+    /**
+     * Marks a run that reads the weights; the run must {@link #release()} when done. Refused once
+     * {@link #close()} has begun.
+     *
+     * @throws IllegalStateException when the components are closed or closing
+     */
+    synchronized void acquire() {
+        if (closed) {
+            throw new IllegalStateException(folder + ": the pipeline is closed (its weights are unmapped)");
+        }
+        running++;
+    }
+
+    synchronized void release() {
+        running--;
+        notifyAll();
+    }
+
+    /**
+     * Unmaps the weights, after waiting for every running call to end (calls that start meanwhile
+     * are refused): weights are never unmapped under a running kernel. Idempotent.
+     */
     @Override
     public void close() {
-        stores.forEach(TensorStore::close);
+        synchronized (this) {
+            if (closed && running == 0 && stores.isEmpty()) {
+                return;
+            }
+            closed = true;
+            boolean interrupted = false;
+            while (running > 0) {
+                try {
+                    wait();
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
+            }
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        synchronized (this) {
+            stores.forEach(TensorStore::close);
+            stores.clear();
+        }
     }
 }

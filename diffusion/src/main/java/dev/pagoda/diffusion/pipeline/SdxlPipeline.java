@@ -1,15 +1,17 @@
 package dev.pagoda.diffusion.pipeline;
 
 import dev.pagoda.diffusion.guidance.Guidance;
+import dev.pagoda.diffusion.guidance.GuidedBatch;
 import dev.pagoda.diffusion.scheduler.Scheduler;
 import dev.pagoda.diffusion.scheduler.SchedulerConfig;
 import dev.pagoda.diffusion.scheduler.SchedulerFactory;
+import dev.pagoda.nn.attention.Attention;
 import dev.pagoda.nn.attention.PagLayers;
 import dev.pagoda.nn.unet.UNet2DConditionModel;
+import dev.pagoda.nn.vae.AutoencoderKL;
 import dev.pagoda.tensor.Backend;
 import dev.pagoda.tensor.Shapes;
 import dev.pagoda.tensor.Tensor;
-import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 
@@ -19,9 +21,21 @@ import java.util.List;
  * decoding. Subclasses decide where the loop starts: pure noise (text-to-image), a noised image
  * (image-to-image), or a noised image with a mask (inpainting).
  *
- * <p>PAG: when enabled, the self-attention layers selected by {@link #pagAppliedLayers()} are flagged
- * for the duration of each call with a positive PAG scale, and the batch gains the perturbed rows.
- * Pipelines made with {@code fromPipe} share module instances, so calls on them must not overlap.
+ * <p>PAG: when enabled and the call's PAG scale is positive, the call builds a {@link GuidedBatch}
+ * from the layers selected by {@link #pagAppliedLayers()}; the UNet receives its
+ * {@link dev.pagoda.nn.attention.PagPlan} and no module is flagged or changed.
+ *
+ * <p><b>Threading.</b> {@link #generate} may be called from several threads at once, on one pipeline
+ * and on its {@code fromPipe} siblings (which share the loaded modules), each call with its own PAG
+ * layers, scales and scheduler state: everything a call needs is built per call (scheduler, guidance
+ * plan, conditioning, start latents) and the shared modules are read only, so every result is
+ * bit-equal to the same call made alone. The settings ({@link #setPagAppliedLayers},
+ * {@link #setScheduler}, {@link #setObserver}, {@link #setStageListener}) may be changed at any time;
+ * a call reads each once when it starts and keeps it to the end. Observers and listeners are called
+ * on the thread running the call, so one set on a pipeline used from several threads must be
+ * thread-safe. A {@link GenerationParams} carries a {@code NoiseSource} with state: give each
+ * concurrent call its own ({@link GenerationParams.Builder#seed} makes a new one per build).
+ * {@link AutoencoderKL#setTiling} is a setting of the shared VAE and applies to every sibling.
  */
 public abstract class SdxlPipeline implements AutoCloseable {
 
@@ -35,18 +49,21 @@ public abstract class SdxlPipeline implements AutoCloseable {
         void stage(String name);
     }
 
+    /** The PAG layer setting and the modules it selects, swapped as a whole. */
+    private record PagSelection(List<String> layers, PagLayers.Mode mode, List<Attention> modules) {
+    }
+
     protected final SdxlComponents components;
     private final boolean pagEnabled;
-    private List<String> pagAppliedLayers;
-    private PagLayers.Mode pagMode = PagLayers.Mode.DIFFUSERS;
-    private String schedulerClass;
-    private DenoiserObserver observer;
-    private StageListener stages = name -> { };
+    private volatile PagSelection pag;
+    private volatile String schedulerClass;
+    private volatile DenoiserObserver observer;
+    private volatile StageListener stages = name -> { };
 
     protected SdxlPipeline(SdxlComponents components, boolean pagEnabled, List<String> pagAppliedLayers) {
         this.components = components;
         this.pagEnabled = pagEnabled;
-        setPagAppliedLayers(pagAppliedLayers == null ? List.of("mid") : pagAppliedLayers);
+        setPagAppliedLayers(pagAppliedLayers == null ? List.of("mid") : pagAppliedLayers, PagLayers.Mode.DIFFUSERS);
     }
 
     public SdxlComponents components() {
@@ -58,18 +75,17 @@ public abstract class SdxlPipeline implements AutoCloseable {
     }
 
     public List<String> pagAppliedLayers() {
-        return pagAppliedLayers;
+        return pag.layers();
     }
 
     /** Re-selects the PAG layers; a pattern that selects no self-attention module is an error now. */
     public void setPagAppliedLayers(List<String> layers) {
-        setPagAppliedLayers(layers, pagMode);
+        setPagAppliedLayers(layers, pag.mode());
     }
 
     public void setPagAppliedLayers(List<String> layers, PagLayers.Mode mode) {
-        PagLayers.select(components.unet(), layers, mode);
-        this.pagAppliedLayers = List.copyOf(layers);
-        this.pagMode = mode;
+        List<Attention> modules = PagLayers.modules(components.unet(), layers, mode);
+        this.pag = new PagSelection(List.copyOf(layers), mode, modules);
     }
 
     /** Uses another scheduler class (e.g. "EulerAncestralDiscreteScheduler") with the model's config. */
@@ -85,82 +101,170 @@ public abstract class SdxlPipeline implements AutoCloseable {
         this.stages = listener == null ? name -> { } : listener;
     }
 
-    protected Scheduler newScheduler() {
-        return schedulerClass == null ? SchedulerFactory.fromConfigFile(components.schedulerConfig())
-                : SchedulerFactory.create(schedulerClass, SchedulerConfig.read(components.schedulerConfig()));
+    protected Scheduler newScheduler(String className) {
+        return className == null ? SchedulerFactory.fromConfigFile(components.schedulerConfig())
+                : SchedulerFactory.create(className, SchedulerConfig.read(components.schedulerConfig()));
     }
 
-    /** Runs the pipeline. */
+    /**
+     * Runs the pipeline (thread-safe: see the class comment).
+     *
+     * @throws GenerationCancelledException when the params' {@link Cancellation} or step callback
+     *                                      stopped the run
+     * @throws NonFiniteException           at the first NaN/inf prediction or latent (unless
+     *                                      {@code checkFinite} is off)
+     * @throws IllegalStateException        when the pipeline's components are closed
+     */
     public GenerationResult generate(GenerationParams p) {
+        components.acquire();
+        try {
+            return run(p);
+        } finally {
+            components.release();
+        }
+    }
+
+    private GenerationResult run(GenerationParams p) {
+        // one read of every setting: a concurrent setter affects later calls only
+        PagSelection selection = pag;
+        DenoiserObserver obs = observer;
+        StageListener stage = stages;
+        Scheduler scheduler = newScheduler(schedulerClass);
+
         UNet2DConditionModel unet = components.unet();
         Guidance g = new Guidance(p.guidanceScale(), pagEnabled ? p.pagScale() : 0f, p.pagAdaptiveScale(),
-                p.guidanceRescale(), pagEnabled && !pagAppliedLayers.isEmpty());
+                p.guidanceRescale(), pagEnabled && !selection.modules().isEmpty());
         int[] hw = resolveSize(p);
         int h = hw[0];
         int w = hw[1];
         int n = p.numImagesPerPrompt();
-        stages.stage("encode prompt");
+        GuidedBatch batch = GuidedBatch.of(g, n, selection.modules());
+        stage.stage("encode prompt");
         SdxlPromptEncoder.Encoded enc = components.promptEncoder()
                 .encode(p.prompt(), p.prompt2(), p.negativePrompt(), p.negativePrompt2(), g.cfg());
 
-        Scheduler scheduler = newScheduler();
         Start start = prepare(p, scheduler, h, w, n);
-        Conditioning cond = conditioning(enc, g, p, h, w, n);
-        Backend be = Backend.cpu();
-        stages.stage("denoise");
-        if (g.pag()) {
-            PagLayers.apply(unet, pagAppliedLayers, pagMode);
+        Backend device = components.backend();
+        // The conditioning crosses to the denoiser's backend once per call; per step only the
+        // latents go up and the noise prediction comes back (guidance and schedulers run on the host).
+        Conditioning cond = conditioning(enc, batch, p, h, w).on(device);
+        stage.stage("denoise");
+        Tensor latents = start.latents();
+        float[] ts = start.timesteps();
+        for (int i = 0; i < ts.length; i++) {
+            stopIfCancelled(p, i, ts.length);
+            float t = ts[i];
+            Tensor input = start.extendInput(scheduler.scaleModelInput(batch.repeat(latents), t), batch);
+            UNet2DConditionModel.Input in = new UNet2DConditionModel.Input(device.resident(input), new float[] {t},
+                    cond.embeds(), cond.pooled(), cond.timeIds(), batch.pagPlan(), null, null);
+            Tensor out = device.toHost(unet.forward(in));
+            if (obs != null) {
+                obs.onDenoiserCall(i, in, out);
+            }
+            if (p.checkFinite() && !UNet2DConditionModel.allFinite(out)) {
+                throw nonFinitePrediction(unet, in, i, ts.length, t);
+            }
+            Tensor eps = batch.combine(out, t);
+            latents = scheduler.step(eps, t, latents, p.noise()).prevSample();
+            latents = start.afterStep(latents, scheduler, i, ts);
+            if (p.callback() != null) {
+                Step step = new Step(i, ts.length, t, latents);
+                p.callback().onStep(step);
+                latents = step.latents();
+                if (step.cancelled()) {
+                    throw new GenerationCancelledException(i + 1, ts.length);
+                }
+            }
+            if (p.checkFinite() && !UNet2DConditionModel.allFinite(latents)) {
+                throw new NonFiniteException("non-finite latents after step " + (i + 1) + "/" + ts.length
+                        + " (timestep " + t + ")" + OPT_OUT, i, null);
+            }
         }
-        try {
-            Tensor latents = start.latents();
-            float[] ts = start.timesteps();
-            for (int i = 0; i < ts.length; i++) {
-                float t = ts[i];
-                Tensor[] copies = new Tensor[g.rows()];
-                java.util.Arrays.fill(copies, latents);
-                Tensor input = scheduler.scaleModelInput(g.rows() == 1 ? latents : be.concat(0, copies), t);
-                input = extendInput(input, g.rows());
-                UNet2DConditionModel.Input in = new UNet2DConditionModel.Input(input, new float[] {t},
-                        cond.embeds(), cond.pooled(), cond.timeIds(), g.perturbedRows(n), null, null);
-                Tensor out = unet.forward(in);
-                if (observer != null) {
-                    observer.onDenoiserCall(i, in, out);
-                }
-                Tensor eps = g.combine(out, t);
-                latents = scheduler.step(eps, t, latents, p.noise()).prevSample();
-                latents = afterStep(latents, scheduler, i, ts);
-                if (p.callback() != null) {
-                    p.callback().onStep(i, ts.length, t, latents);
-                }
-            }
-            Tensor image = null;
-            if (p.outputType() == GenerationParams.OutputType.IMAGE) {
-                stages.stage("decode");
-                image = components.vae().decode(components.vae().unscale(latents));
-            }
-            return new GenerationResult(latents, image);
-        } finally {
-            if (g.pag()) {
-                PagLayers.clear(unet);
-            }
+        stopIfCancelled(p, ts.length, ts.length);
+        Tensor image = null;
+        if (p.outputType() == GenerationParams.OutputType.IMAGE) {
+            stage.stage("decode");
+            image = device.toHost(components.vae().decode(device.resident(components.vae().unscale(latents))));
+        }
+        stopIfCancelled(p, ts.length, ts.length);
+        return new GenerationResult(latents, image);
+    }
+
+    private static final String OPT_OUT = "; the check can be turned off with GenerationParams.checkFinite(false)"
+            + " (CLI: --no-finite-check)";
+
+    private static void stopIfCancelled(GenerationParams p, int done, int steps) {
+        if (p.cancellation() != null && p.cancellation().isCancelled()) {
+            throw new GenerationCancelledException(done, steps);
         }
     }
 
-    /** Where the loop starts: the initial latents and the timesteps to run. */
-    protected record Start(Tensor latents, float[] timesteps) {
+    /** Locates a non-finite prediction: re-runs the step checking block outputs, then that block's weights. */
+    private static NonFiniteException nonFinitePrediction(UNet2DConditionModel unet, UNet2DConditionModel.Input in,
+            int i, int steps, float t) {
+        String block = unet.firstNonFiniteBlock(in);
+        StringBuilder msg = new StringBuilder("non-finite noise prediction at step " + (i + 1) + "/" + steps
+                + " (timestep " + t + ")");
+        if (block != null) {
+            msg.append(": first in UNet block ").append(block);
+            List<String> bad = nonFiniteWeights(unet, block.equals("conv_out") ? List.of("conv_out.", "conv_norm_out.")
+                    : List.of(block + "."));
+            if (bad.isEmpty()) {
+                // the block may only have received it through the time embedding
+                bad = nonFiniteWeights(unet, List.of("time_embedding.", "add_embedding."));
+            }
+            if (!bad.isEmpty()) {
+                msg.append(" (non-finite weights: ").append(String.join(", ", bad.subList(0, Math.min(5, bad.size()))))
+                        .append(bad.size() > 5 ? ", ..." : "").append(")");
+            }
+        }
+        return new NonFiniteException(msg.append(OPT_OUT).toString(), i, block);
+    }
+
+    private static List<String> nonFiniteWeights(UNet2DConditionModel unet, List<String> prefixes) {
+        List<String> bad = new java.util.ArrayList<>();
+        unet.namedParameters().forEach((name, param) -> {
+            if (prefixes.stream().anyMatch(name::startsWith) && !UNet2DConditionModel.allFinite(param.get())) {
+                bad.add(name);
+            }
+        });
+        return bad;
+    }
+
+    /**
+     * Where one call's loop starts (the initial latents and the timesteps to run) and the call's
+     * own hooks into it; a subclass keeps per-call tensors (inpainting's mask latents) here, never on
+     * the pipeline.
+     */
+    protected static class Start {
+        private final Tensor latents;
+        private final float[] timesteps;
+
+        protected Start(Tensor latents, float[] timesteps) {
+            this.latents = latents;
+            this.timesteps = timesteps;
+        }
+
+        public Tensor latents() {
+            return latents;
+        }
+
+        public float[] timesteps() {
+            return timesteps;
+        }
+
+        /** Extra UNet input channels (9-channel inpainting) in the batch layout; the default adds none. */
+        protected Tensor extendInput(Tensor scaledInput, GuidedBatch batch) {
+            return scaledInput;
+        }
+
+        /** Post-step adjustment (4-channel inpainting re-imposes the known region); default none. */
+        protected Tensor afterStep(Tensor latents, Scheduler scheduler, int step, float[] timesteps) {
+            return latents;
+        }
     }
 
     protected abstract Start prepare(GenerationParams p, Scheduler scheduler, int h, int w, int n);
-
-    /** Extra UNet input channels (9-channel inpainting); the default adds none. */
-    protected Tensor extendInput(Tensor scaledInput, int rows) {
-        return scaledInput;
-    }
-
-    /** Post-step adjustment (4-channel inpainting re-imposes the known region); default none. */
-    protected Tensor afterStep(Tensor latents, Scheduler scheduler, int step, float[] timesteps) {
-        return latents;
-    }
 
     /** Height and width from the params, the input image, or the UNet's sample size. */
     protected int[] resolveSize(GenerationParams p) {
@@ -177,35 +281,31 @@ public abstract class SdxlPipeline implements AutoCloseable {
 
     /** The batched conditioning in the guidance layout. */
     protected record Conditioning(Tensor embeds, Tensor pooled, Tensor timeIds) {
+        Conditioning on(Backend be) {
+            return new Conditioning(be.resident(embeds), be.resident(pooled), be.resident(timeIds));
+        }
     }
 
-    private Conditioning conditioning(SdxlPromptEncoder.Encoded enc, Guidance g, GenerationParams p, int h, int w,
-            int n) {
-        Backend be = Backend.cpu();
+    private Conditioning conditioning(SdxlPromptEncoder.Encoded enc, GuidedBatch batch, GenerationParams p, int h,
+            int w) {
         int[] orig = p.originalSize() != null ? p.originalSize() : new int[] {h, w};
         int[] target = p.targetSize() != null ? p.targetSize() : new int[] {h, w};
         int[] crops = p.cropsCoordsTopLeft();
         Tensor ids = Tensor.of(new float[] {orig[0], orig[1], crops[0], crops[1], target[0], target[1]}, 1, 6);
-        List<Tensor> e = new ArrayList<>();
-        List<Tensor> pooled = new ArrayList<>();
-        List<Tensor> t = new ArrayList<>();
-        if (g.cfg()) {
-            addRepeated(e, enc.negative().embeds(), n);
-            addRepeated(pooled, enc.negative().pooled(), n);
-            addRepeated(t, ids, n);
-        }
-        int condRows = g.pag() ? 2 : 1;
-        for (int r = 0; r < condRows; r++) {
-            addRepeated(e, enc.positive().embeds(), n);
-            addRepeated(pooled, enc.positive().pooled(), n);
-            addRepeated(t, ids, n);
-        }
-        return new Conditioning(be.concat(0, e.toArray(Tensor[]::new)), be.concat(0, pooled.toArray(Tensor[]::new)),
-                be.concat(0, t.toArray(Tensor[]::new)));
+        boolean cfg = batch.has(GuidedBatch.Term.UNCOND);
+        return new Conditioning(
+                batch.conditioning(cfg ? enc.negative().embeds() : null, enc.positive().embeds()),
+                batch.conditioning(cfg ? enc.negative().pooled() : null, enc.positive().pooled()),
+                batch.repeat(ids));
     }
 
-    private static void addRepeated(List<Tensor> out, Tensor x, int n) {
-        out.addAll(Collections.nCopies(n, x));
+    /**
+     * VAE-encodes {@code image} on the components' backend and samples the latent distribution
+     * with {@code noise}; the (small) latents come back to the host.
+     */
+    protected Tensor encodeLatents(Tensor image, Tensor noise) {
+        Backend device = components.backend();
+        return device.toHost(components.vae().encode(device.resident(image)).sample(device.resident(noise)));
     }
 
     /** Checks an input image against the requested size. */
@@ -227,6 +327,10 @@ public abstract class SdxlPipeline implements AutoCloseable {
         return Backend.cpu().concat(0, Collections.nCopies(n, x).toArray(Tensor[]::new));
     }
 
+    /**
+     * Closes the components (shared with every {@code fromPipe} sibling): waits for running calls to
+     * end, refuses new ones, then unmaps the weights.
+     */
     @Override
     public void close() {
         components.close();

@@ -9,6 +9,9 @@ import java.util.List;
  * SDXL image-to-image, with PAG when enabled ({@code StableDiffusionXL(PAG)Img2ImgPipeline}): the
  * image is VAE-encoded (draw #0 samples the latent distribution), scaled, and noised to the first
  * timestep of the strength-truncated schedule (draw #1).
+ *
+ * <p>Thread-safe: concurrent {@code generate} calls, also on {@code fromPipe} siblings, give the same
+ * results as sequential ones (see {@link SdxlPipeline}).
  */
 public final class StableDiffusionXLImg2ImgPipeline extends SdxlPipeline {
 
@@ -23,7 +26,7 @@ public final class StableDiffusionXLImg2ImgPipeline extends SdxlPipeline {
         float strength = p.strength() == null ? 0.3f : p.strength();
         float[] ts = scheduler.setTimesteps(p.numInferenceSteps(), strength);
         AutoencoderKL vae = components.vae();
-        Tensor imageLatents = vae.scaleLatents(vae.encode(p.image()).sample(p.noise().next(
+        Tensor imageLatents = vae.scaleLatents(encodeLatents(p.image(), p.noise().next(
                 1, vae.config().latentChannels(), h / vae.scale(), w / vae.scale())));
         imageLatents = repeat(imageLatents, n);
         Tensor noise = p.noise().next(imageLatents.shape());

@@ -1,5 +1,6 @@
 package dev.pagoda.diffusion.pipeline;
 
+import dev.pagoda.diffusion.guidance.GuidedBatch;
 import dev.pagoda.diffusion.scheduler.Scheduler;
 import dev.pagoda.nn.vae.AutoencoderKL;
 import dev.pagoda.tensor.Backend;
@@ -12,14 +13,11 @@ import java.util.List;
  * latents (reused to re-noise the known region after each step), #2 samples the encoding of the
  * masked image. A 4-channel UNet re-imposes the known region after every step but the last; a
  * 9-channel inpainting UNet instead takes the mask and the masked-image latents as extra input.
+ *
+ * <p>Thread-safe: a call's blending state lives in its own {@code Start}, so concurrent calls (also on
+ * {@code fromPipe} siblings) give the same results as sequential ones (see {@link SdxlPipeline}).
  */
 public final class StableDiffusionXLInpaintPipeline extends SdxlPipeline {
-
-    /** Per-call state of the blending; pipelines are not used from several threads at once. */
-    private Tensor imageLatents;
-    private Tensor initNoise;
-    private Tensor latentMask;
-    private Tensor maskedImageLatents;
 
     public StableDiffusionXLInpaintPipeline(SdxlComponents components, boolean pagEnabled,
             List<String> pagAppliedLayers) {
@@ -55,57 +53,76 @@ public final class StableDiffusionXLInpaintPipeline extends SdxlPipeline {
         }
         Tensor maskedImage = be.mul(p.image(), Tensor.of(keep, 1, 1, h, w));
 
-        imageLatents = repeat(vae.scaleLatents(vae.encode(p.image()).sample(p.noise().next(1, lat, h / s, w / s))), n);
-        initNoise = p.noise().next(imageLatents.shape());
+        Tensor imageLatents = repeat(vae.scaleLatents(encodeLatents(p.image(), p.noise().next(1, lat, h / s, w / s))),
+                n);
+        Tensor initNoise = p.noise().next(imageLatents.shape());
         boolean strengthMax = strength == 1.0f;
         Tensor latents = strengthMax ? be.affine(initNoise, scheduler.initNoiseSigma(), 0f)
                 : scheduler.addNoise(imageLatents, initNoise, ts[0]);
-        latentMask = repeat(nearest(mask, h / s, w / s), n);
-        maskedImageLatents = repeat(vae.scaleLatents(vae.encode(maskedImage).sample(p.noise().next(1, lat, h / s, w / s))),
+        Tensor latentMask = repeat(nearest(mask, h / s, w / s), n);
+        Tensor maskedImageLatents = repeat(vae.scaleLatents(encodeLatents(maskedImage, p.noise().next(1, lat, h / s, w / s))),
                 n);
-        return new Start(latents, ts);
+        return new Blend(latents, ts, nineChannel(), imageLatents, initNoise, latentMask, maskedImageLatents);
     }
 
-    @Override
-    protected Tensor extendInput(Tensor scaledInput, int rows) {
-        if (!nineChannel()) {
-            return scaledInput;
-        }
-        Backend be = Backend.cpu();
-        Tensor m = rows == 1 ? latentMask : be.concat(0, java.util.Collections.nCopies(rows, latentMask)
-                .toArray(Tensor[]::new));
-        Tensor mi = rows == 1 ? maskedImageLatents : be.concat(0, java.util.Collections.nCopies(rows,
-                maskedImageLatents).toArray(Tensor[]::new));
-        return be.concat(1, scaledInput, m, mi);
-    }
+    /** One call's blending state: the known region, its noise, the mask and the masked-image latents. */
+    private static final class Blend extends Start {
+        private final boolean nineChannel;
+        private final Tensor imageLatents;
+        private final Tensor initNoise;
+        private final Tensor latentMask;
+        private final Tensor maskedImageLatents;
 
-    @Override
-    protected Tensor afterStep(Tensor latents, Scheduler scheduler, int step, float[] ts) {
-        if (nineChannel()) {
-            return latents;
+        Blend(Tensor latents, float[] ts, boolean nineChannel, Tensor imageLatents, Tensor initNoise,
+                Tensor latentMask, Tensor maskedImageLatents) {
+            super(latents, ts);
+            this.nineChannel = nineChannel;
+            this.imageLatents = imageLatents;
+            this.initNoise = initNoise;
+            this.latentMask = latentMask;
+            this.maskedImageLatents = maskedImageLatents;
         }
-        Tensor known = imageLatents;
-        if (step < ts.length - 1) {
-            known = scheduler.addNoise(imageLatents, initNoise, ts[step + 1]);
+
+        @Override
+        protected Tensor extendInput(Tensor scaledInput, GuidedBatch batch) {
+            if (!nineChannel) {
+                return scaledInput;
+            }
+            return Backend.cpu().concat(1, scaledInput, batch.repeat(latentMask), batch.repeat(maskedImageLatents));
         }
-        // (1 - m)·known + m·latents, in torch's order
-        float[] k = known.toFloatArray();
-        float[] l = latents.toFloatArray();
-        float[] m = latentMask.toFloatArray();
-        int per = m.length / latentMask.dim(0);
-        float[] out = new float[l.length];
-        int channels = latents.dim(1);
-        int plane = per;
-        for (int b = 0; b < latents.dim(0); b++) {
-            for (int c = 0; c < channels; c++) {
-                for (int i = 0; i < plane; i++) {
-                    int idx = (b * channels + c) * plane + i;
-                    float mm = m[b * plane + i];
-                    out[idx] = (1 - mm) * k[idx] + mm * l[idx];
+
+        @Override
+        protected Tensor afterStep(Tensor latents, Scheduler scheduler, int step, float[] ts) {
+            if (nineChannel) {
+                return latents;
+            }
+            return blend(latents, scheduler, step, ts);
+        }
+
+        private Tensor blend(Tensor latents, Scheduler scheduler, int step, float[] ts) {
+            Tensor known = imageLatents;
+            if (step < ts.length - 1) {
+                known = scheduler.addNoise(imageLatents, initNoise, ts[step + 1]);
+            }
+            // (1 - m)·known + m·latents, in torch's order
+            float[] k = known.toFloatArray();
+            float[] l = latents.toFloatArray();
+            float[] m = latentMask.toFloatArray();
+            int per = m.length / latentMask.dim(0);
+            float[] out = new float[l.length];
+            int channels = latents.dim(1);
+            int plane = per;
+            for (int b = 0; b < latents.dim(0); b++) {
+                for (int c = 0; c < channels; c++) {
+                    for (int i = 0; i < plane; i++) {
+                        int idx = (b * channels + c) * plane + i;
+                        float mm = m[b * plane + i];
+                        out[idx] = (1 - mm) * k[idx] + mm * l[idx];
+                    }
                 }
             }
+            return Tensor.of(out, latents.shape());
         }
-        return Tensor.of(out, latents.shape());
     }
 
     /** {@code F.interpolate(mask, size=(h, w))} with torch's default nearest mode. */

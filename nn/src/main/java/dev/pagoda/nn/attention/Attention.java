@@ -11,12 +11,12 @@ import dev.pagoda.tensor.Tensor;
  * {@code to_out.0}, multi-head scaled-dot-product attention. The VAE variant adds a
  * {@code group_norm} over NCHW input and a residual connection.
  *
- * <p><b>PAG.</b> When {@link #setPag(boolean)} has flagged this (self-attention) module and the call
- * says the last {@code perturbed} batch rows are the perturbed branch, those rows get
- * {@code to_out(to_v(x))}: the attention map is replaced by the identity, so their queries and keys
- * are never computed. The other rows get ordinary attention. This is diffusers'
- * {@code PAGCFGIdentitySelfAttnProcessor2_0} (perturbed = last third) and
- * {@code PAGIdentitySelfAttnProcessor2_0} (perturbed = second half).
+ * <p><b>PAG.</b> A self-attention module perturbed by the call's {@link PagPlan} passes the plan's
+ * identity rows to the attention kernel ({@code Backend.attention(..., identityRows)}): those rows
+ * get {@code to_out(to_v(x))}, the attention map replaced by the identity, and the others ordinary
+ * attention. This is diffusers' {@code PAGCFGIdentitySelfAttnProcessor2_0} (perturbed = last third)
+ * and {@code PAGIdentitySelfAttnProcessor2_0} (perturbed = second half). The module itself holds no
+ * PAG state, so concurrent calls with different plans share it safely.
  */
 public final class Attention extends Module {
 
@@ -30,7 +30,6 @@ public final class Attention extends Module {
     private final float scale;
     private final boolean crossAttention;
     private final boolean residual;
-    private boolean pag;
 
     /**
      * @param queryDim  channels of the input
@@ -67,47 +66,31 @@ public final class Attention extends Module {
         return crossAttention;
     }
 
-    public boolean isPag() {
-        return pag;
-    }
-
-    /** Flags this module for perturbed-attention guidance; only self-attention can be flagged. */
-    public void setPag(boolean on) {
-        if (on && crossAttention) {
-            throw new IllegalStateException("PAG applies to self-attention only, not cross-attention");
-        }
-        this.pag = on;
-    }
-
     public int heads() {
         return heads;
     }
 
     /** Attention over tokens: {@code x[B, L, C]}, context {@code [B, Lk, Ck]} or null for self-attention. */
-    public Tensor forward(Tensor x, Tensor context, int perturbed) {
-        int b = x.dim(0);
-        if (pag && perturbed > 0 && context == null) {
-            if (perturbed > b) {
-                throw new IllegalArgumentException("Attention: " + perturbed + " perturbed rows in a batch of " + b);
-            }
-            int normal = b - perturbed;
-            // The perturbed rows skip Q and K entirely: identity attention returns V.
-            Tensor ptb = toV.forward(x.narrow(0, normal, perturbed));
-            if (normal == 0) {
-                return toOut.forward(ptb);
-            }
-            Tensor org = attend(x.narrow(0, 0, normal), null);
-            return toOut.forward(x.backend().concat(0, org, ptb));
-        }
-        return toOut.forward(attend(x, context));
+    public Tensor forward(Tensor x, Tensor context) {
+        return forward(x, context, PagPlan.NONE);
     }
 
-    private Tensor attend(Tensor x, Tensor context) {
+    /**
+     * As {@link #forward(Tensor, Tensor)}, with the rows {@code pag} perturbs for this module (if any)
+     * taking the identity path. The queries and keys of perturbed rows are computed with the batch but
+     * never read by the kernel.
+     */
+    public Tensor forward(Tensor x, Tensor context, PagPlan pag) {
+        boolean[] identity = context == null ? pag.identityRows(this, x.dim(0)) : null;
+        return toOut.forward(attend(x, context, identity));
+    }
+
+    private Tensor attend(Tensor x, Tensor context, boolean[] identityRows) {
         Tensor kv = context == null ? x : context;
         Tensor q = toQ.forward(x);
         Tensor k = toK.forward(kv);
         Tensor v = toV.forward(kv);
-        return x.backend().attention(q, k, v, heads, scale, null, null);
+        return x.backend().attention(q, k, v, heads, scale, null, identityRows);
     }
 
     /** VAE mid-block attention over an image {@code x[B, C, H, W]}: group norm, attention, residual. */
@@ -118,7 +101,7 @@ public final class Attention extends Module {
         int hw = s[2] * s[3];
         Tensor h = groupNorm == null ? x : groupNorm.forward(x);
         Tensor tokens = h.reshape(b, c, hw).transpose(1, 2);
-        Tensor out = toOut.forward(attend(tokens, null));
+        Tensor out = toOut.forward(attend(tokens, null, null));
         Tensor img = out.transpose(1, 2).reshape(b, c, s[2], s[3]);
         return residual ? x.backend().add(img, x) : img;
     }

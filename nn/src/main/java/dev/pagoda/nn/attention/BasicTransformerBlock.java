@@ -26,11 +26,11 @@ public final class BasicTransformerBlock extends Module {
         this.ff = child("ff", new FeedForward(dim, dim * 4));
     }
 
-    /** {@code x[B, L, C]}, context {@code [B, Lk, crossDim]}; the last {@code perturbed} rows are PAG's. */
-    public Tensor forward(Tensor x, Tensor context, int perturbed) {
+    /** {@code x[B, L, C]}, context {@code [B, Lk, crossDim]}; {@code pag} says whether attn1 is perturbed. */
+    public Tensor forward(Tensor x, Tensor context, PagPlan pag) {
         var be = x.backend();
-        Tensor h = be.add(attn1.forward(norm1.forward(x), null, perturbed), x);
-        h = be.add(attn2.forward(norm2.forward(h), context, perturbed), h);
+        Tensor h = be.add(attn1.forward(norm1.forward(x), null, pag), x);
+        h = be.add(attn2.forward(norm2.forward(h), context), h);
         return be.add(ff.forward(norm3.forward(h)), h);
     }
 }

@@ -109,18 +109,10 @@ public final class PagLayers {
         return out;
     }
 
-    /** Flags exactly the modules {@code patterns} select (and clears every other self-attention). */
-    public static List<String> apply(Module denoiser, List<String> patterns, Mode mode) {
-        List<String> names = select(denoiser, patterns, mode);
+    /** The modules {@code patterns} select, in module order (for a {@link PagPlan}). */
+    public static List<Attention> modules(Module denoiser, List<String> patterns, Mode mode) {
         Map<String, Attention> attns = selfAttentions(denoiser);
-        attns.values().forEach(a -> a.setPag(false));
-        names.forEach(n -> attns.get(n).setPag(true));
-        return names;
-    }
-
-    /** Clears the PAG flag on every self-attention module. */
-    public static void clear(Module denoiser) {
-        selfAttentions(denoiser).values().forEach(a -> a.setPag(false));
+        return select(attns.keySet(), patterns, mode).stream().map(attns::get).toList();
     }
 
     /** Rewrites the caption syntax ({@code up.block_1.attentions_0}) to module paths; other text unchanged. */

@@ -35,7 +35,7 @@ public final class Transformer2DModel extends Module {
                 : new Conv2d(inner, channels, 1, 1, 0));
     }
 
-    public Tensor forward(Tensor x, Tensor context, int perturbed) {
+    public Tensor forward(Tensor x, Tensor context, PagPlan pag) {
         int b = x.dim(0);
         int h = x.dim(2);
         int w = x.dim(3);
@@ -47,7 +47,7 @@ public final class Transformer2DModel extends Module {
             tokens = toTokens(((Conv2d) projIn).forward(n));
         }
         for (BasicTransformerBlock block : blocks.items()) {
-            tokens = block.forward(tokens, context, perturbed);
+            tokens = block.forward(tokens, context, pag);
         }
         Tensor out;
         if (linearProjection) {

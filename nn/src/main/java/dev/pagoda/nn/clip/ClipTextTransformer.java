@@ -66,7 +66,7 @@ public final class ClipTextTransformer extends Module {
         int dim = config.hiddenSize();
         float[] pooled = new float[b * dim];
         int[] positions = new int[b];
-        float[] lastv = last.toFloatArray();
+        float[] lastv = last.backend().toHost(last).toFloatArray();
         for (int r = 0; r < b; r++) {
             int at = 0;
             if (config.eosTokenId() == 2) {
@@ -90,7 +90,7 @@ public final class ClipTextTransformer extends Module {
             positions[r] = at;
             System.arraycopy(lastv, (r * len + at) * dim, pooled, r * dim, dim);
         }
-        return new ClipTextOutput(last, hidden, Tensor.of(pooled, b, dim), positions, null);
+        return new ClipTextOutput(last, hidden, last.backend().resident(Tensor.of(pooled, b, dim)), positions, null);
     }
 
     private static Tensor causalMask(int len) {

@@ -31,6 +31,9 @@ public final class Downsample2D extends Module {
         }
 
         static Tensor pad(Tensor x) {
+            if (x.backend() != dev.pagoda.tensor.Backend.cpu()) {
+                return padOnBackend(x);
+            }
             int[] s = x.shape();
             Tensor src = x.contiguous().to(dev.pagoda.tensor.DType.F32);
             Tensor out = Tensor.zeros(s[0], s[1], s[2] + 1, s[3] + 1);
@@ -46,6 +49,13 @@ public final class Downsample2D extends Module {
                 }
             }
             return out;
+        }
+
+        /** The same padding from backend ops: zero rows and columns made as x·0 (activations are finite), then concat. */
+        private static Tensor padOnBackend(Tensor x) {
+            var be = x.backend();
+            Tensor withRow = be.concat(2, x, be.affine(x.narrow(2, 0, 1), 0f, 0f));
+            return be.concat(3, withRow, be.affine(withRow.narrow(3, 0, 1), 0f, 0f));
         }
     }
 }

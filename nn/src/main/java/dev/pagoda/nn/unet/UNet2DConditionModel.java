@@ -4,8 +4,7 @@ import dev.pagoda.nn.JsonConfig;
 import dev.pagoda.nn.Module;
 import dev.pagoda.nn.ModuleList;
 import dev.pagoda.nn.layers.Conv2d;
-import dev.pagoda.nn.attention.Attention;
-import dev.pagoda.nn.attention.PagLayers;
+import dev.pagoda.nn.attention.PagPlan;
 import dev.pagoda.nn.layers.GroupNorm;
 import dev.pagoda.tensor.Backend;
 import dev.pagoda.tensor.Shapes;
@@ -31,33 +30,37 @@ public final class UNet2DConditionModel extends Module {
     private final ModuleList<UNetBlocks.UpBlock> upBlocks;
     private final GroupNorm convNormOut;
     private final Conv2d convOut;
-    private boolean forkPerturbedBranch = true;
+    private volatile boolean forkPerturbedBranch = true;
 
-    /** Inputs of one forward pass. */
+    /**
+     * Inputs of one forward pass.
+     *
+     * @param pag the call's PAG plan ({@link PagPlan#NONE} for none); its batch must be the sample's
+     */
     public record Input(
             Tensor sample,
             float[] timesteps,
             Tensor encoderHiddenStates,
             Tensor textEmbeds,
             Tensor timeIds,
-            int perturbed,
+            PagPlan pag,
             List<Tensor> downResiduals,
             Tensor midResidual) {
 
         /** A plain call: one timestep for the whole batch, no PAG rows, no ControlNet residuals. */
         public static Input of(Tensor sample, float timestep, Tensor encoderHiddenStates, Tensor textEmbeds,
                 Tensor timeIds) {
-            return new Input(sample, new float[] {timestep}, encoderHiddenStates, textEmbeds, timeIds, 0, null,
-                    null);
+            return new Input(sample, new float[] {timestep}, encoderHiddenStates, textEmbeds, timeIds, PagPlan.NONE,
+                    null, null);
         }
 
-        public Input withPerturbed(int rows) {
-            return new Input(sample, timesteps, encoderHiddenStates, textEmbeds, timeIds, rows, downResiduals,
+        public Input withPag(PagPlan plan) {
+            return new Input(sample, timesteps, encoderHiddenStates, textEmbeds, timeIds, plan, downResiduals,
                     midResidual);
         }
 
         public Input withResiduals(List<Tensor> down, Tensor mid) {
-            return new Input(sample, timesteps, encoderHiddenStates, textEmbeds, timeIds, perturbed, down, mid);
+            return new Input(sample, timesteps, encoderHiddenStates, textEmbeds, timeIds, pag, down, mid);
         }
     }
 
@@ -128,6 +131,41 @@ public final class UNet2DConditionModel extends Module {
     }
 
     public Tensor forward(Input in) {
+        return forward(in, null);
+    }
+
+    /**
+     * Re-runs {@code in} checking every block's output (conv_in, each down block, mid block, each up
+     * block, conv_out) and returns the name of the first holding a NaN or infinity, or null if none
+     * does. For diagnosis after a non-finite prediction; the ordinary forward pays nothing for it.
+     */
+    public String firstNonFiniteBlock(Input in) {
+        String[] found = new String[1];
+        forward(in, (name, t) -> {
+            if (found[0] == null && !allFinite(t)) {
+                found[0] = name;
+            }
+            return found[0] != null;
+        });
+        return found[0];
+    }
+
+    /** Whether every element of {@code t} is finite. */
+    public static boolean allFinite(Tensor t) {
+        for (float v : t.toFloatArray()) {
+            if (!Float.isFinite(v)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Sees each block's output; returns true to stop the pass there. */
+    private interface BlockProbe {
+        boolean stop(String block, Tensor output);
+    }
+
+    private Tensor forward(Input in, BlockProbe probe) {
         Tensor sample = in.sample();
         validate(in);
         Backend be = sample.backend();
@@ -149,26 +187,34 @@ public final class UNet2DConditionModel extends Module {
             Tensor addIn = be.concat(1, in.textEmbeds(), timeProj);
             emb = be.add(emb, addEmbedding.forward(addIn));
         }
-        UNetBlocks.Conditioning cond = new UNetBlocks.Conditioning(be.silu(emb), in.encoderHiddenStates(),
-                in.perturbed());
+        PagPlan pag = in.pag();
+        UNetBlocks.Conditioning cond = new UNetBlocks.Conditioning(be.silu(emb), in.encoderHiddenStates(), pag);
 
         // PAG's perturbed rows equal the cond rows until the first flagged layer: run the blocks
         // before it without them, then fork (copy the cond rows' activations and skips).
         int fork = forkPoint(in);
-        int keep = b - in.perturbed();
+        int p = pag.perturbedRows();
+        int keep = b - p;
+        // the head blocks hold no perturbed module, so they run with no plan
         UNetBlocks.Conditioning head = fork < 0 ? cond : new UNetBlocks.Conditioning(
-                cond.tembAct().narrow(0, 0, keep), cond.context().narrow(0, 0, keep), 0);
+                cond.tembAct().narrow(0, 0, keep), cond.context().narrow(0, 0, keep), PagPlan.NONE);
         Tensor h = convIn.forward(fork < 0 ? sample : sample.narrow(0, 0, keep));
+        if (probe != null && probe.stop("conv_in", h)) {
+            return null;
+        }
         List<Tensor> skips = new ArrayList<>();
         skips.add(h);
         for (int k = 0; k < downBlocks.size(); k++) {
             if (k == fork) {
-                h = forkRows(h, in.perturbed(), skips);
+                h = forkRows(h, p, skips);
             }
             h = downBlocks.get(k).forward(h, fork >= 0 && k < fork ? head : cond, skips);
+            if (probe != null && probe.stop("down_blocks." + k, h)) {
+                return null;
+            }
         }
         if (fork == downBlocks.size()) {
-            h = forkRows(h, in.perturbed(), skips);
+            h = forkRows(h, p, skips);
         }
         if (in.downResiduals() != null) {
             if (in.downResiduals().size() != skips.size()) {
@@ -183,12 +229,22 @@ public final class UNet2DConditionModel extends Module {
         if (in.midResidual() != null) {
             h = be.add(h, in.midResidual());
         }
+        if (probe != null && probe.stop("mid_block", h)) {
+            return null;
+        }
         Deque<Tensor> stack = UNetBlocks.deque(skips);
         skips.clear();
-        for (UNetBlocks.UpBlock block : upBlocks.items()) {
-            h = block.forward(h, cond, stack);
+        for (int k = 0; k < upBlocks.size(); k++) {
+            h = upBlocks.get(k).forward(h, cond, stack);
+            if (probe != null && probe.stop("up_blocks." + k, h)) {
+                return null;
+            }
         }
-        return convOut.forward(convNormOut.forwardSilu(h));
+        Tensor out = convOut.forward(convNormOut.forwardSilu(h));
+        if (probe != null) {
+            probe.stop("conv_out", out);
+        }
+        return out;
     }
 
     /** Turns the branch fork of {@link #forward} off (tests compare it with the full batch). */
@@ -198,31 +254,31 @@ public final class UNet2DConditionModel extends Module {
 
     /**
      * Where the perturbed rows start to differ from the cond rows: the first down block with a
-     * flagged attention, the number of down blocks when only mid/up blocks are flagged, or -1 for no
-     * fork (no PAG rows, a flag in the first block, or perturbed inputs that differ from the cond rows').
+     * perturbed attention, the number of down blocks when only mid/up blocks are perturbed, or -1 for
+     * no fork (no PAG, a perturbed module in the first block, or per-row timesteps that differ). The
+     * plan guarantees the perturbed rows' inputs copy the cond rows', so no tensor is compared.
      */
     private int forkPoint(Input in) {
-        int p = in.perturbed();
-        int b = in.sample().dim(0);
-        if (!forkPerturbedBranch || p == 0 || 2 * p > b || in.timesteps().length != 1) {
+        PagPlan pag = in.pag();
+        int p = pag.perturbedRows();
+        if (!forkPerturbedBranch || pag.isEmpty()) {
             return -1;
         }
-        int first = downBlocks.size();
-        for (int k = 0; k < downBlocks.size() && first == downBlocks.size(); k++) {
-            if (PagLayers.selfAttentions(downBlocks.get(k)).values().stream().anyMatch(Attention::isPag)) {
-                first = k;
+        float[] ts = in.timesteps();
+        if (ts.length != 1) {
+            int b = ts.length;
+            for (int i = 0; i < p; i++) {
+                if (Float.floatToRawIntBits(ts[b - p + i]) != Float.floatToRawIntBits(ts[b - 2 * p + i])) {
+                    return -1;
+                }
             }
         }
-        if (first == 0) {
-            return -1;
-        }
-        for (Tensor t : new Tensor[] {in.sample(), in.encoderHiddenStates(), in.textEmbeds(), in.timeIds()}) {
-            if (t != null && !java.util.Arrays.equals(t.narrow(0, b - p, p).toFloatArray(),
-                    t.narrow(0, b - 2 * p, p).toFloatArray())) {
-                return -1;
+        for (int k = 0; k < downBlocks.size(); k++) {
+            if (pag.perturbsAnyIn(downBlocks.get(k))) {
+                return k == 0 ? -1 : k;
             }
         }
-        return first;
+        return downBlocks.size();
     }
 
     /** Appends copies of the last {@code p} rows of {@code h} and of every skip. */
@@ -269,8 +325,12 @@ public final class UNet2DConditionModel extends Module {
                         + (ti == null ? "null" : Shapes.str(ti.shape())));
             }
         }
-        if (in.perturbed() < 0 || in.perturbed() > b) {
-            throw new IllegalArgumentException("UNet: " + in.perturbed() + " perturbed rows in a batch of " + b);
+        if (in.pag() == null) {
+            throw new IllegalArgumentException("UNet: the PAG plan must not be null (PagPlan.NONE for none)");
+        }
+        if (!in.pag().isEmpty() && in.pag().batch() != b) {
+            throw new IllegalArgumentException("UNet: PAG plan for a batch of " + in.pag().batch() + " with a batch of "
+                    + b);
         }
     }
 }

@@ -2,6 +2,7 @@ package dev.pagoda.nn.unet;
 
 import dev.pagoda.nn.Module;
 import dev.pagoda.nn.ModuleList;
+import dev.pagoda.nn.attention.PagPlan;
 import dev.pagoda.nn.attention.Transformer2DModel;
 import dev.pagoda.tensor.Tensor;
 import java.util.ArrayDeque;
@@ -19,7 +20,7 @@ public final class UNetBlocks {
     }
 
     /** Shared arguments of the blocks' forward passes. */
-    public record Conditioning(Tensor tembAct, Tensor context, int perturbed) {
+    public record Conditioning(Tensor tembAct, Tensor context, PagPlan pag) {
     }
 
     /** {@code DownBlock2D} / {@code CrossAttnDownBlock2D}. */
@@ -49,7 +50,7 @@ public final class UNetBlocks {
             for (int i = 0; i < resnets.size(); i++) {
                 h = resnets.get(i).forward(h, c.tembAct());
                 if (attentions != null) {
-                    h = attentions.get(i).forward(h, c.context(), c.perturbed());
+                    h = attentions.get(i).forward(h, c.context(), c.pag());
                 }
                 skips.add(h);
             }
@@ -77,7 +78,7 @@ public final class UNetBlocks {
         public Tensor forward(Tensor h, Conditioning c) {
             h = resnets.get(0).forward(h, c.tembAct());
             for (int i = 0; i < attentions.size(); i++) {
-                h = attentions.get(i).forward(h, c.context(), c.perturbed());
+                h = attentions.get(i).forward(h, c.context(), c.pag());
                 h = resnets.get(i + 1).forward(h, c.tembAct());
             }
             return h;
@@ -119,7 +120,7 @@ public final class UNetBlocks {
                 Tensor skip = skips.removeLast();
                 h = resnets.get(i).forward(h.backend().concat(1, h, skip), c.tembAct());
                 if (attentions != null) {
-                    h = attentions.get(i).forward(h, c.context(), c.perturbed());
+                    h = attentions.get(i).forward(h, c.context(), c.pag());
                 }
             }
             if (upsamplers != null) {

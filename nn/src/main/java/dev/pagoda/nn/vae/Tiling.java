@@ -29,7 +29,9 @@ final class Tiling {
                 int y = r * stride;
                 int xx = c * stride;
                 Tensor in = x.narrow(2, y, Math.min(inTile, h - y)).narrow(3, xx, Math.min(inTile, w - xx));
-                tiles[r][c] = f.apply(in.contiguous()).contiguous();
+                // Tiles are blended on the host (a device backend's tiles come back once each).
+                Tensor t = f.apply(in.contiguous());
+                tiles[r][c] = t.backend().toHost(t).contiguous();
             }
         }
         int n = tiles[0][0].dim(0);

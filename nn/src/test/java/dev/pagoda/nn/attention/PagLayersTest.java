@@ -1,6 +1,8 @@
 package dev.pagoda.nn.attention;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -116,13 +118,22 @@ class PagLayersTest {
     }
 
     @Test
-    void applyFlagsExactlyTheSelection() {
+    void planPerturbsExactlyTheSelectionAndLeavesModulesUntouched() {
         UNet2DConditionModel unet = tinyUnet();
-        List<String> names = PagLayers.apply(unet, List.of("mid"), PagLayers.Mode.DIFFUSERS);
-        PagLayers.selfAttentions(unet).forEach((n, a) -> assertEquals(names.contains(n), a.isPag(), n));
-        PagLayers.apply(unet, List.of("down_blocks.2"), PagLayers.Mode.DIFFUSERS);
-        PagLayers.selfAttentions(unet).forEach((n, a) -> assertEquals(n.startsWith("down_blocks.2."), a.isPag(), n));
-        PagLayers.clear(unet);
-        PagLayers.selfAttentions(unet).forEach((n, a) -> assertTrue(!a.isPag(), n));
+        List<String> names = PagLayers.select(unet, List.of("mid"));
+        PagPlan mid = PagPlan.of(PagLayers.modules(unet, List.of("mid"), PagLayers.Mode.DIFFUSERS), 3, 1);
+        PagPlan down = PagPlan.of(PagLayers.modules(unet, List.of("down_blocks.2"), PagLayers.Mode.DIFFUSERS), 2, 1);
+        // two plans over the same modules at once: each sees only its own selection
+        PagLayers.selfAttentions(unet).forEach((n, a) -> {
+            assertEquals(names.contains(n), mid.perturbs(a), n);
+            assertEquals(n.startsWith("down_blocks.2."), down.perturbs(a), n);
+            assertTrue(!PagPlan.NONE.perturbs(a), n);
+        });
+        Attention first = PagLayers.selfAttentions(unet).get(names.get(0));
+        assertArrayEquals(new boolean[] {false, false, true}, mid.identityRows(first, 3));
+        assertNull(down.identityRows(first, 2));
+        assertThrows(IllegalArgumentException.class, () -> mid.identityRows(first, 2));
+        assertThrows(IllegalArgumentException.class, () -> PagPlan.of(List.of(first), 3, 2));
+        assertTrue(PagPlan.of(List.of(), 3, 1).isEmpty());
     }
 }

@@ -9,6 +9,7 @@ import dev.pagoda.nn.Module;
 import dev.pagoda.nn.Parameter;
 import dev.pagoda.nn.WeightLoader;
 import dev.pagoda.nn.attention.PagLayers;
+import dev.pagoda.nn.attention.PagPlan;
 import dev.pagoda.nn.attention.Transformer2DModel;
 import dev.pagoda.nn.unet.UNetFloat64.Image;
 import dev.pagoda.tensor.Tensor;
@@ -56,7 +57,6 @@ class NonSquareLatentTest {
 
     @AfterAll
     static void close() {
-        PagLayers.clear(unet);
         weights.close();
     }
 
@@ -95,7 +95,7 @@ class NonSquareLatentTest {
         for (int[] s : sizes) {
             Tensor x = randn(r, s[0], c, s[1], s[2]);
             Tensor ctx = randn(r, s[0], CONTEXT_TOKENS, shape(p + "transformer_blocks.0.attn2.to_k.weight")[1]);
-            Tensor got = block.forward(x, ctx, 0);
+            Tensor got = block.forward(x, ctx, PagPlan.NONE);
             String what = "transformer " + p + " " + sizeName(s);
             Image[] want = new Image[s[0]];
             for (int b = 0; b < s[0]; b++) {
@@ -115,15 +115,16 @@ class NonSquareLatentTest {
         String p = "mid_block.attentions.0.";
         Transformer2DModel block = module(p, Transformer2DModel.class);
         Set<String> flagged = midSelfAttentions();
-        try {
+        {
             assertEquals(List.copyOf(flagged).stream().sorted().toList(),
-                    PagLayers.apply(unet, List.of("mid"), PagLayers.Mode.DIFFUSERS).stream().sorted().toList());
+                    PagLayers.select(unet, List.of("mid")).stream().sorted().toList());
+            PagPlan plan = PagPlan.of(PagLayers.modules(unet, List.of("mid"), PagLayers.Mode.DIFFUSERS), 3, 1);
             Random r = new Random(13);
             int c = shape(p + "norm.weight")[0];
             for (int[] s : new int[][] {{3, 4, 6}, {3, 5, 3}}) {
                 Tensor x = randn(r, s[0], c, s[1], s[2]);
                 Tensor ctx = randn(r, s[0], CONTEXT_TOKENS, shape(p + "transformer_blocks.0.attn2.to_k.weight")[1]);
-                Tensor got = block.forward(x, ctx, 1);
+                Tensor got = block.forward(x, ctx, plan);
                 String what = "PAG transformer " + sizeName(s);
                 IntFunction<Image> want = b -> ref.transformer(p, Image.row(x, b), rows(ctx, b), ref.heads(2),
                         b == 2 ? flagged : Set.of());
@@ -132,8 +133,6 @@ class NonSquareLatentTest {
                 assertMixupFar(what + " (row 2 with ordinary attention)", got,
                         b -> ref.transformer(p, Image.row(x, b), rows(ctx, b), ref.heads(2), Set.of()));
             }
-        } finally {
-            PagLayers.clear(unet);
         }
     }
 
@@ -210,11 +209,10 @@ class NonSquareLatentTest {
     }
 
     private void checkUnet(Random r, int b, int h, int w, float[] timesteps) {
-        PagLayers.clear(unet);
         Conditioning c = Conditioning.random(r, b, h, w);
         Tensor sample = randn(r, b, 4, h, w);
         Tensor got = unet.forward(new UNet2DConditionModel.Input(sample, timesteps, c.context, c.textEmbeds,
-                c.timeIds, 0, null, null));
+                c.timeIds, PagPlan.NONE, null, null));
         assertArrayEquals(new int[] {b, 4, h, w}, got.shape());
         String what = "UNet " + b + "x4x" + h + "x" + w;
         IntFunction<Double> t = i -> (double) timesteps[timesteps.length == 1 ? 0 : i];
@@ -241,10 +239,11 @@ class NonSquareLatentTest {
         Tensor ids = be.concat(0, neg.timeIds, pos.timeIds, pos.timeIds);
         float timestep = 501f;
         Set<String> flagged = midSelfAttentions();
-        try {
-            List<String> applied = PagLayers.apply(unet, List.of("mid"), PagLayers.Mode.DIFFUSERS);
+        {
+            List<String> applied = PagLayers.select(unet, List.of("mid"));
             assertEquals(flagged.stream().sorted().toList(), applied.stream().sorted().toList());
-            Tensor got = unet.forward(UNet2DConditionModel.Input.of(sample, timestep, ctx, text, ids).withPerturbed(1));
+            PagPlan plan = PagPlan.of(PagLayers.modules(unet, List.of("mid"), PagLayers.Mode.DIFFUSERS), 3, 1);
+            Tensor got = unet.forward(UNet2DConditionModel.Input.of(sample, timestep, ctx, text, ids).withPag(plan));
             Image[] want = new Image[3];
             for (int i = 0; i < 3; i++) {
                 want[i] = ref.unet(Image.row(sample, i), timestep, rows(ctx, i), row(text, i), row(ids, i),
@@ -255,8 +254,6 @@ class NonSquareLatentTest {
             // the perturbation must matter
             assertMixupFar("PAG UNet 3x4x12x20 (row 2 unperturbed)", got, i -> want[i == 2 ? 1 : i]);
             // (the H/W mix-up check of the whole model is in the two tests above)
-        } finally {
-            PagLayers.clear(unet);
         }
     }
 

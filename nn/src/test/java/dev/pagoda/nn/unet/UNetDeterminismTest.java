@@ -4,7 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 
 import dev.pagoda.nn.Golden;
 import dev.pagoda.nn.WeightLoader;
+import dev.pagoda.nn.attention.Attention;
 import dev.pagoda.nn.attention.PagLayers;
+import dev.pagoda.nn.attention.PagPlan;
 import dev.pagoda.tensor.Backend;
 import dev.pagoda.tensor.Tensor;
 import dev.pagoda.tensor.cpu.Parallel;
@@ -32,8 +34,8 @@ class UNetDeterminismTest {
                     be.concat(0, ref.tensor("in.text_embeds.neg"), ref.tensor("in.text_embeds.pos"),
                             ref.tensor("in.text_embeds.pos")),
                     be.concat(0, ref.tensor("in.time_ids"), ref.tensor("in.time_ids"), ref.tensor("in.time_ids")))
-                    .withPerturbed(1);
-            PagLayers.apply(unet, List.of("mid", "down_blocks.2"), PagLayers.Mode.DIFFUSERS);
+                    .withPag(PagPlan.of(PagLayers.modules(unet, List.of("mid", "down_blocks.2"),
+                            PagLayers.Mode.DIFFUSERS), 3, 1));
             float[] first = unet.forward(in).toFloatArray();
             for (int i = 0; i < 5; i++) {
                 assertArrayEquals(first, unet.forward(in).toFloatArray(), "run " + i);
@@ -64,20 +66,20 @@ class UNetDeterminismTest {
             Tensor tp = ref.tensor("in.text_embeds.pos");
             Tensor ids = ref.tensor("in.time_ids");
             UNet2DConditionModel.Input cfg = UNet2DConditionModel.Input.of(be.concat(0, s, s, s), 667f,
-                    be.concat(0, neg, pos, pos), be.concat(0, tn, tp, tp), be.concat(0, ids, ids, ids)).withPerturbed(1);
+                    be.concat(0, neg, pos, pos), be.concat(0, tn, tp, tp), be.concat(0, ids, ids, ids));
             UNet2DConditionModel.Input pagOnly = UNet2DConditionModel.Input.of(be.concat(0, s, s), 667f,
-                    be.concat(0, pos, pos), be.concat(0, tp, tp), be.concat(0, ids, ids)).withPerturbed(1);
+                    be.concat(0, pos, pos), be.concat(0, tp, tp), be.concat(0, ids, ids));
             for (List<String> layers : List.of(List.of("mid"), List.of("down_blocks.2"), List.of("up_blocks.1"),
                     List.of("down_blocks.1.attentions.1"))) {
-                PagLayers.apply(unet, layers, PagLayers.Mode.DIFFUSERS);
-                for (UNet2DConditionModel.Input in : List.of(cfg, pagOnly)) {
+                List<Attention> modules = PagLayers.modules(unet, layers, PagLayers.Mode.DIFFUSERS);
+                for (UNet2DConditionModel.Input plain : List.of(cfg, pagOnly)) {
+                    UNet2DConditionModel.Input in = plain.withPag(PagPlan.of(modules, plain.sample().dim(0), 1));
                     unet.setForkPerturbedBranch(false);
                     float[] full = unet.forward(in).toFloatArray();
                     unet.setForkPerturbedBranch(true);
                     assertArrayEquals(full, unet.forward(in).toFloatArray(), layers + " batch " + in.sample().dim(0));
                 }
             }
-            PagLayers.clear(unet);
         }
     }
 }

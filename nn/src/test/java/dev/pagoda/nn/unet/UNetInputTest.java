@@ -63,12 +63,12 @@ class UNetInputTest {
         Tensor odd = Tensor.zeros(1, 4, 18, 16);
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> unet.forward(
                 new UNet2DConditionModel.Input(odd, good.timesteps(), good.encoderHiddenStates(), good.textEmbeds(),
-                        good.timeIds(), 0, null, null)));
+                        good.timeIds(), dev.pagoda.nn.attention.PagPlan.NONE, null, null)));
         assertTrue(e.getMessage().contains("multiples of 4"), e.getMessage());
         Tensor channels = Tensor.zeros(1, 3, 16, 16);
         e = assertThrows(IllegalArgumentException.class, () -> unet.forward(
                 new UNet2DConditionModel.Input(channels, good.timesteps(), good.encoderHiddenStates(),
-                        good.textEmbeds(), good.timeIds(), 0, null, null)));
+                        good.textEmbeds(), good.timeIds(), dev.pagoda.nn.attention.PagPlan.NONE, null, null)));
         assertTrue(e.getMessage().contains("[B, 4, H, W]"), e.getMessage());
     }
 }

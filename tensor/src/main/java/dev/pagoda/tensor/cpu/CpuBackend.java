@@ -9,6 +9,9 @@ public final class CpuBackend implements Backend {
 
     public static final CpuBackend INSTANCE = new CpuBackend();
 
+    /** What {@link Backend#cpu()} returns: the backend itself, or its timing decorator when profiling. */
+    public static final Backend ACTIVE = OpProfile.ENABLED ? OpProfile.wrap(INSTANCE) : INSTANCE;
+
     private CpuBackend() {
     }
 

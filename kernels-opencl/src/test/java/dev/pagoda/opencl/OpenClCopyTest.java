@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertSame;
 
+import java.util.Map;
+
 import dev.pagoda.tensor.DType;
 import dev.pagoda.tensor.Tensor;
 
@@ -12,11 +14,10 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * The host fallback: operations without an OpenCL kernel download their inputs, run on the CPU
- * backend and upload the result. Conversion to a narrower dtype is one of them (and one whose CPU
- * kernel exists today); the result must be a device tensor with correctly rounded values.
+ * dtype conversion on the device: narrowing rounds to nearest even, integer copies keep values,
+ * and the one conversion without a kernel (float to integer) is a counted host fallback.
  */
-class OpenClHostFallbackTest {
+class OpenClCopyTest {
 
     private OpenClBackend cl;
     private final RandomTensors random = new RandomTensors(29);
@@ -36,7 +37,8 @@ class OpenClHostFallbackTest {
     }
 
     @Test
-    void narrowingCopyRunsOnTheHostAndReturnsADeviceTensor() {
+    void narrowingCopyRoundsToNearestEvenOnTheDevice() {
+        cl.counters().resetOperations();
         Tensor x = random.uniform(-3f, 3f, 6, 11);
         Tensor view = cl.upload(x).transpose(0, 1);
         for (DType dtype : new DType[] {DType.BF16, DType.F16}) {
@@ -52,10 +54,21 @@ class OpenClHostFallbackTest {
             }
             assertArrayEquals(expected, cl.download(out).toFloatArray(), dtype.toString());
         }
+        assertEquals(Map.of(), cl.counters().fallbacks(), "narrowing copies have kernels");
     }
 
     @Test
-    void integerCopyRunsOnTheHost() {
+    void floatToIntegerCopyIsACountedHostFallback() {
+        cl.counters().resetOperations();
+        Tensor x = cl.upload(Tensor.of(new float[] {1.75f, -2f, 3f}, 3));
+        Tensor out = cl.copy(x, DType.I64);
+        assertSame(cl, out.backend());
+        assertArrayEquals(new long[] {1, -2, 3}, cl.download(out).toLongArray());
+        assertEquals(Map.of("copy F32->I64", 1L), cl.counters().fallbacks());
+    }
+
+    @Test
+    void integerCopyRunsOnTheDevice() {
         Tensor ids = cl.upload(Tensor.ofLongs(new long[] {4, 8, 15, 16, 23, 42}, 2, 3));
         Tensor out = cl.copy(ids.transpose(0, 1), DType.I32);
         assertSame(cl, out.backend());
