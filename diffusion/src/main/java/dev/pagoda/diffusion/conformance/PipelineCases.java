@@ -41,6 +41,9 @@ final class PipelineCases {
     static CaseResult run(Fixtures fx, String name, Map<String, Object> c) {
         Map<String, Object> params = map(c.get("params"));
         String cls = (String) params.get("pipeline_class");
+        if (cls.startsWith("PixArtSigma")) {
+            return PixArtCases.pipeline(fx, name, c);
+        }
         if (!cls.startsWith("StableDiffusionXLPAG")) {
             return CaseResult.unsupported(name, "pipeline " + cls);
         }

@@ -17,6 +17,9 @@ import dev.pagoda.tensor.random.NoiseSource;
  * @param cancellation stops the run from another thread (null: not cancellable from outside)
  * @param checkFinite stop with a {@link NonFiniteException} at the first NaN/inf prediction or latent
  *                    (default true)
+ * @param maxSequenceLength PixArt: T5 tokens per prompt (default 300, diffusers' {@code max_sequence_length})
+ * @param useResolutionBinning PixArt: generate at the nearest aspect-ratio bin of the model's resolution and
+ *                    resize the image back (default true, as diffusers)
  */
 public record GenerationParams(
         String prompt,
@@ -41,7 +44,9 @@ public record GenerationParams(
         OutputType outputType,
         StepCallback callback,
         Cancellation cancellation,
-        boolean checkFinite) {
+        boolean checkFinite,
+        int maxSequenceLength,
+        boolean useResolutionBinning) {
 
     public enum OutputType { LATENT, IMAGE }
 
@@ -75,6 +80,9 @@ public record GenerationParams(
         if (noise == null) {
             throw new IllegalArgumentException("a noise source (seed or replay) is required");
         }
+        if (maxSequenceLength <= 0) {
+            throw new IllegalArgumentException("maxSequenceLength must be positive, got " + maxSequenceLength);
+        }
     }
 
     public static Builder builder(String prompt) {
@@ -105,6 +113,8 @@ public record GenerationParams(
         b.callback = callback;
         b.cancellation = cancellation;
         b.checkFinite = checkFinite;
+        b.maxSequenceLength = maxSequenceLength;
+        b.useResolutionBinning = useResolutionBinning;
         return b;
     }
 
@@ -133,6 +143,8 @@ public record GenerationParams(
         private StepCallback callback;
         private Cancellation cancellation;
         private boolean checkFinite = true;
+        private int maxSequenceLength = 300;
+        private boolean useResolutionBinning = true;
 
         private Builder(String prompt) {
             this.prompt = prompt;
@@ -160,12 +172,15 @@ public record GenerationParams(
         public Builder callback(StepCallback v) { callback = v; return this; }
         public Builder cancellation(Cancellation v) { cancellation = v; return this; }
         public Builder checkFinite(boolean v) { checkFinite = v; return this; }
+        public Builder maxSequenceLength(int v) { maxSequenceLength = v; return this; }
+        public Builder useResolutionBinning(boolean v) { useResolutionBinning = v; return this; }
 
         public GenerationParams build() {
             return new GenerationParams(prompt, prompt2, negativePrompt, negativePrompt2, height, width, steps,
                     guidanceScale, pagScale, pagAdaptiveScale, guidanceRescale, strength, image, mask,
                     noise == null ? NoiseSource.seeded(0) : noise, images, originalSize, crops, targetSize,
-                    outputType, callback, cancellation, checkFinite);
+                    outputType, callback, cancellation, checkFinite, maxSequenceLength,
+                    useResolutionBinning);
         }
     }
 }

@@ -37,7 +37,7 @@ import java.util.List;
  * concurrent call its own ({@link GenerationParams.Builder#seed} makes a new one per build).
  * {@link AutoencoderKL#setTiling} is a setting of the shared VAE and applies to every sibling.
  */
-public abstract class SdxlPipeline implements AutoCloseable {
+public abstract class SdxlPipeline implements DiffusionPipeline {
 
     /** Sees every denoiser call and its batched input and raw output (conformance checks, tooling). */
     public interface DenoiserObserver {
@@ -70,10 +70,21 @@ public abstract class SdxlPipeline implements AutoCloseable {
         return components;
     }
 
+    @Override
+    public AutoencoderKL vae() {
+        return components.vae();
+    }
+
+    @Override
+    public int defaultImageSize() {
+        return components.unet().config().sampleSize() * components.vae().scale();
+    }
+
     public boolean pagEnabled() {
         return pagEnabled;
     }
 
+    @Override
     public List<String> pagAppliedLayers() {
         return pag.layers();
     }
@@ -83,12 +94,14 @@ public abstract class SdxlPipeline implements AutoCloseable {
         setPagAppliedLayers(layers, pag.mode());
     }
 
+    @Override
     public void setPagAppliedLayers(List<String> layers, PagLayers.Mode mode) {
         List<Attention> modules = PagLayers.modules(components.unet(), layers, mode);
         this.pag = new PagSelection(List.copyOf(layers), mode, modules);
     }
 
     /** Uses another scheduler class (e.g. "EulerAncestralDiscreteScheduler") with the model's config. */
+    @Override
     public void setScheduler(String className) {
         this.schedulerClass = className;
     }
@@ -97,6 +110,7 @@ public abstract class SdxlPipeline implements AutoCloseable {
         this.observer = observer;
     }
 
+    @Override
     public void setStageListener(StageListener listener) {
         this.stages = listener == null ? name -> { } : listener;
     }
@@ -115,6 +129,7 @@ public abstract class SdxlPipeline implements AutoCloseable {
      *                                      {@code checkFinite} is off)
      * @throws IllegalStateException        when the pipeline's components are closed
      */
+    @Override
     public GenerationResult generate(GenerationParams p) {
         components.acquire();
         try {
