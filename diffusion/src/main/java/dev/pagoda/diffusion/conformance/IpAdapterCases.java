@@ -1,5 +1,6 @@
 package dev.pagoda.diffusion.conformance;
 
+import dev.pagoda.tensor.golden.GoldenFixtures;
 import dev.pagoda.diffusion.image.ImageSource;
 import dev.pagoda.diffusion.ipadapter.IpAdapters;
 import dev.pagoda.diffusion.pipeline.SdxlComponents;
@@ -28,7 +29,7 @@ final class IpAdapterCases {
     }
 
     static void load(Fixtures fx, Map<String, Object> c, Map<String, Object> params, SdxlComponents parts) {
-        Path repo = fx.model((String) c.get("ip_adapter_model"));
+        Path repo = fx.golden().path((String) c.get("ip_adapter_model"));
         String how = (String) c.getOrDefault("created_with", "");
         String sub = arg(how, "subfolder", "");
         String weight = arg(how, "weight_name", null);
@@ -48,7 +49,7 @@ final class IpAdapterCases {
             SafetensorsFile ref, Checks chk) {
         IpAdapters st = parts.ipAdapters();
         Tensor px = st.featureExtractor().preprocess(
-                ImageSource.load(fx.caseDir(name).resolve((String) params.get("ip_adapter_image")).toString()));
+                ImageSource.load(fx.golden().caseDir(name).resolve((String) params.get("ip_adapter_image")).toString()));
         if (ref.contains("ip.pixel_values")) {
             chk.abs("ip.pixel_values", px, ref.tensor("ip.pixel_values"), PIXEL_TOL);
         }

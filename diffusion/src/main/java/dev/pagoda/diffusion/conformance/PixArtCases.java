@@ -1,9 +1,10 @@
 package dev.pagoda.diffusion.conformance;
 
-import static dev.pagoda.diffusion.conformance.Fixtures.list;
-import static dev.pagoda.diffusion.conformance.Fixtures.map;
-import static dev.pagoda.diffusion.conformance.Fixtures.strings;
+import static dev.pagoda.tensor.golden.GoldenFixtures.list;
+import static dev.pagoda.tensor.golden.GoldenFixtures.map;
+import static dev.pagoda.tensor.golden.GoldenFixtures.strings;
 
+import dev.pagoda.tensor.golden.GoldenFixtures;
 import dev.pagoda.diffusion.guidance.Guidance;
 import dev.pagoda.diffusion.guidance.GuidedBatch;
 import dev.pagoda.diffusion.pipeline.AutoPipelineForText2Image;
@@ -41,9 +42,9 @@ final class PixArtCases {
     }
 
     static CaseResult components(Fixtures fx, String name, Map<String, Object> c) {
-        Path model = fx.model((String) map(fx.index().get("models")).get("pixart"));
+        Path model = fx.golden().path((String) map(fx.golden().index().get("models")).get("pixart"));
         Checks chk = new Checks(name);
-        try (SafetensorsFile ref = fx.tensors(name);
+        try (SafetensorsFile ref = fx.golden().tensors(name);
                 TensorStore w = WeightFiles.open(model.resolve("transformer"), "diffusion_pytorch_model", false)) {
             T5Cases.encoderItems(fx, chk, c, ref);
             PixArtTransformer2DModel tr = PixArtTransformer2DModel.fromConfig(model.resolve("transformer/config.json"));
@@ -87,10 +88,10 @@ final class PixArtCases {
      */
     static CaseResult pipeline(Fixtures fx, String name, Map<String, Object> c) {
         Map<String, Object> params = map(c.get("params"));
-        Path model = fx.model((String) c.get("model"));
+        Path model = fx.golden().path((String) c.get("model"));
         List<String> layers = strings(params.get("pag_applied_layers"));
         Checks chk = new Checks(name);
-        try (SafetensorsFile ref = fx.tensors(name);
+        try (SafetensorsFile ref = fx.golden().tensors(name);
                 PixArtComponents parts = PixArtComponents.load(model, false)) {
             parts.to(fx.backend());
             PixArtSigmaPipeline pipe = new PixArtSigmaPAGPipeline(parts, layers);
@@ -107,7 +108,7 @@ final class PixArtCases {
             List<Tensor> draws = new ArrayList<>();
             for (Object o : list(c, "noise_calls")) {
                 Map<String, Object> call = map(o);
-                Tensor draw = generator.randn(Fixtures.ints(call.get("shape")));
+                Tensor draw = generator.randn(GoldenFixtures.ints(call.get("shape")));
                 chk.abs("seeded " + call.get("tensor"), draw, ref.tensor((String) call.get("tensor")), 0);
                 draws.add(ref.tensor((String) call.get("tensor")));
             }

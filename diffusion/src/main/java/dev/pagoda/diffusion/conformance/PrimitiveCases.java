@@ -80,7 +80,7 @@ final class PrimitiveCases {
                         dev.pagoda.diffusion.pipeline.PixArtPromptEncoder.preprocess((String) item.get("prompt")),
                         map(item.get("t5")).get("pipeline_preprocessed_prompt"));
                 if (t5 == null) {
-                    t5 = T5Tokenizer.fromPretrained(fx.model((String) map(fx.index().get("models")).get("pixart"))
+                    t5 = T5Tokenizer.fromPretrained(fx.golden().path((String) map(fx.golden().index().get("models")).get("pixart"))
                             .resolve("tokenizer"));
                 }
                 t5Item(chk, "items." + i + ".t5", t5, map(item.get("t5")));
@@ -93,12 +93,12 @@ final class PrimitiveCases {
     /** One prompt through the T5 tokenizer, after the PixArt pipeline's caption preprocessing. */
     private static void t5Item(Checks chk, String what, T5Tokenizer t5, Map<String, Object> want) {
         String prompt = (String) want.get("pipeline_preprocessed_prompt");
-        int[] ids = Fixtures.ints(want.get("input_ids_len300"));
+        int[] ids = GoldenFixtures.ints(want.get("input_ids_len300"));
         T5Encoding enc = t5.encode(prompt, ids.length);
         chk.exact(what + ".input_ids_len300", enc.inputIds(), ids);
-        chk.exact(what + ".attention_mask_len300", enc.attentionMask(), Fixtures.ints(want.get("attention_mask_len300")));
+        chk.exact(what + ".attention_mask_len300", enc.attentionMask(), GoldenFixtures.ints(want.get("attention_mask_len300")));
         chk.exact(what + ".untruncated_input_ids", enc.untruncatedInputIds(),
-                Fixtures.ints(want.get("untruncated_input_ids")));
-        chk.exact(what + ".pieces", enc.pieces(), Fixtures.strings(want.get("pieces")));
+                GoldenFixtures.ints(want.get("untruncated_input_ids")));
+        chk.exact(what + ".pieces", enc.pieces(), GoldenFixtures.strings(want.get("pieces")));
     }
 }

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.pagoda.nn.ConfigException;
-import dev.pagoda.nn.Golden;
+import dev.pagoda.tensor.golden.GoldenFixtures;
 import dev.pagoda.nn.JsonConfig;
 import dev.pagoda.nn.WeightLoader;
 import dev.pagoda.tensor.DType;
@@ -144,7 +144,7 @@ class T5EncoderModelTest {
 
     @Test
     void goldenEncoderLoadsAndRefusesUseAfterClose() {
-        T5EncoderModel m = T5EncoderModel.fromPretrained(Golden.model("tiny-pixart-sigma").resolve("text_encoder"));
+        T5EncoderModel m = T5EncoderModel.fromPretrained(GoldenFixtures.vendored().model("tiny-pixart-sigma").resolve("text_encoder"));
         assertEquals(32, m.config().dModel());
         Tensor ids = Tensor.ofLongs(new long[] {66, 45, 1}, 1, 3);
         assertEquals(List.of(1, 3, 32), java.util.Arrays.stream(m.forward(ids, null).shape()).boxed().toList());

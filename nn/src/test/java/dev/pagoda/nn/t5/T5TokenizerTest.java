@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.pagoda.nn.Golden;
+import dev.pagoda.tensor.golden.GoldenFixtures;
 import dev.pagoda.nn.clip.TokenizerException;
 import dev.pagoda.tensor.json.Json;
 import java.io.IOException;
@@ -33,7 +33,7 @@ class T5TokenizerTest {
 
     @BeforeAll
     static void load() {
-        folder = Golden.model("tiny-pixart-sigma").resolve("tokenizer");
+        folder = GoldenFixtures.vendored().model("tiny-pixart-sigma").resolve("tokenizer");
         tok = T5Tokenizer.fromPretrained(folder);
     }
 
