@@ -11,6 +11,7 @@ final class Args {
 
     private final Map<String, String> values = new LinkedHashMap<>();
     private final List<String> positional = new ArrayList<>();
+    private final Map<String, List<String>> repeated = new LinkedHashMap<>();
 
     Args(String[] argv, int from, Set<String> valued, Set<String> switches) {
         for (int i = from; i < argv.length; i++) {
@@ -39,10 +40,16 @@ final class Args {
                     value = argv[++i];
                 }
                 values.put(key, value);
+                repeated.computeIfAbsent(key, k -> new ArrayList<>()).add(value);
             } else {
                 throw new UsageException("unknown option --" + key + " (see --help)");
             }
         }
+    }
+
+    /** Every value a repeatable flag was given, in order (empty when absent). */
+    List<String> all(String key) {
+        return repeated.getOrDefault(key, List.of());
     }
 
     boolean has(String key) {

@@ -13,7 +13,9 @@ import dev.pagoda.diffusion.pipeline.GenerationResult;
 import dev.pagoda.diffusion.pipeline.MemoryGuard;
 import dev.pagoda.diffusion.pipeline.PipelineOptions;
 import dev.pagoda.tensor.Backend;
+import dev.pagoda.diffusion.pipeline.DiffusionPipeline;
 import dev.pagoda.diffusion.pipeline.SdxlPipeline;
+import dev.pagoda.diffusion.pipeline.PixArtComponents;
 import dev.pagoda.nn.JsonConfig;
 import dev.pagoda.nn.attention.PagLayers;
 import dev.pagoda.nn.unet.UNetConfig;
@@ -32,23 +34,32 @@ import java.util.Set;
 final class GenerateCommand {
 
     static final String HELP = """
-            Usage: pagoda generate --model DIR|ORG/NAME --prompt TEXT [options]
+            Usage: pagoda generate --model DIR|ORG/NAME|FILE.safetensors --prompt TEXT [options]
 
-            Generates an image with an SDXL pipeline folder (diffusers layout) and Perturbed-Attention
-            Guidance. Text-to-image by default; image-to-image with --init-image; inpainting with
-            --init-image and --mask.
+            Generates an image with an SDXL or PixArt-Sigma pipeline folder (diffusers layout, recognised
+            from model_index.json) and Perturbed-Attention Guidance. Text-to-image by default; with SDXL,
+            image-to-image with --init-image and inpainting with --init-image and --mask.
 
               --model DIR|ORG/NAME     pipeline folder, or a Hugging Face repo id found in the local
-                                       cache ($HF_HOME/hub or ~/.cache/huggingface/hub)
+                                       cache ($HF_HOME/hub or ~/.cache/huggingface/hub), or one
+                                       original-layout checkpoint file (sd_xl_base_1.0.safetensors,
+                                       A1111/ComfyUI models): SDXL base or inpainting
+              --config DIR|ORG/NAME    with a checkpoint file: the diffusers folder whose configs and
+                                       tokenizers to use (its weights are ignored); default: the
+                                       SDXL base configs shipped with Pagoda
+              --lora FILE[:W]          apply a LoRA file (kohya/A1111 or diffusers/PEFT layout) with
+                                       weight W (default 1); repeat the flag for several adapters
               --prompt TEXT            what to draw (required)
               --prompt-2 TEXT          prompt for the second text encoder (default: --prompt)
               --negative-prompt TEXT   what to steer away from (default: none)
               --negative-prompt-2 TEXT negative prompt for the second encoder
-              --steps N                denoising steps (default 25)
-              --cfg W                  classifier-free guidance scale; CFG is on when W > 1 (default 5)
+              --steps N                denoising steps (default 25; PixArt 20)
+              --cfg W                  classifier-free guidance scale; CFG is on when W > 1
+                                       (default 5; PixArt 4.5)
               --pag-scale S            PAG scale; 0 turns PAG off (default 3)
               --pag-layers LIST        comma-separated PAG layer patterns, diffusers semantics
-                                       (default mid); e.g. mid,down_blocks.2 or up.block_1.attentions_0
+                                       (default mid; PixArt blocks.1); e.g. mid,down_blocks.2 or
+                                       up.block_1.attentions_0; PixArt: blocks.14 or transformer_blocks.3
               --pag-strict             patterns are literal block paths, not regular expressions
               --pag-adaptive-scale A   PAG scale decays as max(0, S - A*(1000 - t)) (default 0)
               --guidance-rescale R     rescale the CFG prediction (default 0)
@@ -58,7 +69,11 @@ final class GenerateCommand {
               --strength F             share of the schedule to run, in (0, 1]
                                        (default 0.3 image-to-image, 0.9999 inpainting)
               --mask PATH|URL          inpainting mask, white = repaint (same size as the image)
-              --scheduler NAME         euler (default), euler-a, ddim or dpm++
+              --scheduler NAME         euler (SDXL default), euler-a, ddim or dpm++ (PixArt default:
+                                       the model's scheduler_config.json)
+              --max-sequence-length N  PixArt: T5 tokens per prompt (default 300)
+              --no-resolution-binning  PixArt: generate at exactly --width x --height instead of the
+                                       nearest aspect-ratio bin resized back
               --tiled-vae              decode (and encode) the VAE in tiles to save memory
               --no-fp16-variant        load *.safetensors even where *.fp16.safetensors exist
               --backend B              where the UNet and VAE run: cpu (default), opencl (the preferred
@@ -72,11 +87,12 @@ final class GenerateCommand {
             Exit codes: 0 ok, 2 usage error, 1 runtime failure, 130 cancelled (Ctrl-C / SIGINT).
             """;
 
-    private static final Set<String> VALUED = Set.of("model", "prompt", "prompt-2", "negative-prompt",
+    private static final Set<String> VALUED = Set.of("model", "config", "lora", "prompt", "prompt-2", "negative-prompt",
             "negative-prompt-2", "steps", "cfg", "pag-scale", "pag-layers", "pag-adaptive-scale", "guidance-rescale",
-            "seed", "width", "height", "init-image", "strength", "mask", "scheduler", "out", "backend");
+            "seed", "width", "height", "init-image", "strength", "mask", "scheduler", "out", "backend",
+            "max-sequence-length");
     private static final Set<String> SWITCHES = Set.of("pag-strict", "tiled-vae", "no-fp16-variant", "no-finite-check",
-            "no-memory-check", "help");
+            "no-memory-check", "no-resolution-binning", "help");
     private static final Map<String, String> SCHEDULERS = Map.of(
             "euler", "EulerDiscreteScheduler",
             "euler-a", "EulerAncestralDiscreteScheduler",
@@ -105,7 +121,35 @@ final class GenerateCommand {
         if (outDir == null || !Files.isDirectory(outDir)) {
             throw new UsageException("output directory " + outDir + " does not exist (--out " + outPath + ")");
         }
-        int steps = a.integer("steps", 25);
+        Path singleFile = modelArg.endsWith(".safetensors") ? Path.of(modelArg) : null;
+        if (singleFile != null && !Files.isRegularFile(singleFile)) {
+            throw new UsageException("checkpoint file " + modelArg + " not found");
+        }
+        Path config = null;
+        if (a.has("config")) {
+            if (singleFile == null) {
+                throw new UsageException("--config applies to a single-file --model (a .safetensors checkpoint)");
+            }
+            config = ModelLocator.resolve(a.get("config", null));
+        }
+        Path model = singleFile != null ? singleFile : ModelLocator.resolve(modelArg);
+        boolean pixart = singleFile == null && PixArtComponents.isPixArtFolder(model);
+        if (pixart) {
+            for (String f : List.of("init-image", "mask", "strength", "prompt-2", "negative-prompt-2",
+                    "guidance-rescale", "tiled-vae")) {
+                if (a.has(f)) {
+                    throw new UsageException("--" + f + " does not apply to the PixArt-Sigma text-to-image pipeline of "
+                            + model);
+                }
+            }
+        } else if (a.has("max-sequence-length") || a.has("no-resolution-binning")) {
+            throw new UsageException("--max-sequence-length and --no-resolution-binning apply to PixArt models only");
+        }
+        int maxSeq = a.integer("max-sequence-length", 300);
+        if (maxSeq <= 0) {
+            throw new UsageException("--max-sequence-length must be positive, got " + maxSeq);
+        }
+        int steps = a.integer("steps", pixart ? 20 : 25);
         if (steps <= 0) {
             throw new UsageException("--steps must be positive, got " + steps);
         }
@@ -126,24 +170,48 @@ final class GenerateCommand {
         if (a.has("strength") && !a.has("init-image")) {
             throw new UsageException("--strength needs --init-image");
         }
-        String scheduler = a.get("scheduler", "euler");
-        if (!SCHEDULERS.containsKey(scheduler)) {
+        String scheduler = a.get("scheduler", pixart ? null : "euler");
+        if (scheduler != null && !SCHEDULERS.containsKey(scheduler)) {
             throw new UsageException("--scheduler must be one of " + SCHEDULERS.keySet() + ", got " + scheduler);
         }
-        float cfg = a.number("cfg", 5f);
+        float cfg = a.number("cfg", pixart ? 4.5f : 5f);
         float pagScale = a.number("pag-scale", 3f);
         float adaptive = a.number("pag-adaptive-scale", 0f);
         float rescale = a.number("guidance-rescale", 0f);
         if (cfg < 0 || pagScale < 0 || adaptive < 0 || rescale < 0) {
             throw new UsageException("--cfg, --pag-scale, --pag-adaptive-scale and --guidance-rescale must be >= 0");
         }
-        List<String> layers = Arrays.stream(a.get("pag-layers", "mid").split(",")).map(String::trim)
+        List<String> layers = Arrays.stream(a.get("pag-layers", pixart ? "blocks.1" : "mid").split(",")).map(String::trim)
                 .filter(s -> !s.isEmpty()).toList();
         if (layers.isEmpty()) {
             throw new UsageException("--pag-layers is empty");
         }
         long seed = a.longValue("seed", 0);
-        Path model = ModelLocator.resolve(modelArg);
+        List<Path> loraFiles = new java.util.ArrayList<>();
+        List<Float> loraWeights = new java.util.ArrayList<>();
+        for (String spec : a.all("lora")) {
+            int colon = spec.lastIndexOf(':');
+            Float w = null;
+            if (colon > 0) {
+                try {
+                    w = Float.parseFloat(spec.substring(colon + 1));
+                } catch (NumberFormatException e) {
+                    w = null;
+                }
+            }
+            Path f = Path.of(w != null ? spec.substring(0, colon) : spec);
+            if (!Files.isRegularFile(f)) {
+                throw new UsageException("LoRA file " + f + " not found (--lora " + spec + ")");
+            }
+            if (w != null && !Float.isFinite(w)) {
+                throw new UsageException("--lora weight must be a finite number, got " + spec);
+            }
+            loraFiles.add(f);
+            loraWeights.add(w != null ? w : 1f);
+        }
+        if (pixart && !loraFiles.isEmpty()) {
+            throw new UsageException("--lora applies to SDXL models only");
+        }
 
         Progress progress = new Progress(err);
         Tensor image = null;
@@ -167,7 +235,8 @@ final class GenerateCommand {
         }
 
         Backend backend = Main.backend(a.get("backend", "cpu"));
-        if (!a.has("no-memory-check")) {
+        // the memory estimate reads a pipeline folder's weight files; a single file is mapped whole, uncopied
+        if (!a.has("no-memory-check") && !pixart && singleFile == null) {
             int dflt = UNetConfig.from(JsonConfig.read(model.resolve("unet/config.json"))).sampleSize() * 8;
             int rows = (cfg > 1 ? 1 : 0) + 1 + (pagScale > 0 ? 1 : 0);
             MemoryGuard.check(model, new MemoryGuard.Request(height != null ? height : dflt,
@@ -176,9 +245,30 @@ final class GenerateCommand {
         }
         progress.stage("load " + model);
         PipelineOptions opts = new PipelineOptions(pagScale > 0, layers, !a.has("no-fp16-variant")).backend(backend);
-        SdxlPipeline pipe = mask != null ? AutoPipelineForInpainting.fromPretrained(model, opts)
-                : image != null ? AutoPipelineForImage2Image.fromPretrained(model, opts)
-                : AutoPipelineForText2Image.fromPretrained(model, opts);
+        DiffusionPipeline pipe;
+        if (singleFile != null) {
+            pipe = mask != null ? AutoPipelineForInpainting.fromSingleFile(singleFile, config, opts)
+                    : image != null ? AutoPipelineForImage2Image.fromSingleFile(singleFile, config, opts)
+                    : AutoPipelineForText2Image.fromSingleFile(singleFile, config, opts);
+        } else {
+            pipe = mask != null ? AutoPipelineForInpainting.fromPretrained(model, opts)
+                    : image != null ? AutoPipelineForImage2Image.fromPretrained(model, opts)
+                    : AutoPipelineForText2Image.load(model, opts);
+        }
+        List<String> loraNames = new java.util.ArrayList<>();
+        try {
+            for (int i = 0; i < loraFiles.size(); i++) {
+                String name = "lora" + i + "_" + loraFiles.get(i).getFileName();
+                ((SdxlPipeline) pipe).loadLoraWeights(loraFiles.get(i), name);
+                loraNames.add(name);
+            }
+            if (!loraNames.isEmpty()) {
+                ((SdxlPipeline) pipe).setAdapters(loraNames, loraWeights);
+            }
+        } catch (RuntimeException e) {
+            pipe.close();
+            throw e;
+        }
         // Ctrl-C: ask the run to stop at its next step and keep the JVM alive until it has unwound
         // (so no output is written and the weights are unmapped after the last kernel)
         Cancellation cancel = new Cancellation();
@@ -199,8 +289,8 @@ final class GenerateCommand {
             if (a.has("pag-strict")) {
                 pipe.setPagAppliedLayers(layers, PagLayers.Mode.STRICT);
             }
-            pipe.setScheduler(SCHEDULERS.get(scheduler));
-            pipe.components().vae().setTiling(a.has("tiled-vae"));
+            pipe.setScheduler(scheduler == null ? null : SCHEDULERS.get(scheduler));
+            pipe.vae().setTiling(a.has("tiled-vae"));
 
             GenerationParams.Builder b = GenerationParams.builder(prompt)
                     .prompt2(a.get("prompt-2", null))
@@ -210,9 +300,11 @@ final class GenerateCommand {
                     .guidanceRescale(rescale).seed(seed)
                     .callback(s -> progress.step(s.index(), s.steps()))
                     .cancellation(cancel)
-                    .checkFinite(!a.has("no-finite-check"));
+                    .checkFinite(!a.has("no-finite-check"))
+                    .maxSequenceLength(maxSeq)
+                    .useResolutionBinning(!a.has("no-resolution-binning"));
             if (width != null || height != null) {
-                int dflt = pipe.components().unet().config().sampleSize() * 8;
+                int dflt = pipe.defaultImageSize();
                 b.size(height != null ? height : dflt, width != null ? width : dflt);
             }
             if (image != null) {
@@ -242,7 +334,19 @@ final class GenerateCommand {
             }
             text.put("size", r.image().dim(3) + "x" + r.image().dim(2));
             text.put("model", modelArg);
-            text.put("sampler", SCHEDULERS.get(scheduler));
+            if (!loraFiles.isEmpty()) {
+                List<String> l = new java.util.ArrayList<>();
+                for (int i = 0; i < loraFiles.size(); i++) {
+                    l.add(loraFiles.get(i) + ":" + loraWeights.get(i));
+                }
+                text.put("loras", String.join(";", l));
+            }
+            text.put("sampler", scheduler != null ? SCHEDULERS.get(scheduler)
+                    : dev.pagoda.nn.JsonConfig.read(model.resolve("scheduler/scheduler_config.json")).string("_class_name",
+                            "scheduler_config.json"));
+            if (pixart) {
+                text.put("max_sequence_length", Integer.toString(maxSeq));
+            }
             if (image != null) {
                 text.put("strength", strength == null ? "default" : Float.toString(strength));
                 text.put("mode", mask != null ? "inpaint" : "img2img");

@@ -10,7 +10,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
 
-/** The {@code pagoda} command line: {@code generate} and {@code conformance}. */
+/** The {@code pagoda} command line: {@code generate}, {@code serve}, {@code conformance}, {@code devices}. */
 public final class Main {
 
     static final String VERSION = "0.1.0";
@@ -22,6 +22,7 @@ public final class Main {
 
             Commands:
               generate      generate an image (text-to-image, image-to-image, inpainting)
+              serve         the studio: a local web page and JSON API (generate, compare PAG, gallery)
               conformance   run golden fixture cases and compare against diffusers' outputs
               devices       list the backends and the devices they see (OpenCL platforms/devices)
 
@@ -65,10 +66,11 @@ public final class Main {
             }
             return switch (args[0]) {
                 case "generate" -> GenerateCommand.run(args, out, err);
+                case "serve" -> ServeCommand.run(args, out, err);
                 case "conformance" -> conformance(args, out);
                 case "devices" -> devices(args, out);
                 default -> throw new UsageException("unknown command \"" + args[0]
-                        + "\" (commands: generate, conformance, devices)");
+                        + "\" (commands: generate, serve, conformance, devices)");
             };
         } catch (UsageException e) {
             err.println("pagoda: " + e.getMessage());

@@ -56,6 +56,7 @@ public final class ConformanceRunner {
                 case "pag_selection" -> ModelCases.pagSelection(fixtures, name, c);
                 case "vae" -> ModelCases.vae(fixtures, name, c);
                 case "pipeline" -> PipelineCases.run(fixtures, name, c);
+                case "pixart" -> PixArtCases.components(fixtures, name, c);
                 default -> CaseResult.unsupported(name, "case kind \"" + kind + "\"");
             };
         } catch (RuntimeException | LinkageError e) {

@@ -42,11 +42,14 @@ final class PipelineCases {
     static CaseResult run(Fixtures fx, String name, Map<String, Object> c) {
         Map<String, Object> params = map(c.get("params"));
         String cls = (String) params.get("pipeline_class");
+        if (cls.startsWith("PixArtSigma")) {
+            return PixArtCases.pipeline(fx, name, c);
+        }
         if (!cls.startsWith("StableDiffusionXLPAG")) {
             return CaseResult.unsupported(name, "pipeline " + cls);
         }
-        if (c.get("controlnet_model") != null || c.get("ip_adapter_model") != null) {
-            return CaseResult.unsupported(name, "pipeline " + cls + " with ControlNet / IP-Adapter");
+        if (c.get("controlnet_model") != null) {
+            return CaseResult.unsupported(name, "pipeline " + cls + " with ControlNet");
         }
         Path model = fx.golden().path((String) c.get("model"));
         List<String> layers = strings(params.get("pag_applied_layers"));
@@ -54,6 +57,10 @@ final class PipelineCases {
         try (SafetensorsFile ref = fx.golden().tensors(name);
                 SdxlComponents parts = SdxlComponents.load(model, false)) {
             parts.to(fx.backend());
+            if (c.get("ip_adapter_model") != null) {
+                IpAdapterCases.load(fx, c, params, parts);
+                IpAdapterCases.checkComponents(fx, name, params, parts, ref, chk);
+            }
             SdxlPipeline pipe = create(cls, parts, true, layers);
             Map<String, Tensor> seen = new HashMap<>();
             pipe.setObserver((call, in, out) -> {
@@ -63,6 +70,9 @@ final class PipelineCases {
                     seen.put("denoiser0.encoder_hidden_states", in.encoderHiddenStates());
                     seen.put("denoiser0.text_embeds", in.textEmbeds());
                     seen.put("denoiser0.time_ids", in.timeIds());
+                    for (int i = 0; i < in.ipAdapter().imageEmbeds().size(); i++) {
+                        seen.put("denoiser0.ip_image_embeds." + i, in.ipAdapter().imageEmbeds().get(i));
+                    }
                 }
             });
             GenerationParams p = params(fx, name, c, params, ref, seen);
@@ -155,6 +165,9 @@ final class PipelineCases {
         Path dir = fx.golden().caseDir(name);
         if (params.get("image") != null) {
             b.image(ImageTensors.toTensor(ImageSource.load(dir.resolve((String) params.get("image")).toString())));
+        }
+        if (params.get("ip_adapter_image") != null) {
+            b.ipAdapterImage(ImageSource.load(dir.resolve((String) params.get("ip_adapter_image")).toString()));
         }
         if (params.get("mask_image") != null) {
             b.mask(ImageTensors.toMask(ImageSource.load(dir.resolve((String) params.get("mask_image")).toString())));

@@ -6,6 +6,8 @@ import static dev.pagoda.tensor.golden.GoldenFixtures.map;
 
 import dev.pagoda.nn.clip.ClipEncoding;
 import dev.pagoda.nn.clip.ClipTokenizer;
+import dev.pagoda.nn.t5.T5Encoding;
+import dev.pagoda.nn.t5.T5Tokenizer;
 import dev.pagoda.tensor.Tensor;
 import dev.pagoda.tensor.random.TorchGenerator;
 import dev.pagoda.tensor.safetensors.SafetensorsFile;
@@ -58,8 +60,8 @@ final class PrimitiveCases {
         Path model = fx.golden().path((String) map(fx.golden().index().get("models")).get("sdxl"));
         ClipTokenizer t1 = ClipTokenizer.fromFolder(model.resolve("tokenizer"));
         ClipTokenizer t2 = ClipTokenizer.fromFolder(model.resolve("tokenizer_2"));
+        T5Tokenizer t5 = null;
         Checks chk = new Checks(name);
-        boolean t5 = false;
         int i = 0;
         for (Object o : list(c, "items")) {
             Map<String, Object> item = map(o);
@@ -73,15 +75,30 @@ final class PrimitiveCases {
                         GoldenFixtures.ints(want.get("untruncated_input_ids")));
                 chk.exact(what + ".bpe_tokens", enc.bpeTokens(), GoldenFixtures.strings(want.get("bpe_tokens")));
             }
-            t5 |= item.get("t5") != null;
+            if (item.get("t5") != null) {
+                chk.exact("items." + i + ".t5.pipeline_preprocessed_prompt",
+                        dev.pagoda.diffusion.pipeline.PixArtPromptEncoder.preprocess((String) item.get("prompt")),
+                        map(item.get("t5")).get("pipeline_preprocessed_prompt"));
+                if (t5 == null) {
+                    t5 = T5Tokenizer.fromPretrained(fx.golden().path((String) map(fx.golden().index().get("models")).get("pixart"))
+                            .resolve("tokenizer"));
+                }
+                t5Item(chk, "items." + i + ".t5", t5, map(item.get("t5")));
+            }
             i++;
         }
-        CaseResult r = chk.result();
-        if (t5) {
-            // The CLIP parts are checked above; the T5 (PixArt) tokenizer does not exist in Pagoda yet.
-            return new CaseResult(name, false, r.worst(), r.error(),
-                    "unsupported: t5 tokenizer (CLIP tokenizers " + (r.passed() ? "pass" : "FAIL: " + r.message()) + ")");
-        }
-        return r;
+        return chk.result();
+    }
+
+    /** One prompt through the T5 tokenizer, after the PixArt pipeline's caption preprocessing. */
+    private static void t5Item(Checks chk, String what, T5Tokenizer t5, Map<String, Object> want) {
+        String prompt = (String) want.get("pipeline_preprocessed_prompt");
+        int[] ids = GoldenFixtures.ints(want.get("input_ids_len300"));
+        T5Encoding enc = t5.encode(prompt, ids.length);
+        chk.exact(what + ".input_ids_len300", enc.inputIds(), ids);
+        chk.exact(what + ".attention_mask_len300", enc.attentionMask(), GoldenFixtures.ints(want.get("attention_mask_len300")));
+        chk.exact(what + ".untruncated_input_ids", enc.untruncatedInputIds(),
+                GoldenFixtures.ints(want.get("untruncated_input_ids")));
+        chk.exact(what + ".pieces", enc.pieces(), GoldenFixtures.strings(want.get("pieces")));
     }
 }

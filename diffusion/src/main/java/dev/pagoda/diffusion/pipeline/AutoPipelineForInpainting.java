@@ -24,6 +24,31 @@ public final class AutoPipelineForInpainting {
     }
 
     /**
+     * diffusers' {@code from_single_file}: the inpainting pipeline of one original-layout checkpoint
+     * ({@code sd_xl_base_1.0.safetensors}), its family detected from the keys, with the configs and
+     * tokenizers Pagoda ships for that family. The weights are views of the mapped file (no copies).
+     */
+    public static StableDiffusionXLInpaintPipeline fromSingleFile(Path checkpoint, PipelineOptions options) {
+        return fromSingleFile(checkpoint, null, options);
+    }
+
+    /**
+     * As {@link #fromSingleFile(Path, PipelineOptions)}, with configs and tokenizers from the diffusers
+     * folder {@code config} (diffusers' {@code config=}; its weights are not read), or the shipped ones
+     * when it is null.
+     */
+    public static StableDiffusionXLInpaintPipeline fromSingleFile(Path checkpoint, Path config, PipelineOptions options) {
+        SdxlComponents c = SdxlSingleFile.load(checkpoint, config);
+        try {
+            c.to(options.backend());
+            return new StableDiffusionXLInpaintPipeline(c, options.enablePag(), options.pagAppliedLayers());
+        } catch (RuntimeException e) {
+            c.close();
+            throw e;
+        }
+    }
+
+    /**
      * The inpainting pipeline over the same loaded modules as {@code pipe} (no weight is loaded or
      * copied again), keeping its PAG layers.
      *

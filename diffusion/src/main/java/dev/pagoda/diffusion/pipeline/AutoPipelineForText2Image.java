@@ -1,19 +1,74 @@
 package dev.pagoda.diffusion.pipeline;
 
+import dev.pagoda.nn.ConfigException;
 import java.nio.file.Path;
+import java.util.List;
 
 /**
- * diffusers' {@code AutoPipelineForText2Image}: the SDXL text-to-image pipeline of a model folder
- * ({@code model_index.json}), with PAG when {@code enablePag}.
+ * diffusers' {@code AutoPipelineForText2Image}: the text-to-image pipeline of a model folder
+ * ({@code model_index.json}), with PAG when {@code enablePag}: SDXL ({@code StableDiffusionXL[PAG]Pipeline})
+ * or PixArt-Σ ({@code PixArtSigma[PAG]Pipeline}). {@link #load} picks the family from the folder;
+ * {@link #fromPretrained} and {@link #fromPretrainedPixArt} return the family's own type.
  */
 public final class AutoPipelineForText2Image {
 
     private AutoPipelineForText2Image() {
     }
 
-    /** Loads the folder's parts and builds the text-to-image pipeline. */
+    /** The folder's text-to-image pipeline, whichever family its {@code model_index.json} names. */
+    public static DiffusionPipeline load(Path modelDir, PipelineOptions options) {
+        return PixArtComponents.isPixArtFolder(modelDir) ? fromPretrainedPixArt(modelDir, options)
+                : fromPretrained(modelDir, options);
+    }
+
+    /** Loads an SDXL folder's parts and builds the text-to-image pipeline. */
     public static StableDiffusionXLPipeline fromPretrained(Path modelDir, PipelineOptions options) {
+        if (PixArtComponents.isPixArtFolder(modelDir)) {
+            throw new ConfigException(modelDir + ": a PixArt pipeline folder; load it with "
+                    + "AutoPipelineForText2Image.load or fromPretrainedPixArt");
+        }
         SdxlComponents c = SdxlComponents.load(modelDir, options.preferFp16());
+        try {
+            c.to(options.backend());
+            return new StableDiffusionXLPipeline(c, options.enablePag(), options.pagAppliedLayers());
+        } catch (RuntimeException e) {
+            c.close();
+            throw e;
+        }
+    }
+
+    /**
+     * Loads a PixArt-Σ folder: {@code PixArtSigmaPAGPipeline} when {@code enablePag} (layers: the
+     * options', or diffusers' default {@code ["blocks.1"]} when null), else {@code PixArtSigmaPipeline}.
+     */
+    public static PixArtSigmaPipeline fromPretrainedPixArt(Path modelDir, PipelineOptions options) {
+        PixArtComponents c = PixArtComponents.load(modelDir, options.preferFp16());
+        try {
+            c.to(options.backend());
+            return options.enablePag() ? new PixArtSigmaPAGPipeline(c, options.pagAppliedLayers())
+                    : new PixArtSigmaPipeline(c, false, options.pagAppliedLayers());
+        } catch (RuntimeException e) {
+            c.close();
+            throw e;
+        }
+    }
+
+    /**
+     * diffusers' {@code from_single_file}: the text-to-image pipeline of one original-layout checkpoint
+     * ({@code sd_xl_base_1.0.safetensors}), its family detected from the keys, with the configs and
+     * tokenizers Pagoda ships for that family. The weights are views of the mapped file (no copies).
+     */
+    public static StableDiffusionXLPipeline fromSingleFile(Path checkpoint, PipelineOptions options) {
+        return fromSingleFile(checkpoint, null, options);
+    }
+
+    /**
+     * As {@link #fromSingleFile(Path, PipelineOptions)}, with configs and tokenizers from the diffusers
+     * folder {@code config} (diffusers' {@code config=}; its weights are not read), or the shipped ones
+     * when it is null.
+     */
+    public static StableDiffusionXLPipeline fromSingleFile(Path checkpoint, Path config, PipelineOptions options) {
+        SdxlComponents c = SdxlSingleFile.load(checkpoint, config);
         try {
             c.to(options.backend());
             return new StableDiffusionXLPipeline(c, options.enablePag(), options.pagAppliedLayers());
@@ -35,7 +90,18 @@ public final class AutoPipelineForText2Image {
     }
 
     /** As {@link #fromPipe(SdxlPipeline, boolean)}, with other PAG layers. */
-    public static StableDiffusionXLPipeline fromPipe(SdxlPipeline pipe, boolean enablePag, java.util.List<String> pagAppliedLayers) {
+    public static StableDiffusionXLPipeline fromPipe(SdxlPipeline pipe, boolean enablePag, List<String> pagAppliedLayers) {
         return new StableDiffusionXLPipeline(pipe.components(), enablePag, pagAppliedLayers);
+    }
+
+    /** The PixArt-Σ pipeline (PAG variant when {@code enablePag}) over {@code pipe}'s loaded modules. */
+    public static PixArtSigmaPipeline fromPipe(PixArtSigmaPipeline pipe, boolean enablePag) {
+        return fromPipe(pipe, enablePag, pipe.pagAppliedLayers());
+    }
+
+    /** As {@link #fromPipe(PixArtSigmaPipeline, boolean)}, with other PAG layers. */
+    public static PixArtSigmaPipeline fromPipe(PixArtSigmaPipeline pipe, boolean enablePag, List<String> pagAppliedLayers) {
+        return enablePag ? new PixArtSigmaPAGPipeline(pipe.components(), pagAppliedLayers)
+                : new PixArtSigmaPipeline(pipe.components(), false, pagAppliedLayers);
     }
 }

@@ -1,6 +1,8 @@
 package dev.pagoda.diffusion.pipeline;
 
 import dev.pagoda.tensor.Tensor;
+import java.awt.image.BufferedImage;
+import java.util.List;
 import dev.pagoda.tensor.random.NoiseSource;
 
 /**
@@ -17,6 +19,9 @@ import dev.pagoda.tensor.random.NoiseSource;
  * @param cancellation stops the run from another thread (null: not cancellable from outside)
  * @param checkFinite stop with a {@link NonFiniteException} at the first NaN/inf prediction or latent
  *                    (default true)
+ * @param maxSequenceLength PixArt: T5 tokens per prompt (default 300, diffusers' {@code max_sequence_length})
+ * @param useResolutionBinning PixArt: generate at the nearest aspect-ratio bin of the model's resolution and
+ *                    resize the image back (default true, as diffusers)
  */
 public record GenerationParams(
         String prompt,
@@ -41,7 +46,11 @@ public record GenerationParams(
         OutputType outputType,
         StepCallback callback,
         Cancellation cancellation,
-        boolean checkFinite) {
+        boolean checkFinite,
+        int maxSequenceLength,
+        boolean useResolutionBinning,
+        List<List<BufferedImage>> ipAdapterImages,
+        List<Tensor> ipAdapterImageEmbeds) {
 
     public enum OutputType { LATENT, IMAGE }
 
@@ -75,6 +84,14 @@ public record GenerationParams(
         if (noise == null) {
             throw new IllegalArgumentException("a noise source (seed or replay) is required");
         }
+        if (maxSequenceLength <= 0) {
+            throw new IllegalArgumentException("maxSequenceLength must be positive, got " + maxSequenceLength);
+        }
+        if (ipAdapterImages != null && ipAdapterImageEmbeds != null) {
+            throw new IllegalArgumentException("give ip_adapter_image or ip_adapter_image_embeds, not both");
+        }
+        ipAdapterImages = ipAdapterImages == null ? null : ipAdapterImages.stream().map(List::copyOf).toList();
+        ipAdapterImageEmbeds = ipAdapterImageEmbeds == null ? null : List.copyOf(ipAdapterImageEmbeds);
     }
 
     public static Builder builder(String prompt) {
@@ -105,6 +122,10 @@ public record GenerationParams(
         b.callback = callback;
         b.cancellation = cancellation;
         b.checkFinite = checkFinite;
+        b.maxSequenceLength = maxSequenceLength;
+        b.useResolutionBinning = useResolutionBinning;
+        b.ipImages = ipAdapterImages;
+        b.ipEmbeds = ipAdapterImageEmbeds;
         return b;
     }
 
@@ -133,6 +154,10 @@ public record GenerationParams(
         private StepCallback callback;
         private Cancellation cancellation;
         private boolean checkFinite = true;
+        private int maxSequenceLength = 300;
+        private boolean useResolutionBinning = true;
+        private List<List<BufferedImage>> ipImages;
+        private List<Tensor> ipEmbeds;
 
         private Builder(String prompt) {
             this.prompt = prompt;
@@ -160,12 +185,31 @@ public record GenerationParams(
         public Builder callback(StepCallback v) { callback = v; return this; }
         public Builder cancellation(Cancellation v) { cancellation = v; return this; }
         public Builder checkFinite(boolean v) { checkFinite = v; return this; }
+        public Builder maxSequenceLength(int v) { maxSequenceLength = v; return this; }
+        public Builder useResolutionBinning(boolean v) { useResolutionBinning = v; return this; }
+
+        /** {@code ip_adapter_image}: one image per loaded adapter, in load order. */
+        public Builder ipAdapterImage(BufferedImage... perAdapter) {
+            ipImages = java.util.Arrays.stream(perAdapter).map(List::of).toList();
+            return this;
+        }
+
+        /** {@code ip_adapter_image} with several images for some adapters (their tokens are concatenated). */
+        public Builder ipAdapterImages(List<List<BufferedImage>> perAdapter) { ipImages = perAdapter; return this; }
+
+        /**
+         * {@code ip_adapter_image_embeds}: per adapter, {@code [2, images, ...]} (negative then positive,
+         * as {@code prepare_ip_adapter_image_embeds} returns them with guidance) or {@code [1, images, ...]}
+         * (positive only; the negative is zeros).
+         */
+        public Builder ipAdapterImageEmbeds(List<Tensor> perAdapter) { ipEmbeds = perAdapter; return this; }
 
         public GenerationParams build() {
             return new GenerationParams(prompt, prompt2, negativePrompt, negativePrompt2, height, width, steps,
                     guidanceScale, pagScale, pagAdaptiveScale, guidanceRescale, strength, image, mask,
                     noise == null ? NoiseSource.seeded(0) : noise, images, originalSize, crops, targetSize,
-                    outputType, callback, cancellation, checkFinite);
+                    outputType, callback, cancellation, checkFinite, maxSequenceLength,
+                    useResolutionBinning, ipImages, ipEmbeds);
         }
     }
 }

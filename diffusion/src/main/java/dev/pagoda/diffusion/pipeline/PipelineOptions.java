@@ -20,8 +20,9 @@ public record PipelineOptions(boolean enablePag, List<String> pagAppliedLayers, 
         this(enablePag, pagAppliedLayers, preferFp16, Backend.cpu());
     }
 
+    /** PAG off; layers null: each pipeline's own default ({@code ["mid"]} for SDXL, {@code ["blocks.1"]} for PixArt). */
     public static PipelineOptions defaults() {
-        return new PipelineOptions(false, List.of("mid"), true);
+        return new PipelineOptions(false, null, true);
     }
 
     public static PipelineOptions pag(List<String> layers) {

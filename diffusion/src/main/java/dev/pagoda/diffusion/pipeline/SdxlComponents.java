@@ -3,13 +3,21 @@ package dev.pagoda.diffusion.pipeline;
 import dev.pagoda.tensor.Backend;
 import dev.pagoda.tensor.DeviceMemoryException;
 
+import dev.pagoda.diffusion.lora.LoraAdapters;
 import dev.pagoda.nn.ConfigException;
 import dev.pagoda.nn.JsonConfig;
 import dev.pagoda.nn.Module;
 import dev.pagoda.nn.WeightLoader;
+import dev.pagoda.diffusion.image.ClipImageProcessor;
+import dev.pagoda.diffusion.ipadapter.IpAdapters;
 import dev.pagoda.nn.clip.ClipTextModel;
+import dev.pagoda.nn.clip.ClipVisionModel;
+import dev.pagoda.nn.ipadapter.IpAdapter;
+import dev.pagoda.nn.ipadapter.IpAdapterException;
+import dev.pagoda.nn.ipadapter.IpAdapterLoader;
 import dev.pagoda.nn.clip.ClipTokenizer;
 import dev.pagoda.nn.unet.UNet2DConditionModel;
+import dev.pagoda.nn.unet.UNetConfig;
 import dev.pagoda.nn.vae.AutoencoderKL;
 import dev.pagoda.tensor.safetensors.TensorStore;
 import dev.pagoda.tensor.safetensors.WeightFiles;
@@ -48,6 +56,8 @@ public final class SdxlComponents implements AutoCloseable {
     private final Path schedulerConfig;
     private final boolean forceZerosForEmptyPrompt;
     private final List<TensorStore> stores;
+    private volatile IpAdapters ipAdapters = IpAdapters.NONE;
+    private final LoraAdapters lora;
     private int running;
     private boolean closed;
 
@@ -64,6 +74,7 @@ public final class SdxlComponents implements AutoCloseable {
         this.schedulerConfig = schedulerConfig;
         this.forceZerosForEmptyPrompt = forceZerosForEmptyPrompt;
         this.stores = stores;
+        this.lora = new LoraAdapters(Map.of("unet", unet, "text_encoder", textEncoder, "text_encoder_2", textEncoder2));
     }
 
     /**
@@ -75,6 +86,31 @@ public final class SdxlComponents implements AutoCloseable {
         if (!Files.isDirectory(dir)) {
             throw new ConfigException(dir + ": model folder not found");
         }
+        checkIndex(dir);
+        List<TensorStore> stores = new ArrayList<>();
+        try {
+            Map<String, TensorStore> weights = new java.util.HashMap<>();
+            for (String part : List.of("text_encoder", "text_encoder_2", "unet", "vae")) {
+                TensorStore s = WeightFiles.open(dir.resolve(part),
+                        part.startsWith("text_encoder") ? "model" : "diffusion_pytorch_model", preferFp16);
+                stores.add(s);
+                weights.put(part, s);
+            }
+            UNetConfig unetConfig = UNetConfig.from(JsonConfig.read(dir.resolve("unet/config.json")));
+            return assemble(dir, dir, null, unetConfig, weights, stores);
+        } catch (RuntimeException e) {
+            stores.forEach(TensorStore::close);
+            throw e;
+        }
+    }
+
+    /**
+     * Checks that {@code dir}'s {@code model_index.json} describes an SDXL pipeline with the parts Pagoda
+     * builds; returns it.
+     *
+     * @throws ConfigException naming the file and the part that differs
+     */
+    static JsonConfig checkIndex(Path dir) {
         Path index = dir.resolve("model_index.json");
         if (!Files.isRegularFile(index)) {
             throw new ConfigException(dir + ": not a diffusers pipeline folder (no model_index.json)");
@@ -92,35 +128,39 @@ public final class SdxlComponents implements AutoCloseable {
                         + ", found " + v);
             }
         }
-        List<TensorStore> stores = new ArrayList<>();
-        try {
-            ClipTokenizer tok = ClipTokenizer.fromFolder(dir.resolve("tokenizer"));
-            ClipTokenizer tok2 = ClipTokenizer.fromFolder(dir.resolve("tokenizer_2"));
-            ClipTextModel te = ClipTextModel.fromConfig(dir.resolve("text_encoder/config.json"));
-            load(te, dir.resolve("text_encoder"), "model", preferFp16, ClipTextModel.IGNORED_KEYS, stores);
-            ClipTextModel te2 = ClipTextModel.fromConfig(dir.resolve("text_encoder_2/config.json"));
-            load(te2, dir.resolve("text_encoder_2"), "model", preferFp16, ClipTextModel.IGNORED_KEYS, stores);
-            UNet2DConditionModel unet = UNet2DConditionModel.fromConfig(dir.resolve("unet/config.json"));
-            load(unet, dir.resolve("unet"), "diffusion_pytorch_model", preferFp16, Set.of(), stores);
-            AutoencoderKL vae = AutoencoderKL.fromConfig(dir.resolve("vae/config.json"));
-            load(vae, dir.resolve("vae"), "diffusion_pytorch_model", preferFp16, Set.of(), stores);
-            Path sched = dir.resolve("scheduler/scheduler_config.json");
-            if (!Files.isRegularFile(sched)) {
-                throw new ConfigException(sched + ": scheduler config not found");
-            }
-            return new SdxlComponents(dir, tok, tok2, te, te2, unet, vae, sched,
-                    mi.bool("force_zeros_for_empty_prompt", true), stores);
-        } catch (RuntimeException e) {
-            stores.forEach(TensorStore::close);
-            throw e;
-        }
+        return mi;
     }
 
-    private static void load(Module m, Path folder, String stem, boolean preferFp16, Set<String> ignored,
-            List<TensorStore> stores) {
-        TensorStore store = WeightFiles.open(folder, stem, preferFp16);
-        stores.add(store);
-        WeightLoader.load(m, store, "", ignored);
+    /**
+     * Builds the parts from the configs and tokenizer files of the diffusers folder {@code configDir}
+     * (its weights are not read) and binds them to {@code weights}, one store per part under its
+     * folder name ({@code text_encoder}, {@code text_encoder_2}, {@code unet}, {@code vae}).
+     * {@code owned} are closed by {@link #close()}; on failure the caller closes them.
+     *
+     * @param source what the weights come from (a folder or a single file), for messages
+     * @param bpeFolder where the tokenizers' vocab.json and merges.txt are, or null for each tokenizer's folder
+     */
+    static SdxlComponents assemble(Path source, Path configDir, Path bpeFolder, UNetConfig unetConfig,
+            Map<String, TensorStore> weights, List<TensorStore> owned) {
+        JsonConfig mi = checkIndex(configDir);
+        Path tokDir = configDir.resolve("tokenizer");
+        Path tok2Dir = configDir.resolve("tokenizer_2");
+        ClipTokenizer tok = ClipTokenizer.fromFolder(tokDir, bpeFolder != null ? bpeFolder : tokDir);
+        ClipTokenizer tok2 = ClipTokenizer.fromFolder(tok2Dir, bpeFolder != null ? bpeFolder : tok2Dir);
+        ClipTextModel te = ClipTextModel.fromConfig(configDir.resolve("text_encoder/config.json"));
+        WeightLoader.load(te, weights.get("text_encoder"), "", ClipTextModel.IGNORED_KEYS);
+        ClipTextModel te2 = ClipTextModel.fromConfig(configDir.resolve("text_encoder_2/config.json"));
+        WeightLoader.load(te2, weights.get("text_encoder_2"), "", ClipTextModel.IGNORED_KEYS);
+        UNet2DConditionModel unet = new UNet2DConditionModel(unetConfig);
+        WeightLoader.load(unet, weights.get("unet"), "", Set.of());
+        AutoencoderKL vae = AutoencoderKL.fromConfig(configDir.resolve("vae/config.json"));
+        WeightLoader.load(vae, weights.get("vae"), "", Set.of());
+        Path sched = configDir.resolve("scheduler/scheduler_config.json");
+        if (!Files.isRegularFile(sched)) {
+            throw new ConfigException(sched + ": scheduler config not found");
+        }
+        return new SdxlComponents(source, tok, tok2, te, te2, unet, vae, sched,
+                mi.bool("force_zeros_for_empty_prompt", true), owned);
     }
 
     private Backend backend = Backend.cpu();
@@ -184,8 +224,95 @@ public final class SdxlComponents implements AutoCloseable {
         }
         unet.to(target);
         vae.to(target);
+        for (IpAdapter a : ipAdapters.adapters()) {
+            a.weights().values().forEach(kv -> {
+                kv.toKIp().to(target);
+                kv.toVIp().to(target);
+            });
+        }
         backend = target;
         return this;
+    }
+
+    /** The loaded IP-Adapters (a snapshot; {@link IpAdapters#NONE} when none). */
+    public IpAdapters ipAdapters() {
+        return ipAdapters;
+    }
+
+    /**
+     * diffusers' {@code load_ip_adapter}: loads the adapter files (replacing any loaded before, each
+     * at scale 1.0) and, if none is loaded yet, the image encoder from {@code imageEncoderDir}
+     * ({@code config.json} + {@code model.safetensors}; null for none: then calls must pass
+     * {@code ip_adapter_image_embeds}). The feature extractor is the folder's
+     * {@code feature_extractor/preprocessor_config.json} or diffusers' default for the encoder's
+     * image size. Nothing changes if anything fails. Running calls keep the setting they started with.
+     *
+     * @throws dev.pagoda.nn.WeightLoadException listing missing, unexpected and mis-shaped keys
+     * @throws IpAdapterException                for a file that is no IP-Adapter, or an encoder that does not fit
+     */
+    public synchronized void loadIpAdapter(List<Path> weightFiles, Path imageEncoderDir) {
+        if (weightFiles.isEmpty()) {
+            throw new IpAdapterException("load_ip_adapter: no weight file given");
+        }
+        List<TensorStore> opened = new ArrayList<>();
+        try {
+            List<IpAdapter> adapters = new ArrayList<>();
+            for (Path f : weightFiles) {
+                if (!Files.isRegularFile(f)) {
+                    throw new IpAdapterException(f + ": no such IP-Adapter weight file");
+                }
+                TensorStore store = WeightFiles.open(f);
+                opened.add(store);
+                adapters.add(IpAdapterLoader.load(unet, store));
+            }
+            ClipVisionModel encoder = ipAdapters.imageEncoder();
+            ClipImageProcessor fe = ipAdapters.featureExtractor();
+            if (encoder == null && imageEncoderDir != null) {
+                Path cfg = imageEncoderDir.resolve("config.json");
+                if (!Files.isRegularFile(cfg)) {
+                    throw new IpAdapterException(imageEncoderDir + ": no image encoder config.json");
+                }
+                encoder = ClipVisionModel.fromConfig(cfg);
+                TensorStore store = WeightFiles.open(imageEncoderDir, "model", false);
+                opened.add(store);
+                WeightLoader.load(encoder, store, "", ClipVisionModel.IGNORED_KEYS);
+                Path pre = folder.resolve("feature_extractor/preprocessor_config.json");
+                fe = Files.isRegularFile(pre) ? ClipImageProcessor.read(pre)
+                        : ClipImageProcessor.defaults(encoder.config().imageSize());
+            }
+            IpAdapters next = IpAdapters.of(adapters, encoder, fe);
+            if (backend != Backend.cpu()) {
+                for (IpAdapter a : adapters) {
+                    a.weights().values().forEach(kv -> {
+                        kv.toKIp().to(backend);
+                        kv.toVIp().to(backend);
+                    });
+                }
+            }
+            stores.addAll(opened);
+            ipAdapters = next;
+        } catch (RuntimeException e) {
+            opened.forEach(TensorStore::close);
+            throw e;
+        }
+    }
+
+    /** diffusers' {@code set_ip_adapter_scale}: see {@link dev.pagoda.diffusion.ipadapter.IpAdapterScales}. */
+    public synchronized void setIpAdapterScale(List<?> configs) {
+        ipAdapters = ipAdapters.withScales(configs);
+    }
+
+    /**
+     * diffusers' {@code unload_ip_adapter}: drops the adapters, the image encoder and the feature
+     * extractor. Their mapped files stay open until {@link #close()} (a running call may still read them).
+     */
+    public synchronized void unloadIpAdapter() {
+        ipAdapters = IpAdapters.NONE;
+    }
+
+    /** The LoRA adapters of these modules (shared by every pipeline made from them with {@code fromPipe}). */
+    public LoraAdapters lora() {
+        return lora;
     }
 
     public SdxlPromptEncoder promptEncoder() {
@@ -236,6 +363,7 @@ public final class SdxlComponents implements AutoCloseable {
         synchronized (this) {
             stores.forEach(TensorStore::close);
             stores.clear();
+            lora.close();
         }
     }
 }

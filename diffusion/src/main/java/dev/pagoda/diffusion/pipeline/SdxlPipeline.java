@@ -2,10 +2,13 @@ package dev.pagoda.diffusion.pipeline;
 
 import dev.pagoda.diffusion.guidance.Guidance;
 import dev.pagoda.diffusion.guidance.GuidedBatch;
+import dev.pagoda.diffusion.ipadapter.IpAdapterConditioning;
+import dev.pagoda.diffusion.ipadapter.IpAdapters;
 import dev.pagoda.diffusion.scheduler.Scheduler;
 import dev.pagoda.diffusion.scheduler.SchedulerConfig;
 import dev.pagoda.diffusion.scheduler.SchedulerFactory;
 import dev.pagoda.nn.attention.Attention;
+import dev.pagoda.nn.attention.IpAdapterPlan;
 import dev.pagoda.nn.attention.PagLayers;
 import dev.pagoda.nn.unet.UNet2DConditionModel;
 import dev.pagoda.nn.vae.AutoencoderKL;
@@ -37,7 +40,7 @@ import java.util.List;
  * concurrent call its own ({@link GenerationParams.Builder#seed} makes a new one per build).
  * {@link AutoencoderKL#setTiling} is a setting of the shared VAE and applies to every sibling.
  */
-public abstract class SdxlPipeline implements AutoCloseable {
+public abstract class SdxlPipeline implements DiffusionPipeline {
 
     /** Sees every denoiser call and its batched input and raw output (conformance checks, tooling). */
     public interface DenoiserObserver {
@@ -70,12 +73,49 @@ public abstract class SdxlPipeline implements AutoCloseable {
         return components;
     }
 
+    @Override
+    public AutoencoderKL vae() {
+        return components.vae();
+    }
+
+    @Override
+    public int defaultImageSize() {
+        return components.unet().config().sampleSize() * components.vae().scale();
+    }
+
     public boolean pagEnabled() {
         return pagEnabled;
     }
 
+    @Override
     public List<String> pagAppliedLayers() {
         return pag.layers();
+    }
+
+    /**
+     * diffusers' {@code load_lora_weights}: attaches the LoRA file (kohya/A1111 or diffusers/PEFT layout,
+     * UNet and both text encoders) as adapter {@code adapterName}, active with weight 1.
+     *
+     * @throws dev.pagoda.diffusion.singlefile.CheckpointException listing target modules that do not
+     *         exist, rank mismatches and pairs that do not fit their layer; nothing is attached then
+     */
+    public void loadLoraWeights(java.nio.file.Path file, String adapterName) {
+        components.lora().load(file, adapterName);
+    }
+
+    /** diffusers' {@code set_adapters}: the named adapters are active with these weights, the others off. */
+    public void setAdapters(List<String> adapterNames, List<Float> weights) {
+        components.lora().setAdapters(adapterNames, weights);
+    }
+
+    /** diffusers' {@code fuse_lora}: writes the active adapters into the weights (a new tensor in the stored dtype). */
+    public void fuseLora() {
+        components.lora().fuse();
+    }
+
+    /** diffusers' {@code unfuse_lora}: restores the original weights exactly. */
+    public void unfuseLora() {
+        components.lora().unfuse();
     }
 
     /** Re-selects the PAG layers; a pattern that selects no self-attention module is an error now. */
@@ -83,12 +123,39 @@ public abstract class SdxlPipeline implements AutoCloseable {
         setPagAppliedLayers(layers, pag.mode());
     }
 
+    @Override
     public void setPagAppliedLayers(List<String> layers, PagLayers.Mode mode) {
         List<Attention> modules = PagLayers.modules(components.unet(), layers, mode);
         this.pag = new PagSelection(List.copyOf(layers), mode, modules);
     }
 
+    /**
+     * diffusers' {@code load_ip_adapter(..., image_encoder_folder=...)} on this pipeline's components
+     * (shared with its {@code fromPipe} siblings, as diffusers shares the UNet's processors).
+     */
+    public void loadIpAdapter(List<java.nio.file.Path> weightFiles, java.nio.file.Path imageEncoderDir) {
+        components.loadIpAdapter(weightFiles, imageEncoderDir);
+    }
+
+    /** {@code set_ip_adapter_scale(scale)}: one scale for every adapter and layer. */
+    public void setIpAdapterScale(float scale) {
+        components.setIpAdapterScale(List.of(scale));
+    }
+
+    /**
+     * {@code set_ip_adapter_scale([...])}: per adapter a {@code Number} or a per-block {@code Map}
+     * ({@code {"up": {"block_0": [0.0, 1.0, 0.0]}}}), or one config for all.
+     */
+    public void setIpAdapterScale(List<?> perAdapter) {
+        components.setIpAdapterScale(perAdapter);
+    }
+
+    public void unloadIpAdapter() {
+        components.unloadIpAdapter();
+    }
+
     /** Uses another scheduler class (e.g. "EulerAncestralDiscreteScheduler") with the model's config. */
+    @Override
     public void setScheduler(String className) {
         this.schedulerClass = className;
     }
@@ -97,6 +164,7 @@ public abstract class SdxlPipeline implements AutoCloseable {
         this.observer = observer;
     }
 
+    @Override
     public void setStageListener(StageListener listener) {
         this.stages = listener == null ? name -> { } : listener;
     }
@@ -115,6 +183,7 @@ public abstract class SdxlPipeline implements AutoCloseable {
      *                                      {@code checkFinite} is off)
      * @throws IllegalStateException        when the pipeline's components are closed
      */
+    @Override
     public GenerationResult generate(GenerationParams p) {
         components.acquire();
         try {
@@ -127,6 +196,7 @@ public abstract class SdxlPipeline implements AutoCloseable {
     private GenerationResult run(GenerationParams p) {
         // one read of every setting: a concurrent setter affects later calls only
         PagSelection selection = pag;
+        IpAdapters ipAdapters = components.ipAdapters();
         DenoiserObserver obs = observer;
         StageListener stage = stages;
         Scheduler scheduler = newScheduler(schedulerClass);
@@ -143,8 +213,10 @@ public abstract class SdxlPipeline implements AutoCloseable {
         SdxlPromptEncoder.Encoded enc = components.promptEncoder()
                 .encode(p.prompt(), p.prompt2(), p.negativePrompt(), p.negativePrompt2(), g.cfg());
 
-        Start start = prepare(p, scheduler, h, w, n);
         Backend device = components.backend();
+        IpAdapterPlan ip = IpAdapterConditioning.prepare(ipAdapters, p.ipAdapterImages(), p.ipAdapterImageEmbeds(),
+                batch, n, device);
+        Start start = prepare(p, scheduler, h, w, n);
         // The conditioning crosses to the denoiser's backend once per call; per step only the
         // latents go up and the noise prediction comes back (guidance and schedulers run on the host).
         Conditioning cond = conditioning(enc, batch, p, h, w).on(device);
@@ -156,7 +228,7 @@ public abstract class SdxlPipeline implements AutoCloseable {
             float t = ts[i];
             Tensor input = start.extendInput(scheduler.scaleModelInput(batch.repeat(latents), t), batch);
             UNet2DConditionModel.Input in = new UNet2DConditionModel.Input(device.resident(input), new float[] {t},
-                    cond.embeds(), cond.pooled(), cond.timeIds(), batch.pagPlan(), null, null);
+                    cond.embeds(), cond.pooled(), cond.timeIds(), batch.pagPlan(), null, null, ip);
             Tensor out = device.toHost(unet.forward(in));
             if (obs != null) {
                 obs.onDenoiserCall(i, in, out);

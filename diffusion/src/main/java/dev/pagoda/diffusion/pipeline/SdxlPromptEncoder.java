@@ -11,7 +11,9 @@ import dev.pagoda.tensor.Tensor;
  * conditioning is the two encoders' penultimate hidden states (not final-normed) concatenated on the
  * channel axis, and the pooled embedding is encoder 2's projected pooled output. With CFG the negative
  * prompt is encoded the same way, except that a missing negative prompt gives all-zero embeddings when
- * the model says so ({@code force_zeros_for_empty_prompt}); an explicit empty string is encoded.
+ * the model says so ({@code force_zeros_for_empty_prompt}), whatever {@code negative2} is; an explicit
+ * empty negative prompt is encoded. As diffusers' {@code prompt_2 or prompt}, a null or empty second
+ * prompt means "the same as the first".
  */
 public final class SdxlPromptEncoder {
 
@@ -43,24 +45,29 @@ public final class SdxlPromptEncoder {
 
     /**
      * @param prompt          the prompt for encoder 1
-     * @param prompt2         the prompt for encoder 2 (null: same as {@code prompt})
-     * @param negative        the negative prompt (null: none)
-     * @param negative2       the negative prompt for encoder 2 (null: same as {@code negative})
+     * @param prompt2         the prompt for encoder 2 (null or empty: same as {@code prompt})
+     * @param negative        the negative prompt (null: none, zero embeddings where the model forces them)
+     * @param negative2       the negative prompt for encoder 2 (null or empty: same as {@code negative})
      * @param cfg             whether classifier-free guidance needs the negative side
      */
     public Encoded encode(String prompt, String prompt2, String negative, String negative2, boolean cfg) {
-        Embeddings pos = encodeOne(prompt, prompt2 == null ? prompt : prompt2);
+        Embeddings pos = encodeOne(prompt, or(prompt2, prompt));
         if (!cfg) {
             return new Encoded(pos, null);
         }
         Embeddings neg;
-        if (negative == null && negative2 == null && forceZerosForEmptyPrompt) {
+        if (negative == null && forceZerosForEmptyPrompt) {
             neg = new Embeddings(Tensor.zeros(pos.embeds().shape()), Tensor.zeros(pos.pooled().shape()));
         } else {
             String n1 = negative == null ? "" : negative;
-            neg = encodeOne(n1, negative2 == null ? n1 : negative2);
+            neg = encodeOne(n1, or(negative2, n1));
         }
         return new Encoded(pos, neg);
+    }
+
+    /** Python's {@code x or y} for optional strings: null and "" are falsy. */
+    private static String or(String x, String y) {
+        return x == null || x.isEmpty() ? y : x;
     }
 
     private Embeddings encodeOne(String p1, String p2) {

@@ -11,7 +11,7 @@ import java.util.List;
  * SDXL inpainting, with PAG when enabled ({@code StableDiffusionXL(PAG)InpaintPipeline}). Random draws
  * in diffusers' order: #0 samples the VAE encoding of the image, #1 is the noise for the initial
  * latents (reused to re-noise the known region after each step), #2 samples the encoding of the
- * masked image. A 4-channel UNet re-imposes the known region after every step but the last; a
+ * masked image; a 9-channel UNet at strength 1 skips the image encoding and its draw. A 4-channel UNet re-imposes the known region after every step but the last; a
  * 9-channel inpainting UNet instead takes the mask and the masked-image latents as extra input.
  *
  * <p>Thread-safe: a call's blending state lives in its own {@code Start}, so concurrent calls (also on
@@ -53,10 +53,12 @@ public final class StableDiffusionXLInpaintPipeline extends SdxlPipeline {
         }
         Tensor maskedImage = be.mul(p.image(), Tensor.of(keep, 1, 1, h, w));
 
-        Tensor imageLatents = repeat(vae.scaleLatents(encodeLatents(p.image(), p.noise().next(1, lat, h / s, w / s))),
-                n);
-        Tensor initNoise = p.noise().next(imageLatents.shape());
         boolean strengthMax = strength == 1.0f;
+        // diffusers encodes the image only where it is used: a 9-channel UNet starting from pure
+        // noise never reads it, and skipping it leaves the draw to the initial noise.
+        Tensor imageLatents = nineChannel() && strengthMax ? null
+                : repeat(vae.scaleLatents(encodeLatents(p.image(), p.noise().next(1, lat, h / s, w / s))), n);
+        Tensor initNoise = p.noise().next(n, lat, h / s, w / s);
         Tensor latents = strengthMax ? be.affine(initNoise, scheduler.initNoiseSigma(), 0f)
                 : scheduler.addNoise(imageLatents, initNoise, ts[0]);
         Tensor latentMask = repeat(nearest(mask, h / s, w / s), n);

@@ -21,7 +21,7 @@ import java.util.Arrays;
  * {@code steps_offset}, {@code prediction_type}, {@code clip_sample} (default true) with
  * {@code clip_sample_range}, {@code set_alpha_to_one}, {@code thresholding}.
  */
-public final class DDIMScheduler implements Scheduler {
+public final class DDIMScheduler implements EtaScheduler {
 
     public static final String CLASS_NAME = "DDIMScheduler";
 
@@ -76,6 +76,7 @@ public final class DDIMScheduler implements Scheduler {
     }
 
     /** η of the following steps: 0 is DDIM, 1 is DDPM-like ancestral sampling. */
+    @Override
     public void setEta(float eta) {
         if (!(eta >= 0) || !Float.isFinite(eta)) {
             throw new IllegalArgumentException(CLASS_NAME + ".setEta: eta must be a finite number >= 0, got " + eta);

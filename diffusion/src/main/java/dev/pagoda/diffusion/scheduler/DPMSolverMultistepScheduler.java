@@ -89,31 +89,7 @@ public final class DPMSolverMultistepScheduler extends SigmaScheduler {
         int n = numInferenceSteps;
         int numTrain = schedule.numTrainTimesteps();
         int lastTimestep = numTrain - clippedIndex();
-        double[] ts = switch (spacing) {
-            case LINSPACE -> {
-                double[] l = NumpyRange.linspace(0, lastTimestep - 1, n + 1);
-                double[] out = new double[n];
-                for (int i = 0; i < n; i++) {
-                    out[i] = Math.rint(l[n - i]);
-                }
-                yield out;
-            }
-            case LEADING -> {
-                int ratio = lastTimestep / (n + 1);
-                double[] out = new double[n];
-                for (int i = 0; i < n; i++) {
-                    out[i] = (double) (n - i) * ratio + stepsOffset;
-                }
-                yield out;
-            }
-            case TRAILING -> {
-                double[] a = NumpyRange.arange(lastTimestep, 0, -((double) numTrain / n));
-                for (int i = 0; i < a.length; i++) {
-                    a[i] = Math.rint(a[i]) - 1;
-                }
-                yield a;
-            }
-        };
+        double[] ts = multistepGrid(spacing, lastTimestep, numTrain, n, stepsOffset);
         int m = ts.length;
         double[] levels;
         if (sigmaSpacing == SigmaSpacing.TABLE) {
@@ -145,6 +121,40 @@ public final class DPMSolverMultistepScheduler extends SigmaScheduler {
             modelOutputs[i] = null;
         }
         lowerOrderNums = 0;
+    }
+
+    /**
+     * The integer grid of the multistep solvers (DPM-Solver++, UniPC, DEIS, single-step DPM-Solver):
+     * {@code linspace(0, last−1, n+1).round()} reversed without its final entry, the leading
+     * {@code arange(n+1)·(last // (n+1))} likewise plus {@code steps_offset}, or the trailing
+     * {@code round(arange(last, 0, −N/n)) − 1}.
+     */
+    static double[] multistepGrid(TimestepSpacing spacing, int lastTimestep, int numTrain, int n, int stepsOffset) {
+        return switch (spacing) {
+            case LINSPACE -> {
+                double[] l = NumpyRange.linspace(0, lastTimestep - 1, n + 1);
+                double[] out = new double[n];
+                for (int i = 0; i < n; i++) {
+                    out[i] = Math.rint(l[n - i]);
+                }
+                yield out;
+            }
+            case LEADING -> {
+                int ratio = lastTimestep / (n + 1);
+                double[] out = new double[n];
+                for (int i = 0; i < n; i++) {
+                    out[i] = (double) (n - i) * ratio + stepsOffset;
+                }
+                yield out;
+            }
+            case TRAILING -> {
+                double[] a = NumpyRange.arange(lastTimestep, 0, -((double) numTrain / n));
+                for (int i = 0; i < a.length; i++) {
+                    a[i] = Math.rint(a[i]) - 1;
+                }
+                yield a;
+            }
+        };
     }
 
     /** {@code searchsorted(flip(λ_t), lambda_min_clipped)}: how many λ_t at the end are clipped away. */

@@ -51,6 +51,15 @@ final class NoiseSchedule {
     static final int MAX_TRAIN_TIMESTEPS = 1_000_000;
 
     static NoiseSchedule fromConfig(SchedulerConfig config, boolean clampTerminalAlpha) {
+        return fromConfig(config, clampTerminalAlpha, 0.0001, 0.02);
+    }
+
+    /**
+     * As {@link #fromConfig(SchedulerConfig, boolean)}, for the classes whose {@code beta_start} and
+     * {@code beta_end} defaults differ (Heun, KDPM2: 0.00085 and 0.012).
+     */
+    static NoiseSchedule fromConfig(SchedulerConfig config, boolean clampTerminalAlpha, double defaultBetaStart,
+            double defaultBetaEnd) {
         int n = config.integer("num_train_timesteps", 1000);
         if (n < 2 || n > MAX_TRAIN_TIMESTEPS) {
             throw config.error("num_train_timesteps", "an integer in [2, " + MAX_TRAIN_TIMESTEPS + "]", n);
@@ -66,8 +75,8 @@ final class NoiseSchedule {
                 betas[i] = (float) trained[i];
             }
         } else {
-            double start = config.number("beta_start", 0.0001);
-            double end = config.number("beta_end", 0.02);
+            double start = config.number("beta_start", defaultBetaStart);
+            double end = config.number("beta_end", defaultBetaEnd);
             String schedule = config.choice("beta_schedule", "linear", BETA_SCHEDULES);
             betas = switch (schedule) {
                 case "linear" -> torchLinspace((float) start, (float) end, n);

@@ -18,7 +18,16 @@ public final class SchedulerFactory {
             EulerDiscreteScheduler.CLASS_NAME,
             EulerAncestralDiscreteScheduler.CLASS_NAME,
             DPMSolverMultistepScheduler.CLASS_NAME,
-            DDIMScheduler.CLASS_NAME);
+            DDIMScheduler.CLASS_NAME,
+            HeunDiscreteScheduler.CLASS_NAME,
+            LMSDiscreteScheduler.CLASS_NAME,
+            KDPM2DiscreteScheduler.CLASS_NAME,
+            KDPM2AncestralDiscreteScheduler.CLASS_NAME,
+            DDPMScheduler.CLASS_NAME,
+            LCMScheduler.CLASS_NAME,
+            TCDScheduler.CLASS_NAME,
+            PNDMScheduler.CLASS_NAME,
+            UniPCMultistepScheduler.CLASS_NAME);
 
     private SchedulerFactory() {
     }
@@ -61,6 +70,15 @@ public final class SchedulerFactory {
             case EulerAncestralDiscreteScheduler.CLASS_NAME -> EulerAncestralDiscreteScheduler::new;
             case DPMSolverMultistepScheduler.CLASS_NAME -> DPMSolverMultistepScheduler::new;
             case DDIMScheduler.CLASS_NAME -> DDIMScheduler::new;
+            case HeunDiscreteScheduler.CLASS_NAME -> HeunDiscreteScheduler::new;
+            case LMSDiscreteScheduler.CLASS_NAME -> LMSDiscreteScheduler::new;
+            case KDPM2DiscreteScheduler.CLASS_NAME -> KDPM2DiscreteScheduler::new;
+            case KDPM2AncestralDiscreteScheduler.CLASS_NAME -> KDPM2AncestralDiscreteScheduler::new;
+            case DDPMScheduler.CLASS_NAME -> DDPMScheduler::new;
+            case LCMScheduler.CLASS_NAME -> LCMScheduler::new;
+            case TCDScheduler.CLASS_NAME -> TCDScheduler::new;
+            case PNDMScheduler.CLASS_NAME -> PNDMScheduler::new;
+            case UniPCMultistepScheduler.CLASS_NAME -> UniPCMultistepScheduler::new;
             default -> throw new ConfigException("scheduler config " + config.source()
                     + ": \"_class_name\" is \"" + className + "\"; expected one of "
                     + SchedulerConfig.quoted(SUPPORTED));

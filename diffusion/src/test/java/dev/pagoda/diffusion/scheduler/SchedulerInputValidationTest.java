@@ -75,8 +75,8 @@ class SchedulerInputValidationTest {
     @Test
     void unknownOrMissingClassNameIsNamed() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> SchedulerFactory.fromConfig(SchedulerTestConfigs.sdxl().with("_class_name", "PNDMScheduler")));
-        assertMessage(e, "_class_name", "\"PNDMScheduler\"", "EulerDiscreteScheduler");
+                () -> SchedulerFactory.fromConfig(SchedulerTestConfigs.sdxl().with("_class_name", "FlowMatchEulerDiscreteScheduler")));
+        assertMessage(e, "_class_name", "\"FlowMatchEulerDiscreteScheduler\"", "EulerDiscreteScheduler");
         IllegalArgumentException missing = assertThrows(IllegalArgumentException.class,
                 () -> SchedulerFactory.fromConfig(SchedulerConfig.parse("{\"beta_start\": 0.001}", "inline")));
         assertMessage(missing, "_class_name", "inline");

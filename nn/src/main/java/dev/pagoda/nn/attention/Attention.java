@@ -70,6 +70,11 @@ public final class Attention extends Module {
         return heads;
     }
 
+    /** The softmax scale, 1/sqrt(head dim). */
+    public float scale() {
+        return scale;
+    }
+
     /** Attention over tokens: {@code x[B, L, C]}, context {@code [B, Lk, Ck]} or null for self-attention. */
     public Tensor forward(Tensor x, Tensor context) {
         return forward(x, context, PagPlan.NONE);
@@ -81,16 +86,39 @@ public final class Attention extends Module {
      * never read by the kernel.
      */
     public Tensor forward(Tensor x, Tensor context, PagPlan pag) {
-        boolean[] identity = context == null ? pag.identityRows(this, x.dim(0)) : null;
-        return toOut.forward(attend(x, context, identity));
+        return forward(x, context, null, pag);
     }
 
-    private Tensor attend(Tensor x, Tensor context, boolean[] identityRows) {
+    /**
+     * As {@link #forward(Tensor, Tensor, PagPlan)} with an additive attention mask broadcastable to
+     * {@code [B, heads, Lq, Lk]} (PixArt's cross-attention: {@code [B, 1, 1, Lk]} holding 0 or −10000
+     * per text token), or null.
+     */
+    public Tensor forward(Tensor x, Tensor context, Tensor mask, PagPlan pag) {
+        boolean[] identity = context == null ? pag.identityRows(this, x.dim(0)) : null;
+        return toOut.forward(attend(x, context, mask, identity));
+    }
+
+    /**
+     * As {@link #forward(Tensor, Tensor, PagPlan)}; a cross-attention module covered by {@code ip}
+     * adds the adapters' image-prompt attention before {@code to_out} (diffusers'
+     * {@code IPAdapterAttnProcessor2_0}). Self-attention ignores {@code ip}.
+     */
+    public Tensor forward(Tensor x, Tensor context, PagPlan pag, IpAdapterPlan ip) {
+        if (context == null || !ip.covers(this)) {
+            return forward(x, context, pag);
+        }
+        Tensor q = toQ.forward(x);
+        Tensor h = x.backend().attention(q, toK.forward(context), toV.forward(context), heads, scale, null, null);
+        return toOut.forward(ip.addTo(this, q, h));
+    }
+
+    private Tensor attend(Tensor x, Tensor context, Tensor mask, boolean[] identityRows) {
         Tensor kv = context == null ? x : context;
         Tensor q = toQ.forward(x);
         Tensor k = toK.forward(kv);
         Tensor v = toV.forward(kv);
-        return x.backend().attention(q, k, v, heads, scale, null, identityRows);
+        return x.backend().attention(q, k, v, heads, scale, mask, identityRows);
     }
 
     /** VAE mid-block attention over an image {@code x[B, C, H, W]}: group norm, attention, residual. */
@@ -101,7 +129,7 @@ public final class Attention extends Module {
         int hw = s[2] * s[3];
         Tensor h = groupNorm == null ? x : groupNorm.forward(x);
         Tensor tokens = h.reshape(b, c, hw).transpose(1, 2);
-        Tensor out = toOut.forward(attend(tokens, null, null));
+        Tensor out = toOut.forward(attend(tokens, null, null, null));
         Tensor img = out.transpose(1, 2).reshape(b, c, s[2], s[3]);
         return residual ? x.backend().add(img, x) : img;
     }

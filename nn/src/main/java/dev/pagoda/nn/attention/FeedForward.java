@@ -6,33 +6,51 @@ import dev.pagoda.nn.layers.Linear;
 import dev.pagoda.tensor.Tensor;
 
 /**
- * diffusers' {@code FeedForward} with the GEGLU activation: {@code net.0.proj} projects to twice the
- * inner width, GEGLU gates it, {@code net.2} projects back ({@code net.1} is dropout, inactive).
+ * diffusers' {@code FeedForward}: {@code net.0.proj} projects to the inner width (twice that for
+ * GEGLU, which gates one half with the GELU of the other), the activation follows, {@code net.2}
+ * projects back ({@code net.1} is dropout, inactive).
  */
 public final class FeedForward extends Module {
 
+    /** {@code activation_fn}: "geglu" (UNets), "gelu-approximate" (PixArt: tanh GELU), "gelu" (erf). */
+    public enum Activation {
+        GEGLU, GELU_TANH, GELU
+    }
+
     private final Linear proj;
     private final Linear out;
+    private final Activation activation;
 
+    /** The GEGLU feed-forward of the UNet's transformer blocks. */
     public FeedForward(int dim, int inner) {
+        this(dim, inner, Activation.GEGLU);
+    }
+
+    public FeedForward(int dim, int inner, Activation activation) {
         ModuleList<Module> net = child("net", new ModuleList<>());
-        Geglu geglu = net.add(new Geglu(dim, inner));
-        this.proj = geglu.proj;
+        Projection act = net.add(new Projection(dim, activation == Activation.GEGLU ? inner * 2 : inner));
+        this.proj = act.proj;
         net.add(new Dropout());
         this.out = net.add(new Linear(inner, dim, true));
+        this.activation = activation;
     }
 
     public Tensor forward(Tensor x) {
         Tensor h = proj.forward(x);
-        return out.forward(h.backend().geglu(h));
+        var be = h.backend();
+        return out.forward(switch (activation) {
+            case GEGLU -> be.geglu(h);
+            case GELU_TANH -> be.gelu(h, true);
+            case GELU -> be.gelu(h, false);
+        });
     }
 
-    /** {@code GEGLU}: holds the projection under the name {@code proj}. */
-    static final class Geglu extends Module {
+    /** diffusers' {@code GEGLU} / {@code GELU} activation modules: hold the projection as {@code proj}. */
+    static final class Projection extends Module {
         final Linear proj;
 
-        Geglu(int dim, int inner) {
-            this.proj = child("proj", new Linear(dim, inner * 2, true));
+        Projection(int dim, int out) {
+            this.proj = child("proj", new Linear(dim, out, true));
         }
     }
 

@@ -36,6 +36,11 @@ public final class Transformer2DModel extends Module {
     }
 
     public Tensor forward(Tensor x, Tensor context, PagPlan pag) {
+        return forward(x, context, pag, IpAdapterPlan.NONE);
+    }
+
+    /** As above, with the call's IP-Adapter image conditioning for the blocks' cross-attention. */
+    public Tensor forward(Tensor x, Tensor context, PagPlan pag, IpAdapterPlan ip) {
         int b = x.dim(0);
         int h = x.dim(2);
         int w = x.dim(3);
@@ -47,7 +52,7 @@ public final class Transformer2DModel extends Module {
             tokens = toTokens(((Conv2d) projIn).forward(n));
         }
         for (BasicTransformerBlock block : blocks.items()) {
-            tokens = block.forward(tokens, context, pag);
+            tokens = block.forward(tokens, context, pag, ip);
         }
         Tensor out;
         if (linearProjection) {

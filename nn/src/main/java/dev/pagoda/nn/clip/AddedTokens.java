@@ -13,17 +13,17 @@ import java.util.Map;
  * which are cut out of the raw prompt before any normalisation, exactly as transformers' slow
  * tokenizers do: matching is case-sensitive on the text as typed, the leftmost match wins and,
  * among matches starting at the same place, the longest. The text between matches is tokenized
- * normally; the matches become single tokens.
+ * normally; the matches become single tokens. Shared by the CLIP and T5 tokenizers.
  */
-final class AddedTokens {
+public final class AddedTokens {
 
     /**
      * One added token with the whitespace behaviour of transformers' {@code AddedToken}:
      * {@code lstrip}/{@code rstrip} swallow the whitespace on that side, and a
      * {@code singleWord} token only counts when it is not glued to other text.
      */
-    record AddedToken(String content, int id, boolean lstrip, boolean rstrip, boolean singleWord) {
-        AddedToken {
+    public record AddedToken(String content, int id, boolean lstrip, boolean rstrip, boolean singleWord) {
+        public AddedToken {
             if (content.isEmpty()) {
                 throw new IllegalArgumentException("AddedToken: empty content");
             }
@@ -35,7 +35,7 @@ final class AddedTokens {
     /** Candidates per first character, longest first. */
     private final Map<Character, List<String>> byFirstChar;
 
-    AddedTokens(List<AddedToken> tokens) {
+    public AddedTokens(List<AddedToken> tokens) {
         Map<String, AddedToken> contents = new LinkedHashMap<>();
         Map<Integer, AddedToken> ids = new HashMap<>();
         Map<Character, List<String>> first = new HashMap<>();
@@ -55,7 +55,7 @@ final class AddedTokens {
         this.byFirstChar = first;
     }
 
-    AddedToken get(String content) {
+    public AddedToken get(String content) {
         return byContent.get(content);
     }
 
@@ -63,7 +63,7 @@ final class AddedTokens {
         return byId.get(id);
     }
 
-    boolean contains(String content) {
+    public boolean contains(String content) {
         return byContent.containsKey(content);
     }
 
@@ -72,7 +72,7 @@ final class AddedTokens {
      * text for the BPE path, applying each token's strip and single-word rules to its
      * neighbours. Empty pieces are dropped.
      */
-    List<String> split(String text) {
+    public List<String> split(String text) {
         List<String> pieces = cut(text);
         for (int i = 0; i < pieces.size(); i++) {
             AddedToken t = byContent.get(pieces.get(i));

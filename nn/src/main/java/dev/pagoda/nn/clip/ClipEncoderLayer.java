@@ -14,10 +14,16 @@ final class ClipEncoderLayer extends Module {
     private final LayerNorm layerNorm2;
 
     ClipEncoderLayer(ClipTextConfig c) {
-        this.selfAttn = child("self_attn", new SelfAttention(c.hiddenSize(), c.numAttentionHeads()));
-        this.layerNorm1 = child("layer_norm1", new LayerNorm(c.hiddenSize(), c.layerNormEps()));
-        this.mlp = child("mlp", new Mlp(c.hiddenSize(), c.intermediateSize(), c.hiddenAct().equals("quick_gelu")));
-        this.layerNorm2 = child("layer_norm2", new LayerNorm(c.hiddenSize(), c.layerNormEps()));
+        this(c.hiddenSize(), c.numAttentionHeads(), c.intermediateSize(), c.hiddenAct().equals("quick_gelu"),
+                c.layerNormEps());
+    }
+
+    /** The same layer for the vision tower, which has its own config type. */
+    ClipEncoderLayer(int hidden, int heads, int intermediate, boolean quickGelu, float eps) {
+        this.selfAttn = child("self_attn", new SelfAttention(hidden, heads));
+        this.layerNorm1 = child("layer_norm1", new LayerNorm(hidden, eps));
+        this.mlp = child("mlp", new Mlp(hidden, intermediate, quickGelu));
+        this.layerNorm2 = child("layer_norm2", new LayerNorm(hidden, eps));
     }
 
     Tensor forward(Tensor x, Tensor mask) {

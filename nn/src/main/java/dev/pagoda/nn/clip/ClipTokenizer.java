@@ -85,10 +85,18 @@ public final class ClipTokenizer {
      *         vocabulary cannot give an id to; the message names the file
      */
     public static ClipTokenizer fromFolder(Path folder) {
-        ClipVocabulary vocab = ClipVocabulary.read(folder.resolve("vocab.json"));
-        BytePairEncoder bpe = BytePairEncoder.read(folder.resolve("merges.txt"));
+        return fromFolder(folder, folder);
+    }
+
+    /**
+     * As {@link #fromFolder(Path)}, with vocab.json and merges.txt read from {@code bpeFolder}: every
+     * Stable Diffusion tokenizer shares OpenAI CLIP's BPE files and differs only in its config files.
+     */
+    public static ClipTokenizer fromFolder(Path folder, Path bpeFolder) {
+        Path vocabFile = bpeFolder.resolve("vocab.json");
+        ClipVocabulary vocab = ClipVocabulary.read(vocabFile);
+        BytePairEncoder bpe = BytePairEncoder.read(bpeFolder.resolve("merges.txt"));
         ClipTokenizerConfig config = ClipTokenizerConfig.read(folder);
-        Path vocabFile = folder.resolve("vocab.json");
 
         List<AddedTokens.AddedToken> added = new ArrayList<>();
         Set<String> addedContents = new HashSet<>();

@@ -4,6 +4,7 @@ import dev.pagoda.nn.JsonConfig;
 import dev.pagoda.nn.Module;
 import dev.pagoda.nn.ModuleList;
 import dev.pagoda.nn.layers.Conv2d;
+import dev.pagoda.nn.attention.IpAdapterPlan;
 import dev.pagoda.nn.attention.PagPlan;
 import dev.pagoda.nn.layers.GroupNorm;
 import dev.pagoda.tensor.Backend;
@@ -45,7 +46,15 @@ public final class UNet2DConditionModel extends Module {
             Tensor timeIds,
             PagPlan pag,
             List<Tensor> downResiduals,
-            Tensor midResidual) {
+            Tensor midResidual,
+            IpAdapterPlan ipAdapter) {
+
+        /** Without IP-Adapter image conditioning. */
+        public Input(Tensor sample, float[] timesteps, Tensor encoderHiddenStates, Tensor textEmbeds, Tensor timeIds,
+                PagPlan pag, List<Tensor> downResiduals, Tensor midResidual) {
+            this(sample, timesteps, encoderHiddenStates, textEmbeds, timeIds, pag, downResiduals, midResidual,
+                    IpAdapterPlan.NONE);
+        }
 
         /** A plain call: one timestep for the whole batch, no PAG rows, no ControlNet residuals. */
         public static Input of(Tensor sample, float timestep, Tensor encoderHiddenStates, Tensor textEmbeds,
@@ -56,11 +65,17 @@ public final class UNet2DConditionModel extends Module {
 
         public Input withPag(PagPlan plan) {
             return new Input(sample, timesteps, encoderHiddenStates, textEmbeds, timeIds, plan, downResiduals,
-                    midResidual);
+                    midResidual, ipAdapter);
+        }
+
+        /** The call's IP-Adapter image conditioning ({@link IpAdapterPlan#NONE} for none). */
+        public Input withIpAdapter(IpAdapterPlan plan) {
+            return new Input(sample, timesteps, encoderHiddenStates, textEmbeds, timeIds, pag, downResiduals,
+                    midResidual, plan);
         }
 
         public Input withResiduals(List<Tensor> down, Tensor mid) {
-            return new Input(sample, timesteps, encoderHiddenStates, textEmbeds, timeIds, pag, down, mid);
+            return new Input(sample, timesteps, encoderHiddenStates, textEmbeds, timeIds, pag, down, mid, ipAdapter);
         }
     }
 
@@ -189,7 +204,8 @@ public final class UNet2DConditionModel extends Module {
             emb = be.add(emb, addEmbedding.forward(addIn));
         }
         PagPlan pag = in.pag();
-        UNetBlocks.Conditioning cond = new UNetBlocks.Conditioning(be.silu(emb), in.encoderHiddenStates(), pag);
+        UNetBlocks.Conditioning cond = new UNetBlocks.Conditioning(be.silu(emb), in.encoderHiddenStates(), pag,
+                in.ipAdapter());
 
         // PAG's perturbed rows equal the cond rows until the first flagged layer: run the blocks
         // before it without them, then fork (copy the cond rows' activations and skips).
@@ -198,7 +214,8 @@ public final class UNet2DConditionModel extends Module {
         int keep = b - p;
         // the head blocks hold no perturbed module, so they run with no plan
         UNetBlocks.Conditioning head = fork < 0 ? cond : new UNetBlocks.Conditioning(
-                cond.tembAct().narrow(0, 0, keep), cond.context().narrow(0, 0, keep), PagPlan.NONE);
+                cond.tembAct().narrow(0, 0, keep), cond.context().narrow(0, 0, keep), PagPlan.NONE,
+                cond.ip().narrow(keep));
         Tensor h = convIn.forward(fork < 0 ? sample : sample.narrow(0, 0, keep));
         if (probe != null && probe.stop("conv_in", h)) {
             return null;
@@ -328,6 +345,16 @@ public final class UNet2DConditionModel extends Module {
         }
         if (in.pag() == null) {
             throw new IllegalArgumentException("UNet: the PAG plan must not be null (PagPlan.NONE for none)");
+        }
+        if (in.ipAdapter() == null) {
+            throw new IllegalArgumentException("UNet: the IP-Adapter plan must not be null (IpAdapterPlan.NONE for none)");
+        }
+        for (IpAdapterPlan.Adapter a : in.ipAdapter().adapters()) {
+            Tensor t = a.tokens();
+            if (t.rank() != 3 || t.dim(0) != b || t.dim(2) != config.crossAttentionDim()) {
+                throw new IllegalArgumentException("UNet: IP-Adapter image tokens must be [" + b + ", N, "
+                        + config.crossAttentionDim() + "], got " + Shapes.str(t.shape()));
+            }
         }
         if (!in.pag().isEmpty() && in.pag().batch() != b) {
             throw new IllegalArgumentException("UNet: PAG plan for a batch of " + in.pag().batch() + " with a batch of "

@@ -3,6 +3,7 @@ package dev.pagoda.nn.vae;
 import dev.pagoda.nn.JsonConfig;
 import dev.pagoda.nn.Module;
 import dev.pagoda.nn.layers.Conv2d;
+import dev.pagoda.tensor.Backend;
 import dev.pagoda.tensor.Shapes;
 import dev.pagoda.tensor.Tensor;
 import java.nio.file.Path;
@@ -89,10 +90,14 @@ public final class AutoencoderKL extends Module {
         return decoder.forward(h);
     }
 
-    /** Pipeline latents → VAE latents: {@code z / scaling_factor + shift_factor}. */
+    /**
+     * Pipeline latents → VAE latents: {@code z / scaling_factor + shift_factor}. A true division, as
+     * diffusers does: multiplying by the reciprocal is up to 1 ulp off.
+     */
     public Tensor unscale(Tensor latents) {
-        float shift = config.shiftFactor() == null ? 0f : config.shiftFactor();
-        return latents.backend().affine(latents, 1f / config.scalingFactor(), shift);
+        Backend be = latents.backend();
+        Tensor z = be.div(latents, Tensor.of(new float[] {config.scalingFactor()}, 1));
+        return config.shiftFactor() == null ? z : be.affine(z, 1f, config.shiftFactor());
     }
 
     /** VAE latents → pipeline latents: {@code (z - shift_factor) * scaling_factor}. */
