@@ -99,9 +99,8 @@ final class ServeCommand {
         SdxlPipeline pipe = AutoPipelineForText2Image.fromPretrained(model,
                 new PipelineOptions(true, List.of("mid"), !a.has("no-fp16-variant")).backend(backend));
         try {
-            pipe.components().vae().setTiling(a.has("tiled-vae"));
             StudioServer s = StudioServer.start(pipe, modelArg, new StudioServer.Settings(host, port, outDir,
-                    maxMb * 1024L * 1024L, previewEvery));
+                    maxMb * 1024L * 1024L, previewEvery, !a.has("no-fp16-variant"), a.has("tiled-vae")));
             err.printf(Locale.ROOT, "pagoda: loaded %s in %.1f s, images go to %s%n", model,
                     (System.nanoTime() - t0) / 1e9, outDir.toAbsolutePath());
             return s;

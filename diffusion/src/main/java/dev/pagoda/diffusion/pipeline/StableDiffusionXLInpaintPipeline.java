@@ -57,12 +57,12 @@ public final class StableDiffusionXLInpaintPipeline extends SdxlPipeline {
         // diffusers encodes the image only where it is used: a 9-channel UNet starting from pure
         // noise never reads it, and skipping it leaves the draw to the initial noise.
         Tensor imageLatents = nineChannel() && strengthMax ? null
-                : repeat(vae.scaleLatents(encodeLatents(p.image(), p.noise().next(1, lat, h / s, w / s))), n);
+                : repeat(vae.scaleLatentsPlain(encodeLatents(p.image(), p.noise().next(1, lat, h / s, w / s))), n);
         Tensor initNoise = p.noise().next(n, lat, h / s, w / s);
         Tensor latents = strengthMax ? be.affine(initNoise, scheduler.initNoiseSigma(), 0f)
                 : scheduler.addNoise(imageLatents, initNoise, ts[0]);
         Tensor latentMask = repeat(nearest(mask, h / s, w / s), n);
-        Tensor maskedImageLatents = repeat(vae.scaleLatents(encodeLatents(maskedImage, p.noise().next(1, lat, h / s, w / s))),
+        Tensor maskedImageLatents = repeat(vae.scaleLatentsPlain(encodeLatents(maskedImage, p.noise().next(1, lat, h / s, w / s))),
                 n);
         return new Blend(latents, ts, nineChannel(), imageLatents, initNoise, latentMask, maskedImageLatents);
     }

@@ -8,6 +8,8 @@ import dev.pagoda.diffusion.pipeline.AutoPipelineForText2Image;
 import dev.pagoda.diffusion.pipeline.GenerationCancelledException;
 import dev.pagoda.diffusion.pipeline.GenerationParams;
 import dev.pagoda.diffusion.pipeline.GenerationResult;
+import dev.pagoda.diffusion.pipeline.InsufficientMemoryException;
+import dev.pagoda.diffusion.pipeline.MemoryGuard;
 import dev.pagoda.diffusion.pipeline.SdxlPipeline;
 import dev.pagoda.nn.attention.PagLayers;
 import java.nio.file.Path;
@@ -39,12 +41,19 @@ final class StudioEngine implements AutoCloseable {
     private final Gallery gallery;
     private final int previewEvery;
     private final List<String> attentionNames;
+    private final boolean preferFp16;
+    private final boolean tiledVae;
+    /** The memory a job may use, taken once the model is loaded: jobs run alone, so each gets all of it. */
+    private final MemoryGuard.Budget budget = MemoryGuard.Budget.current();
 
-    StudioEngine(SdxlPipeline base, String modelName, Gallery gallery, int previewEvery) {
+    StudioEngine(SdxlPipeline base, String modelName, Gallery gallery, int previewEvery, boolean preferFp16,
+            boolean tiledVae) {
         this.base = base;
         this.modelName = modelName;
         this.gallery = gallery;
         this.previewEvery = previewEvery;
+        this.preferFp16 = preferFp16;
+        this.tiledVae = tiledVae;
         this.attentionNames = List.copyOf(PagLayers.selfAttentions(base.components().unet()).keySet());
     }
 
@@ -63,6 +72,22 @@ final class StudioEngine implements AutoCloseable {
             return PagLayers.select(attentionNames, layers, GenerateRequest.mode(strict));
         } catch (IllegalArgumentException e) {
             throw new ApiException(400, "pag_layers", e.getMessage());
+        }
+    }
+
+    /**
+     * Refuses, before it is queued, a request whose estimated peak memory (weights in their stored
+     * dtype plus activations at its size and batch) exceeds the budget, naming what would fit.
+     */
+    void checkMemory(GenerateRequest r) {
+        int h = r.height() != null ? r.height() : defaultSize();
+        int w = r.width() != null ? r.width() : defaultSize();
+        int rows = (r.guidanceScale() > 1 ? 1 : 0) + 1 + (r.pagScale() > 0 ? 1 : 0);
+        try {
+            MemoryGuard.check(base.components().folder(), new MemoryGuard.Request(h, w, rows, preferFp16, tiledVae),
+                    budget);
+        } catch (InsufficientMemoryException e) {
+            throw new ApiException(400, "width", "not enough memory for this request: " + e.getMessage());
         }
     }
 

@@ -44,8 +44,12 @@ import java.util.concurrent.Executors;
  */
 public final class StudioServer implements AutoCloseable {
 
-    /** Where and how to serve. */
-    public record Settings(String host, int port, Path outputFolder, long maxUploadBytes, int previewEvery) {
+    /**
+     * Where and how to serve. {@code preferFp16} says how the pipeline was loaded and
+     * {@code tiledVae} turns VAE tiling on; both enter the memory estimate of every request.
+     */
+    public record Settings(String host, int port, Path outputFolder, long maxUploadBytes, int previewEvery,
+            boolean preferFp16, boolean tiledVae) {
         public Settings {
             if (port < 0 || port > 65535) {
                 throw new IllegalArgumentException("port must be in [0, 65535], got " + port);
@@ -56,11 +60,11 @@ public final class StudioServer implements AutoCloseable {
         }
 
         public static Settings defaults(Path outputFolder) {
-            return new Settings("127.0.0.1", 7860, outputFolder, 32L * 1024 * 1024, 2);
+            return new Settings("127.0.0.1", 7860, outputFolder, 32L * 1024 * 1024, 2, true, false);
         }
 
         public Settings port(int p) {
-            return new Settings(host, p, outputFolder, maxUploadBytes, previewEvery);
+            return new Settings(host, p, outputFolder, maxUploadBytes, previewEvery, preferFp16, tiledVae);
         }
     }
 
@@ -81,7 +85,8 @@ public final class StudioServer implements AutoCloseable {
         this.settings = s;
         Files.createDirectories(s.outputFolder());
         this.gallery = new Gallery(s.outputFolder());
-        this.engine = new StudioEngine(pipeline, modelName, gallery, s.previewEvery());
+        pipeline.components().vae().setTiling(s.tiledVae());
+        this.engine = new StudioEngine(pipeline, modelName, gallery, s.previewEvery(), s.preferFp16(), s.tiledVae());
         for (String name : new java.util.TreeSet<>(STATIC.values())) {
             try (InputStream in = StudioServer.class.getResourceAsStream("web/" + name)) {
                 if (in == null) {
@@ -184,6 +189,7 @@ public final class StudioServer implements AutoCloseable {
                     throw new ApiException(400, "compare", "a compare grid is queued with POST /api/compare");
                 }
                 GenerateRequest r = GenerateRequest.parse(body, engine);
+                engine.checkMemory(r);
                 accepted(ex, queue.submit("generate", job -> engine.generate(job, r)));
             }
             case "compare" -> {
@@ -339,6 +345,7 @@ public final class StudioServer implements AutoCloseable {
             throw new ApiException(400, "compare", "a grid of " + sets.size() + "x" + scales.size()
                     + " cells exceeds the limit of " + MAX_CELLS);
         }
+        engine.checkMemory(r.withPag(java.util.Collections.max(scales), sets.get(0)));
         accepted(ex, queue.submit("compare", job -> engine.compare(job, r, scales, sets)));
     }
 

@@ -338,6 +338,29 @@ class StudioApiTest {
     }
 
     @Test
+    void aRequestTooLargeForMemoryIsRefusedBeforeItIsQueued(@TempDir Path other) throws Exception {
+        // a second server whose budget is taken under a 64 MiB heap limit (read once, when it starts)
+        System.setProperty("pagoda.memory.heap", "64m");
+        StudioServer small;
+        try {
+            small = StudioServer.start(AutoPipelineForText2Image.fromPretrained(TINY, PipelineOptions.pag(List.of("mid"))),
+                    "tiny-sdxl", StudioServer.Settings.defaults(other).port(0));
+        } finally {
+            System.clearProperty("pagoda.memory.heap");
+        }
+        try (small) {
+            StudioClient c = new StudioClient(small.uri());
+            StudioClient.Reply r = c.post("/api/generate", job(2, "").replace("\"width\": 64, \"height\": 64",
+                    "\"width\": 2048, \"height\": 2048"));
+            assertEquals(400, r.status(), r.body());
+            assertEquals("width", r.json().get("field"));
+            assertTrue(((String) r.json().get("error")).startsWith("not enough memory for this request: "), r.body());
+            assertTrue(((String) r.json().get("error")).contains("would fit"), r.body());
+            assertEquals(202, c.post("/api/generate", job(1, "")).status(), "a small request still fits");
+        }
+    }
+
+    @Test
     void requestsAnotherSiteCouldForgeAreRefused() throws Exception {
         String rebound = client.raw("GET /api/gallery HTTP/1.1\r\nHost: evil.example:7860\r\nConnection: close\r\n\r\n");
         assertTrue(rebound.startsWith("HTTP/1.1 403") && rebound.contains("is not a name of this machine"), rebound);

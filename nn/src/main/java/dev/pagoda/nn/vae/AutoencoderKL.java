@@ -91,18 +91,47 @@ public final class AutoencoderKL extends Module {
     }
 
     /**
-     * Pipeline latents → VAE latents: {@code z / scaling_factor + shift_factor}. A true division, as
-     * diffusers does: multiplying by the reciprocal is up to 1 ulp off.
+     * Pipeline latents → VAE latents, as diffusers' SDXL pipelines before decoding:
+     * {@code z · latents_std / scaling_factor + latents_mean} per channel when the config gives both
+     * statistics, else {@code z / scaling_factor + shift_factor}. A true division, as diffusers does:
+     * multiplying by the reciprocal is up to 1 ulp off.
      */
     public Tensor unscale(Tensor latents) {
         Backend be = latents.backend();
-        Tensor z = be.div(latents, Tensor.of(new float[] {config.scalingFactor()}, 1));
+        Tensor sf = Tensor.of(new float[] {config.scalingFactor()}, 1);
+        if (config.hasLatentsMeanStd()) {
+            Tensor z = be.div(be.mul(latents, channelVector(be, config.latentsStd())), sf);
+            return be.add(z, channelVector(be, config.latentsMean()));
+        }
+        Tensor z = be.div(latents, sf);
         return config.shiftFactor() == null ? z : be.affine(z, 1f, config.shiftFactor());
     }
 
-    /** VAE latents → pipeline latents: {@code (z - shift_factor) * scaling_factor}. */
+    /**
+     * VAE latents → pipeline latents, as diffusers' SDXL image-to-image encode:
+     * {@code (z - latents_mean) · scaling_factor / latents_std} per channel when the config gives both
+     * statistics, else {@code (z - shift_factor) · scaling_factor}.
+     */
     public Tensor scaleLatents(Tensor z) {
+        Backend be = z.backend();
+        if (config.hasLatentsMeanStd()) {
+            float[] negMean = config.latentsMean().clone();
+            for (int c = 0; c < negMean.length; c++) {
+                negMean[c] = -negMean[c];
+            }
+            Tensor centred = be.affine(be.add(z, channelVector(be, negMean)), config.scalingFactor(), 0f);
+            return be.div(centred, channelVector(be, config.latentsStd()));
+        }
         float shift = config.shiftFactor() == null ? 0f : config.shiftFactor();
-        return z.backend().affine(z, config.scalingFactor(), -shift * config.scalingFactor());
+        return be.affine(z, config.scalingFactor(), -shift * config.scalingFactor());
+    }
+
+    /** {@code z · scaling_factor} alone: diffusers' SDXL inpainting encode ignores shift, mean and std. */
+    public Tensor scaleLatentsPlain(Tensor z) {
+        return z.backend().affine(z, config.scalingFactor(), 0f);
+    }
+
+    private static Tensor channelVector(Backend be, float[] v) {
+        return be.resident(Tensor.of(v.clone(), 1, v.length, 1, 1));
     }
 }

@@ -17,7 +17,15 @@ public record VaeConfig(
         Float shiftFactor,
         boolean midBlockAddAttention,
         boolean useQuantConv,
-        boolean usePostQuantConv) {
+        boolean usePostQuantConv,
+        float[] latentsMean,
+        float[] latentsStd,
+        boolean forceUpcast) {
+
+    /** Both per-channel latent statistics are given (Playground v2.5-style VAEs). */
+    public boolean hasLatentsMeanStd() {
+        return latentsMean != null && latentsStd != null;
+    }
 
     public static VaeConfig from(JsonConfig c) {
         int[] blocks = c.inRange("block_out_channels",
@@ -60,6 +68,24 @@ public record VaeConfig(
                 c.has("shift_factor") ? (float) c.number("shift_factor") : null,
                 c.bool("mid_block_add_attention", true),
                 c.bool("use_quant_conv", true),
-                c.bool("use_post_quant_conv", true));
+                c.bool("use_post_quant_conv", true),
+                channels(c, "latents_mean", c.integer("latent_channels", 4)),
+                channels(c, "latents_std", c.integer("latent_channels", 4)),
+                c.bool("force_upcast", true));
+    }
+
+    private static float[] channels(JsonConfig c, String key, int n) {
+        Object v = c.has(key) ? c.raw(key) : null;
+        if (v == null) {
+            return null;
+        }
+        if (!(v instanceof List<?> l) || l.size() != n || !l.stream().allMatch(x -> x instanceof Number)) {
+            throw new ConfigException(c.source() + ": " + key + " must be null or a list of " + n + " numbers, found " + v);
+        }
+        float[] out = new float[n];
+        for (int i = 0; i < n; i++) {
+            out[i] = ((Number) l.get(i)).floatValue();
+        }
+        return out;
     }
 }
