@@ -1,5 +1,6 @@
 package dev.pagoda.diffusion.image;
 
+import static dev.pagoda.tensor.golden.GoldenFixtures.floats;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -69,15 +70,6 @@ class ClipImageProcessorTest {
     void anEmptyImageIsANamedError() {
         ImageException e = assertThrows(ImageException.class, () -> ClipImageProcessor.defaults(24).preprocess(null));
         assertTrue(e.getMessage().contains("empty image"), e.getMessage());
-    }
-
-    private static float[] floats(Object o) {
-        List<?> l = (List<?>) o;
-        float[] f = new float[l.size()];
-        for (int i = 0; i < f.length; i++) {
-            f[i] = ((Number) l.get(i)).floatValue();
-        }
-        return f;
     }
 
     private static float[] readF32(Path p) throws IOException {

@@ -1,5 +1,6 @@
 package dev.pagoda.nn.ipadapter;
 
+import dev.pagoda.nn.Float64Math;
 import dev.pagoda.nn.Module;
 import dev.pagoda.nn.Parameter;
 import dev.pagoda.tensor.Tensor;
@@ -60,61 +61,9 @@ final class Float64Ops {
     }
 
     double[][] layerNorm(String p, double[][] x, double eps) {
-        double[] g = w(p + "weight");
-        double[] b = w(p + "bias");
-        double[][] out = new double[x.length][];
-        for (int t = 0; t < x.length; t++) {
-            int c = x[t].length;
-            double mean = 0;
-            for (double v : x[t]) {
-                mean += v;
-            }
-            mean /= c;
-            double var = 0;
-            for (double v : x[t]) {
-                var += (v - mean) * (v - mean);
-            }
-            var /= c;
-            double inv = 1 / Math.sqrt(var + eps);
-            out[t] = new double[c];
-            for (int i = 0; i < c; i++) {
-                out[t][i] = (x[t][i] - mean) * inv * g[i] + b[i];
-            }
-        }
-        return out;
+        return Float64Math.layerNorm(x, w(p + "weight"), w(p + "bias"), eps);
     }
 
-    /** Multi-head softmax attention of projected q/k/v ({@code heads} equal slices of the channels). */
-    static double[][] attention(double[][] q, double[][] k, double[][] v, int heads, double scale) {
-        int inner = q[0].length;
-        int d = inner / heads;
-        double[][] out = new double[q.length][inner];
-        double[] s = new double[k.length];
-        for (int h = 0; h < heads; h++) {
-            for (int i = 0; i < q.length; i++) {
-                double max = Double.NEGATIVE_INFINITY;
-                for (int j = 0; j < k.length; j++) {
-                    double dot = 0;
-                    for (int c = 0; c < d; c++) {
-                        dot += q[i][h * d + c] * k[j][h * d + c];
-                    }
-                    s[j] = dot * scale;
-                    max = Math.max(max, s[j]);
-                }
-                double sum = 0;
-                for (int j = 0; j < k.length; j++) {
-                    s[j] = Math.exp(s[j] - max);
-                    sum += s[j];
-                }
-                for (int j = 0; j < k.length; j++) {
-                    for (int c = 0; c < d; c++) {
-                        out[i][h * d + c] += s[j] / sum * v[j][h * d + c];
-                    }
-                }
-            }
-        }
-        return out;
-    }
 
     static double[][] add(double[][] a, double[][] b) {
         double[][] out = new double[a.length][a[0].length];
@@ -138,34 +87,7 @@ final class Float64Ops {
         return x / (1 + Math.exp(-1.702 * x));
     }
 
-    /** The exact (erf) GELU. */
-    static double gelu(double x) {
-        return 0.5 * x * (1 + erf(x / Math.sqrt(2)));
-    }
 
-    /** erf to ~1e-14: Maclaurin series below 3, the continued fraction of erfc above. */
-    static double erf(double x) {
-        double a = Math.abs(x);
-        double r;
-        if (a < 3) {
-            double term = a;
-            double sum = a;
-            for (int n = 1; n < 200 && Math.abs(term) > 1e-17 * Math.abs(sum); n++) {
-                term *= -a * a / n;
-                sum += term / (2 * n + 1);
-            }
-            r = 2 / Math.sqrt(Math.PI) * sum;
-        } else if (a < 7) {
-            double f = a;
-            for (int n = 80; n >= 1; n--) {
-                f = a + n / 2.0 / f;
-            }
-            r = 1 - Math.exp(-a * a) / (Math.sqrt(Math.PI) * f);
-        } else {
-            r = 1;
-        }
-        return Math.copySign(r, x);
-    }
 
     static double[] toDouble(Tensor t) {
         float[] f = t.contiguous().toFloatArray();

@@ -1,5 +1,6 @@
 package dev.pagoda.nn.ipadapter;
 
+import dev.pagoda.nn.Float64Math;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -144,11 +145,11 @@ class ImageEncoderFloat64Test {
         for (int l = 0; l < c.numHiddenLayers(); l++) {
             String p = "vision_model.encoder.layers." + l + ".";
             double[][] n = o.layerNorm(p + "layer_norm1.", h, eps);
-            double[][] a = Float64Ops.attention(o.linear(p + "self_attn.q_proj.", n), o.linear(p + "self_attn.k_proj.", n),
+            double[][] a = Float64Math.attention(o.linear(p + "self_attn.q_proj.", n), o.linear(p + "self_attn.k_proj.", n),
                     o.linear(p + "self_attn.v_proj.", n), heads, scale);
             h = Float64Ops.add(h, o.linear(p + "self_attn.out_proj.", a));
             n = o.layerNorm(p + "layer_norm2.", h, eps);
-            double[][] f = Float64Ops.map(o.linear(p + "mlp.fc1.", n), quick ? Float64Ops::quickGelu : Float64Ops::gelu);
+            double[][] f = Float64Ops.map(o.linear(p + "mlp.fc1.", n), quick ? Float64Ops::quickGelu : Float64Math::gelu);
             h = Float64Ops.add(h, o.linear(p + "mlp.fc2.", f));
             hidden.add(h);
         }
@@ -173,11 +174,11 @@ class ImageEncoderFloat64Test {
             System.arraycopy(normed, 0, kv, ctx.length, normed.length);
             double[][] q = o.linear(p + "attn.to_q.", normed);
             double scale = 1 / Math.sqrt((double) q[0].length / heads);
-            double[][] a = Float64Ops.attention(q, o.linear(p + "attn.to_k.", kv), o.linear(p + "attn.to_v.", kv), heads,
+            double[][] a = Float64Math.attention(q, o.linear(p + "attn.to_k.", kv), o.linear(p + "attn.to_v.", kv), heads,
                     scale);
             lat = Float64Ops.add(o.linear(p + "attn.to_out.0.", a), lat);
             double[][] f = o.linear(p + "ff.1.net.2.", Float64Ops.map(
-                    o.linear(p + "ff.1.net.0.proj.", o.layerNorm(p + "ff.0.", lat, 1e-5)), Float64Ops::gelu));
+                    o.linear(p + "ff.1.net.0.proj.", o.layerNorm(p + "ff.0.", lat, 1e-5)), Float64Math::gelu));
             lat = Float64Ops.add(f, lat);
         }
         return o.layerNorm("norm_out.", o.linear("proj_out.", lat), 1e-5);

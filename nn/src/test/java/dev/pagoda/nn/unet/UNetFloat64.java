@@ -1,5 +1,6 @@
 package dev.pagoda.nn.unet;
 
+import dev.pagoda.nn.Float64Math;
 import dev.pagoda.nn.Module;
 import dev.pagoda.nn.Parameter;
 import dev.pagoda.tensor.Tensor;
@@ -324,34 +325,8 @@ final class UNetFloat64 {
         double[][] q = linear(p + "to_q.", x);
         double[][] k = linear(p + "to_k.", kvSource);
         double[][] v = linear(p + "to_v.", kvSource);
-        int inner = q[0].length;
-        int d = inner / nHeads;
-        double scale = 1 / Math.sqrt(d);
-        double[][] o = new double[x.length][inner];
-        double[] s = new double[k.length];
-        for (int hd = 0; hd < nHeads; hd++) {
-            for (int i = 0; i < q.length; i++) {
-                double max = Double.NEGATIVE_INFINITY;
-                for (int j = 0; j < k.length; j++) {
-                    double dot = 0;
-                    for (int e = 0; e < d; e++) {
-                        dot += q[i][hd * d + e] * k[j][hd * d + e];
-                    }
-                    s[j] = dot * scale;
-                    max = Math.max(max, s[j]);
-                }
-                double sum = 0;
-                for (int j = 0; j < k.length; j++) {
-                    s[j] = Math.exp(s[j] - max);
-                    sum += s[j];
-                }
-                for (int j = 0; j < k.length; j++) {
-                    for (int e = 0; e < d; e++) {
-                        o[i][hd * d + e] += s[j] / sum * v[j][hd * d + e];
-                    }
-                }
-            }
-        }
+        double scale = 1 / Math.sqrt(q[0].length / nHeads);
+        double[][] o = Float64Math.attention(q, k, v, nHeads, scale);
         return linear(p + "to_out.0.", o);
     }
 
@@ -428,28 +403,7 @@ final class UNetFloat64 {
 
     /** torch {@code LayerNorm} over the last dimension (biased variance). */
     double[][] layerNorm(String p, double[][] x, double epsilon) {
-        double[] gamma = w(p + "weight");
-        double[] beta = w(p + "bias");
-        double[][] out = new double[x.length][];
-        for (int i = 0; i < x.length; i++) {
-            int n = x[i].length;
-            double mean = 0;
-            for (double v : x[i]) {
-                mean += v;
-            }
-            mean /= n;
-            double var = 0;
-            for (double v : x[i]) {
-                var += (v - mean) * (v - mean);
-            }
-            var /= n;
-            double inv = 1 / Math.sqrt(var + epsilon);
-            out[i] = new double[n];
-            for (int j = 0; j < n; j++) {
-                out[i][j] = (x[i][j] - mean) * inv * gamma[j] + beta[j];
-            }
-        }
-        return out;
+        return Float64Math.layerNorm(x, w(p + "weight"), w(p + "bias"), epsilon);
     }
 
     /** torch {@code Linear}: {@code weight[out, in]}, bias when the checkpoint has one. */
@@ -516,33 +470,7 @@ final class UNetFloat64 {
 
     /** The exact (erf) GELU torch uses by default. */
     static double gelu(double x) {
-        return 0.5 * x * (1 + erf(x / Math.sqrt(2)));
+        return Float64Math.gelu(x);
     }
 
-    /**
-     * erf to ~1e-14: its Maclaurin series below 3 (terms peak near 1e2 there, so little cancellation),
-     * the continued fraction of erfc above, where it converges within a few dozen terms.
-     */
-    static double erf(double x) {
-        double a = Math.abs(x);
-        double r;
-        if (a < 3) {
-            double term = a;
-            double sum = a;
-            for (int n = 1; n < 200 && Math.abs(term) > 1e-17 * Math.abs(sum); n++) {
-                term *= -a * a / n;
-                sum += term / (2 * n + 1);
-            }
-            r = 2 / Math.sqrt(Math.PI) * sum;
-        } else if (a < 7) {
-            double f = a;
-            for (int n = 80; n >= 1; n--) {
-                f = a + n / 2.0 / f;
-            }
-            r = 1 - Math.exp(-a * a) / (Math.sqrt(Math.PI) * f);
-        } else {
-            r = 1;
-        }
-        return Math.copySign(r, x);
-    }
 }
