@@ -2,8 +2,6 @@ package dev.pagoda.diffusion.image;
 
 import dev.pagoda.tensor.Shapes;
 import dev.pagoda.tensor.Tensor;
-import java.awt.Graphics2D;
-import java.awt.RenderingHints;
 import java.awt.image.BufferedImage;
 
 /**
@@ -162,19 +160,13 @@ public final class ImageTensors {
     }
 
     /**
-     * Resizes to {@code w×h} with high-quality bicubic interpolation (diffusers uses PIL's Lanczos;
-     * results are close but not bit-identical), or returns the image when it already has that size.
+     * Resizes to {@code w×h} as diffusers' {@code VaeImageProcessor} does for PIL inputs (Pillow's Lanczos,
+     * see {@link PilResize}), or returns the image when it already has that size.
      */
     public static BufferedImage resize(BufferedImage img, int w, int h) {
         if (img.getWidth() == w && img.getHeight() == h) {
             return img;
         }
-        BufferedImage out = new BufferedImage(w, h, BufferedImage.TYPE_INT_RGB);
-        Graphics2D g = out.createGraphics();
-        g.setRenderingHint(RenderingHints.KEY_INTERPOLATION, RenderingHints.VALUE_INTERPOLATION_BICUBIC);
-        g.setRenderingHint(RenderingHints.KEY_RENDERING, RenderingHints.VALUE_RENDER_QUALITY);
-        g.drawImage(img, 0, 0, w, h, null);
-        g.dispose();
-        return out;
+        return PilResize.resize(img, w, h, PilResize.Filter.LANCZOS);
     }
 }
