@@ -24,7 +24,6 @@ import java.awt.image.BufferedImage;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -60,6 +59,7 @@ final class GenerateCommand {
               --pag-scale S            PAG scale; 0 turns PAG off (default 3)
               --pag-layers LIST        comma-separated PAG layer patterns, diffusers semantics
                                        (default mid; PixArt blocks.1); e.g. mid,down_blocks.2 or
+                                       down_blocks.{1,2} (commas inside braces belong to the regex) or
                                        up.block_1.attentions_0; PixArt: blocks.14 or transformer_blocks.3
               --pag-strict             patterns are literal block paths, not regular expressions
               --pag-adaptive-scale A   PAG scale decays as max(0, S - A*(1000 - t)) (default 0)
@@ -209,8 +209,7 @@ final class GenerateCommand {
         if (cfg < 0 || pagScale < 0 || adaptive < 0 || rescale < 0) {
             throw new UsageException("--cfg, --pag-scale, --pag-adaptive-scale and --guidance-rescale must be >= 0");
         }
-        List<String> layers = Arrays.stream(a.get("pag-layers", pixart ? "blocks.1" : "mid").split(",")).map(String::trim)
-                .filter(s -> !s.isEmpty()).toList();
+        List<String> layers = LayerPatterns.split(a.get("pag-layers", pixart ? "blocks.1" : "mid"));
         if (layers.isEmpty()) {
             throw new UsageException("--pag-layers is empty");
         }
