@@ -70,8 +70,8 @@ final class GenerateCommand {
               --strength F             share of the schedule to run, in (0, 1]
                                        (default 0.3 image-to-image, 0.9999 inpainting)
               --mask PATH|URL          inpainting mask, white = repaint (same size as the image)
-%s              --scheduler NAME         euler (SDXL default), euler-a, ddim or dpm++ (PixArt default:
-                                       the model's scheduler_config.json)
+%s              --scheduler NAME         euler, euler-a, ddim or dpm++ (default: the model's own
+                                       scheduler_config.json, as diffusers)
               --max-sequence-length N  PixArt: T5 tokens per prompt (default 300)
               --no-resolution-binning  PixArt: generate at exactly --width x --height instead of the
                                        nearest aspect-ratio bin resized back
@@ -198,7 +198,8 @@ final class GenerateCommand {
             throw new UsageException("--controlnet applies to SDXL text-to-image and image-to-image (not "
                     + (pixart ? "PixArt" : "inpainting with --mask") + ")");
         }
-        String scheduler = a.get("scheduler", pixart ? null : "euler");
+        // the model's own scheduler_config.json unless --scheduler is given, as diffusers
+        String scheduler = a.get("scheduler", null);
         if (scheduler != null && !SCHEDULERS.containsKey(scheduler)) {
             throw new UsageException("--scheduler must be one of " + SCHEDULERS.keySet() + ", got " + scheduler);
         }
@@ -385,9 +386,7 @@ final class GenerateCommand {
                 }
                 text.put("loras", String.join(";", l));
             }
-            text.put("sampler", scheduler != null ? SCHEDULERS.get(scheduler)
-                    : dev.pagoda.nn.JsonConfig.read(model.resolve("scheduler/scheduler_config.json")).string("_class_name",
-                            "scheduler_config.json"));
+            text.put("sampler", r.parameters().get("sampler"));
             if (pixart) {
                 text.put("max_sequence_length", Integer.toString(maxSeq));
             }
