@@ -1,6 +1,7 @@
 package dev.pagoda.bench;
 
 import dev.pagoda.nn.attention.PagLayers;
+import dev.pagoda.nn.controlnet.ControlNetModel;
 import dev.pagoda.nn.attention.PagPlan;
 import dev.pagoda.nn.unet.UNet2DConditionModel;
 import dev.pagoda.tensor.Backend;
@@ -21,7 +22,11 @@ import java.util.Random;
  * <pre>
  * java --add-modules jdk.incubator.vector -Xmx12g -cp benchmarks/target/benchmarks.jar \
  *     dev.pagoda.bench.UNetStepBench --resolution 1024 --batch 1 [--reps 1] [--model sdxl-base-1.0]
+ *     [--controlnet controlnet-depth-sdxl-1.0]
  * </pre>
+ *
+ * <p>With {@code --controlnet} each step first runs the ControlNet (on the uncond and cond rows, the
+ * perturbed row reusing the cond row's residuals, as the pipeline does) and prints its share.
  *
  * <p>With {@code -Dpagoda.profile=true} (CPU backend) each step also prints where its time went, per
  * backend op ({@link OpProfile}); the timing decorator adds a little to the step time, so quote step
@@ -47,6 +52,15 @@ public final class UNetStepBench {
             model = configPath;
         }
         unet.to(backend);
+        // --controlnet NAME: a ControlNet config under benchmarks/configs (random F16 weights) feeding the UNet
+        String cnName = RealSizeModels.arg(args, "controlnet", "");
+        ControlNetModel controlnet = null;
+        if (!cnName.isEmpty()) {
+            controlnet = RealSizeModels.randomize(ControlNetModel.fromConfig(RealSizeModels.config(cnName, "")), DType.F16);
+            controlnet.checkCompatible(unet, cnName);
+            controlnet.to(backend);
+            System.err.printf("ControlNet %s: %.3f B parameters%n", cnName, controlnet.parameterCount() / 1e9);
+        }
         System.err.printf("after weights: peak RSS %.2f GiB%n", RealSizeModels.peakRssGiB());
         int lat = res / 8;
         var cfg = unet.config();
@@ -70,19 +84,37 @@ public final class UNetStepBench {
                 text = text == null ? null : twin(text);
                 plan = PagPlan.of(PagLayers.modules(unet, List.of("mid"), PagLayers.Mode.DIFFUSERS), b, 1);
             }
+            Tensor control = controlnet == null ? null : random(r, b - perturbed, 3, res, res);
             for (int rep = 0; rep < reps; rep++) {
                 OpProfile.reset();
                 long t0 = System.nanoTime();
+                UNet2DConditionModel.Input in = new UNet2DConditionModel.Input(backend.resident(sample),
+                        new float[] {500f}, backend.resident(ehs), text == null ? null : backend.resident(text),
+                        timeIds == null ? null : backend.resident(timeIds), plan, null, null);
+                double cnSeconds = 0;
+                if (controlnet != null) {
+                    // as the pipeline: the nets see the uncond and cond rows; the perturbed row copies the cond row's
+                    int seen = b - perturbed;
+                    ControlNetModel.Output res2 = controlnet.forward(new ControlNetModel.Input(
+                            in.sample().narrow(0, 0, seen), in.timesteps(), in.encoderHiddenStates().narrow(0, 0, seen),
+                            in.textEmbeds() == null ? null : in.textEmbeds().narrow(0, 0, seen),
+                            in.timeIds() == null ? null : in.timeIds().narrow(0, 0, seen), backend.resident(control),
+                            1f, false));
+                    List<Tensor> down = res2.downResiduals().stream().map(t -> perturbed > 0 ? twin(t) : t).toList();
+                    in = in.withResiduals(down, perturbed > 0 ? twin(res2.midResidual()) : res2.midResidual());
+                    cnSeconds = (System.nanoTime() - t0) / 1e9;
+                }
                 // As a pipeline step: the latents go up, the prediction comes back (which also waits
                 // for a device's queue to drain).
-                Tensor out = backend.toHost(unet.forward(new UNet2DConditionModel.Input(backend.resident(sample),
-                        new float[] {500f}, backend.resident(ehs), text == null ? null : backend.resident(text),
-                        timeIds == null ? null : backend.resident(timeIds), plan, null, null)));
+                Tensor out = backend.toHost(unet.forward(in));
                 long wall = System.nanoTime() - t0;
                 double s = wall / 1e9;
-                System.out.printf("UNetStepBench model=%s backend=%s resolution=%d batch=%d%s threads=%d: %.2f s/step, "
-                        + "peak RSS %.2f GiB, peak device %.2f GiB, out %s%n", model, backend, res, b,
-                        perturbed > 0 ? " (CFG+PAG mid)" : "", Parallel.threads(), s, RealSizeModels.peakRssGiB(),
+                System.out.printf("UNetStepBench model=%s%s backend=%s resolution=%d batch=%d%s threads=%d: %.2f s/step"
+                        + "%s, peak RSS %.2f GiB, peak device %.2f GiB, out %s%n", model,
+                        controlnet == null ? "" : " controlnet=" + cnName, backend, res, b,
+                        perturbed > 0 ? " (CFG+PAG mid)" : "", Parallel.threads(), s,
+                        controlnet == null ? "" : String.format(" (ControlNet %.2f s, UNet %.2f s)", cnSeconds,
+                                s - cnSeconds), RealSizeModels.peakRssGiB(),
                         backend.peakDeviceBytes() / 1073741824.0, out);
                 if (OpProfile.ENABLED) {
                     System.out.print(OpProfile.table(wall));
@@ -100,7 +132,7 @@ public final class UNetStepBench {
         return t;
     }
 
-    /** The first two rows of {@code x[3, ...]} with the second repeated as the third. */
+    /** The first two rows of {@code x[3 or 2, ...]} with the second repeated as the third. */
     private static Tensor twin(Tensor x) {
         return x.backend().concat(0, x.narrow(0, 0, 2), x.narrow(0, 1, 1));
     }

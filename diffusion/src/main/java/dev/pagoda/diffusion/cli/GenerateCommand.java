@@ -24,7 +24,6 @@ import java.awt.image.BufferedImage;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -38,7 +37,8 @@ final class GenerateCommand {
 
             Generates an image with an SDXL or PixArt-Sigma pipeline folder (diffusers layout, recognised
             from model_index.json) and Perturbed-Attention Guidance. Text-to-image by default; with SDXL,
-            image-to-image with --init-image and inpainting with --init-image and --mask.
+            image-to-image with --init-image and inpainting with --init-image and --mask; ControlNet
+            (text-to-image, or image-to-image with --init-image) with --controlnet and --control-image.
 
               --model DIR|ORG/NAME     pipeline folder, or a Hugging Face repo id found in the local
                                        cache ($HF_HOME/hub or ~/.cache/huggingface/hub), or one
@@ -68,6 +68,7 @@ final class GenerateCommand {
               --pag-scale S            PAG scale; 0 turns PAG off (default 3)
               --pag-layers LIST        comma-separated PAG layer patterns, diffusers semantics
                                        (default mid; PixArt blocks.1); e.g. mid,down_blocks.2 or
+                                       down_blocks.{1,2} (commas inside braces belong to the regex) or
                                        up.block_1.attentions_0; PixArt: blocks.14 or transformer_blocks.3
               --pag-strict             patterns are literal block paths, not regular expressions
               --pag-adaptive-scale A   PAG scale decays as max(0, S - A*(1000 - t)) (default 0)
@@ -78,7 +79,7 @@ final class GenerateCommand {
               --strength F             share of the schedule to run, in (0, 1]
                                        (default 0.3 image-to-image, 0.9999 inpainting)
               --mask PATH|URL          inpainting mask, white = repaint (same size as the image)
-              --scheduler NAME         euler (SDXL default), euler-a, ddim or dpm++ (PixArt default:
+%s              --scheduler NAME         euler (SDXL default), euler-a, ddim or dpm++ (PixArt default:
                                        the model's scheduler_config.json)
               --max-sequence-length N  PixArt: T5 tokens per prompt (default 300)
               --no-resolution-binning  PixArt: generate at exactly --width x --height instead of the
@@ -94,14 +95,14 @@ final class GenerateCommand {
               --out FILE               output PNG (default out.png); parameters go in tEXt chunks
             Ctrl-C stops the run at the next step and writes nothing.
             Exit codes: 0 ok, 2 usage error, 1 runtime failure, 130 cancelled (Ctrl-C / SIGINT).
-            """;
+            """.formatted(ControlNetArgs.HELP);
 
     private static final Set<String> VALUED = Set.of("model", "config", "lora", "prompt", "prompt-2", "negative-prompt",
             "negative-prompt-2", "steps", "cfg", "pag-scale", "pag-layers", "pag-adaptive-scale", "guidance-rescale",
             "seed", "width", "height", "init-image", "strength", "mask", "scheduler", "out", "backend",
-            "max-sequence-length",
+            "max-sequence-length", "controlnet", "control-image", "control-scale", "control-start", "control-end",
             "ip-adapter", "ip-adapter-image", "ip-image", "ip-scale", "image-encoder");
-    private static final Set<String> SWITCHES = Set.of("pag-strict", "tiled-vae", "no-fp16-variant", "no-finite-check",
+    private static final Set<String> SWITCHES = Set.of("guess-mode", "pag-strict", "tiled-vae", "no-fp16-variant", "no-finite-check",
             "no-memory-check", "no-resolution-binning", "help");
     private static final Map<String, String> SCHEDULERS = Map.of(
             "euler", "EulerDiscreteScheduler",
@@ -110,6 +111,28 @@ final class GenerateCommand {
             "dpm++", "DPMSolverMultistepScheduler");
 
     private GenerateCommand() {
+    }
+
+    /**
+     * The ControlNet pipeline over {@code base}'s modules with the flags' nets (image-to-image when an
+     * init image is given); {@code base} is closed if a net fails to load.
+     */
+    private static SdxlPipeline withControlNet(SdxlPipeline base, ControlNetArgs control, boolean fp16,
+            boolean img2img) {
+        try {
+            var nets = new dev.pagoda.nn.controlnet.MultiControlNetModel(control.loadNets(fp16));
+            SdxlPipeline t2i;
+            try {
+                t2i = AutoPipelineForText2Image.fromPipe(base, base.pagEnabled(), base.pagAppliedLayers(), nets);
+            } catch (RuntimeException e) {
+                nets.close();
+                throw e;
+            }
+            return img2img ? AutoPipelineForImage2Image.fromPipe(t2i, base.pagEnabled()) : t2i;
+        } catch (RuntimeException e) {
+            base.close();
+            throw e;
+        }
     }
 
     /** Exit code of a run stopped by Ctrl-C (128 + SIGINT, what a shell reports for it). */
@@ -180,6 +203,11 @@ final class GenerateCommand {
         if (a.has("strength") && !a.has("init-image")) {
             throw new UsageException("--strength needs --init-image");
         }
+        ControlNetArgs control = ControlNetArgs.parse(a);
+        if (control != null && (pixart || a.has("mask"))) {
+            throw new UsageException("--controlnet applies to SDXL text-to-image and image-to-image (not "
+                    + (pixart ? "PixArt" : "inpainting with --mask") + ")");
+        }
         String scheduler = a.get("scheduler", pixart ? null : "euler");
         if (scheduler != null && !SCHEDULERS.containsKey(scheduler)) {
             throw new UsageException("--scheduler must be one of " + SCHEDULERS.keySet() + ", got " + scheduler);
@@ -191,8 +219,7 @@ final class GenerateCommand {
         if (cfg < 0 || pagScale < 0 || adaptive < 0 || rescale < 0) {
             throw new UsageException("--cfg, --pag-scale, --pag-adaptive-scale and --guidance-rescale must be >= 0");
         }
-        List<String> layers = Arrays.stream(a.get("pag-layers", pixart ? "blocks.1" : "mid").split(",")).map(String::trim)
-                .filter(s -> !s.isEmpty()).toList();
+        List<String> layers = LayerPatterns.split(a.get("pag-layers", pixart ? "blocks.1" : "mid"));
         if (layers.isEmpty()) {
             throw new UsageException("--pag-layers is empty");
         }
@@ -248,6 +275,12 @@ final class GenerateCommand {
             height = h;
         }
 
+        List<BufferedImage> controlImages = null;
+        if (control != null) {
+            progress.stage("load control images");
+            controlImages = control.loadImages();
+        }
+
         Backend backend = Main.backend(a.get("backend", "cpu"));
         // the memory estimate reads a pipeline folder's weight files; a single file is mapped whole, uncopied
         if (!a.has("no-memory-check") && !pixart && singleFile == null) {
@@ -259,16 +292,21 @@ final class GenerateCommand {
         }
         progress.stage("load " + model);
         PipelineOptions opts = new PipelineOptions(pagScale > 0, layers, !a.has("no-fp16-variant")).backend(backend);
-        DiffusionPipeline pipe;
+        DiffusionPipeline loaded;
         if (singleFile != null) {
-            pipe = mask != null ? AutoPipelineForInpainting.fromSingleFile(singleFile, config, opts)
+            loaded = mask != null ? AutoPipelineForInpainting.fromSingleFile(singleFile, config, opts)
                     : image != null ? AutoPipelineForImage2Image.fromSingleFile(singleFile, config, opts)
                     : AutoPipelineForText2Image.fromSingleFile(singleFile, config, opts);
         } else {
-            pipe = mask != null ? AutoPipelineForInpainting.fromPretrained(model, opts)
+            loaded = mask != null ? AutoPipelineForInpainting.fromPretrained(model, opts)
                     : image != null ? AutoPipelineForImage2Image.fromPretrained(model, opts)
                     : AutoPipelineForText2Image.load(model, opts);
         }
+        if (control != null) {
+            progress.stage("load ControlNet");
+        }
+        DiffusionPipeline pipe = control == null ? loaded
+                : withControlNet((SdxlPipeline) loaded, control, !a.has("no-fp16-variant"), image != null);
         List<String> loraNames = new java.util.ArrayList<>();
         try {
             for (int i = 0; i < loraFiles.size(); i++) {
@@ -335,6 +373,9 @@ final class GenerateCommand {
                 b.strength(strength);
             }
             ipAdapter.addTo(b);
+            if (control != null) {
+                b.controlNet(control.params(controlImages));
+            }
             pipe.setStageListener(progress::stage);
             GenerationResult r = pipe.generate(b.build());
             progress.stage("write " + outPath);
@@ -353,6 +394,9 @@ final class GenerateCommand {
             }
             text.put("size", r.image().dim(3) + "x" + r.image().dim(2));
             text.put("model", modelArg);
+            if (control != null) {
+                control.describe(text);
+            }
             if (!loraFiles.isEmpty()) {
                 List<String> l = new java.util.ArrayList<>();
                 for (int i = 0; i < loraFiles.size(); i++) {

@@ -22,6 +22,7 @@ public final class Main {
 
             Commands:
               generate      generate an image (text-to-image, image-to-image, inpainting)
+              grid          one PNG comparing PAG scales x layer sets (x CFG scales), same seed
               serve         the studio: a local web page and JSON API (generate, compare PAG, gallery)
               conformance   run golden fixture cases and compare against diffusers' outputs
               devices       list the backends and the devices they see (OpenCL platforms/devices)
@@ -66,11 +67,12 @@ public final class Main {
             }
             return switch (args[0]) {
                 case "generate" -> GenerateCommand.run(args, out, err);
+                case "grid" -> GridCommand.run(args, out, err);
                 case "serve" -> ServeCommand.run(args, out, err);
                 case "conformance" -> conformance(args, out);
                 case "devices" -> devices(args, out);
                 default -> throw new UsageException("unknown command \"" + args[0]
-                        + "\" (commands: generate, serve, conformance, devices)");
+                        + "\" (commands: generate, grid, serve, conformance, devices)");
             };
         } catch (UsageException e) {
             err.println("pagoda: " + e.getMessage());

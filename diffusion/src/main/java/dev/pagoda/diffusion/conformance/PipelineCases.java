@@ -10,11 +10,14 @@ import dev.pagoda.diffusion.image.ImageTensors;
 import dev.pagoda.diffusion.pipeline.AutoPipelineForImage2Image;
 import dev.pagoda.diffusion.pipeline.AutoPipelineForInpainting;
 import dev.pagoda.diffusion.pipeline.AutoPipelineForText2Image;
+import dev.pagoda.diffusion.pipeline.ControlNetParams;
 import dev.pagoda.diffusion.pipeline.GenerationParams;
 import dev.pagoda.diffusion.pipeline.GenerationResult;
 import dev.pagoda.diffusion.pipeline.PipelineOptions;
 import dev.pagoda.diffusion.pipeline.SdxlComponents;
 import dev.pagoda.diffusion.pipeline.SdxlPipeline;
+import dev.pagoda.nn.controlnet.ControlNetModel;
+import dev.pagoda.nn.controlnet.MultiControlNetModel;
 import dev.pagoda.tensor.Difference;
 import dev.pagoda.tensor.Tensor;
 import dev.pagoda.tensor.random.NoiseSource;
@@ -45,11 +48,8 @@ final class PipelineCases {
         if (cls.startsWith("PixArtSigma")) {
             return PixArtCases.pipeline(fx, name, c);
         }
-        if (!cls.startsWith("StableDiffusionXLPAG")) {
+        if (!cls.startsWith("StableDiffusionXL") || !cls.contains("PAG")) {
             return CaseResult.unsupported(name, "pipeline " + cls);
-        }
-        if (c.get("controlnet_model") != null) {
-            return CaseResult.unsupported(name, "pipeline " + cls + " with ControlNet");
         }
         Path model = fx.golden().path((String) c.get("model"));
         List<String> layers = strings(params.get("pag_applied_layers"));
@@ -61,7 +61,13 @@ final class PipelineCases {
                 IpAdapterCases.load(fx, c, params, parts);
                 IpAdapterCases.checkComponents(fx, name, params, parts, ref, chk);
             }
-            SdxlPipeline pipe = create(cls, parts, true, layers);
+            MultiControlNetModel controlnet = null;
+            if (c.get("controlnet_model") != null) {
+                ControlNetModel net = ControlNetModel.fromPretrained(fx.golden().path((String) c.get("controlnet_model")),
+                        false);
+                controlnet = parts.attachControlNets(List.of(net));
+            }
+            SdxlPipeline pipe = create(cls, parts, controlnet, true, layers);
             Map<String, Tensor> seen = new HashMap<>();
             pipe.setObserver((call, in, out) -> {
                 seen.put("denoiser" + call + ".sample_in", in.sample());
@@ -70,6 +76,12 @@ final class PipelineCases {
                     seen.put("denoiser0.encoder_hidden_states", in.encoderHiddenStates());
                     seen.put("denoiser0.text_embeds", in.textEmbeds());
                     seen.put("denoiser0.time_ids", in.timeIds());
+                    if (in.downResiduals() != null) {
+                        for (int i = 0; i < in.downResiduals().size(); i++) {
+                            seen.put("denoiser0.controlnet_down_residual." + i, in.downResiduals().get(i));
+                        }
+                        seen.put("denoiser0.controlnet_mid_residual", in.midResidual());
+                    }
                     for (int i = 0; i < in.ipAdapter().imageEmbeds().size(); i++) {
                         seen.put("denoiser0.ip_image_embeds." + i, in.ipAdapter().imageEmbeds().get(i));
                     }
@@ -85,6 +97,12 @@ final class PipelineCases {
             }
             if (ref.contains("image_preprocessed")) {
                 chk.abs("image_preprocessed", p.image(), ref.tensor("image_preprocessed"), 0);
+            }
+            if (ref.contains("controlnet0.controlnet_cond")) {
+                java.awt.image.BufferedImage img = p.controlNet().images().get(0);
+                chk.abs("controlnet0.controlnet_cond", ImageTensors.toControlTensor(img,
+                        p.height() != null ? p.height() : img.getHeight(), p.width() != null ? p.width() : img.getWidth()),
+                        ref.tensor("controlnet0.controlnet_cond"), 0);
             }
             if (ref.contains("mask_preprocessed")) {
                 chk.abs("mask_preprocessed", p.mask(), ref.tensor("mask_preprocessed"), 0);
@@ -109,14 +127,14 @@ final class PipelineCases {
                 GenerationParams q = params(fx, name, c, params, ref, new HashMap<>()).toBuilder()
                         .outputType(GenerationParams.OutputType.LATENT).build();
                 if (how.startsWith("from_pipe")) {
-                    SdxlPipeline plain = create(cls, parts, false, layers);
+                    SdxlPipeline plain = create(cls, parts, controlnet, false, layers);
                     other = switch (kind(cls)) {
                         case "img2img" -> AutoPipelineForImage2Image.fromPipe(plain, true, layers);
                         case "inpaint" -> AutoPipelineForInpainting.fromPipe(plain, true, layers);
                         default -> AutoPipelineForText2Image.fromPipe(plain, true, layers);
                     };
                 } else {
-                    other = create(cls, parts, false, layers);
+                    other = create(cls, parts, controlnet, false, layers);
                 }
                 Tensor lat = other.generate(q).latents();
                 double expected = ((Number) map(e.getValue()).get("max_abs_diff_vs_output_latent")).doubleValue();
@@ -133,7 +151,14 @@ final class PipelineCases {
         return cls.contains("Img2Img") ? "img2img" : cls.contains("Inpaint") ? "inpaint" : "t2i";
     }
 
-    private static SdxlPipeline create(String cls, SdxlComponents parts, boolean pag, List<String> layers) {
+    private static SdxlPipeline create(String cls, SdxlComponents parts, MultiControlNetModel controlnet, boolean pag,
+            List<String> layers) {
+        if (controlnet != null) {
+            return kind(cls).equals("img2img")
+                    ? new dev.pagoda.diffusion.pipeline.StableDiffusionXLControlNetImg2ImgPipeline(parts, controlnet, pag,
+                            layers)
+                    : new dev.pagoda.diffusion.pipeline.StableDiffusionXLControlNetPipeline(parts, controlnet, pag, layers);
+        }
         return switch (kind(cls)) {
             case "img2img" -> new dev.pagoda.diffusion.pipeline.StableDiffusionXLImg2ImgPipeline(parts, pag, layers);
             case "inpaint" -> new dev.pagoda.diffusion.pipeline.StableDiffusionXLInpaintPipeline(parts, pag, layers);
@@ -163,7 +188,11 @@ final class PipelineCases {
             b.strength(((Number) params.get("strength")).floatValue());
         }
         Path dir = fx.golden().caseDir(name);
-        if (params.get("image") != null) {
+        if (params.get("image") != null && c.get("controlnet_model") != null) {
+            // ControlNet text-to-image: "image" is the control image
+            b.controlNet(ControlNetParams.of(ImageSource.load(dir.resolve((String) params.get("image")).toString()))
+                    .withScale(num(params, "controlnet_conditioning_scale", 1f)));
+        } else if (params.get("image") != null) {
             b.image(ImageTensors.toTensor(ImageSource.load(dir.resolve((String) params.get("image")).toString())));
         }
         if (params.get("ip_adapter_image") != null) {

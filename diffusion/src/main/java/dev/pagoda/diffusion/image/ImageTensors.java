@@ -2,8 +2,6 @@ package dev.pagoda.diffusion.image;
 
 import dev.pagoda.tensor.Shapes;
 import dev.pagoda.tensor.Tensor;
-import java.awt.Graphics2D;
-import java.awt.RenderingHints;
 import java.awt.image.BufferedImage;
 
 /**
@@ -42,6 +40,41 @@ public final class ImageTensors {
         for (int i = 0; i < h * w; i++) {
             for (int c = 0; c < 3; c++) {
                 out[c * h * w + i] = ((argb[i] >> (16 - 8 * c)) & 0xFF) / 255.0f;
+            }
+        }
+        return Tensor.of(out, 1, 3, h, w);
+    }
+
+    /**
+     * A ControlNet control image as diffusers' {@code VaeImageProcessor(do_convert_rgb=True,
+     * do_normalize=False)} makes it: PIL's {@code convert("RGB")} (gray replicated, alpha dropped),
+     * resized to {@code w×h} with PIL's Lanczos when the size differs, {@code [1, 3, h, w]} in [0, 1].
+     */
+    public static Tensor toControlTensor(BufferedImage img, int h, int w) {
+        int iw = img.getWidth();
+        int ih = img.getHeight();
+        byte[] rgb = new byte[iw * ih * 3];
+        int[] row = new int[iw];
+        boolean gray = img.getType() == BufferedImage.TYPE_BYTE_GRAY;
+        for (int y = 0; y < ih; y++) {
+            if (gray) {
+                // raster samples: getRGB would push gray through a colour-space conversion
+                img.getRaster().getSamples(0, y, iw, 1, 0, row);
+            } else {
+                img.getRGB(0, y, iw, 1, row, 0, iw);
+            }
+            for (int x = 0; x < iw; x++) {
+                int i = (y * iw + x) * 3;
+                for (int c = 0; c < 3; c++) {
+                    rgb[i + c] = (byte) (gray ? row[x] : row[x] >> (16 - 8 * c));
+                }
+            }
+        }
+        byte[] px = PilResize.resize(rgb, iw, ih, 3, w, h, PilResize.Filter.LANCZOS);
+        float[] out = new float[3 * h * w];
+        for (int i = 0; i < h * w; i++) {
+            for (int c = 0; c < 3; c++) {
+                out[c * h * w + i] = (px[i * 3 + c] & 0xFF) / 255.0f;
             }
         }
         return Tensor.of(out, 1, 3, h, w);
@@ -127,19 +160,13 @@ public final class ImageTensors {
     }
 
     /**
-     * Resizes to {@code w×h} with high-quality bicubic interpolation (diffusers uses PIL's Lanczos;
-     * results are close but not bit-identical), or returns the image when it already has that size.
+     * Resizes to {@code w×h} as diffusers' {@code VaeImageProcessor} does for PIL inputs (Pillow's Lanczos,
+     * see {@link PilResize}), or returns the image when it already has that size.
      */
     public static BufferedImage resize(BufferedImage img, int w, int h) {
         if (img.getWidth() == w && img.getHeight() == h) {
             return img;
         }
-        BufferedImage out = new BufferedImage(w, h, BufferedImage.TYPE_INT_RGB);
-        Graphics2D g = out.createGraphics();
-        g.setRenderingHint(RenderingHints.KEY_INTERPOLATION, RenderingHints.VALUE_INTERPOLATION_BICUBIC);
-        g.setRenderingHint(RenderingHints.KEY_RENDERING, RenderingHints.VALUE_RENDER_QUALITY);
-        g.drawImage(img, 0, 0, w, h, null);
-        g.dispose();
-        return out;
+        return PilResize.resize(img, w, h, PilResize.Filter.LANCZOS);
     }
 }

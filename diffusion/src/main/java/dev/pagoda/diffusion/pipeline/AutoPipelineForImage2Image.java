@@ -1,5 +1,6 @@
 package dev.pagoda.diffusion.pipeline;
 
+import dev.pagoda.nn.controlnet.MultiControlNetModel;
 import java.nio.file.Path;
 
 /**
@@ -11,12 +12,19 @@ public final class AutoPipelineForImage2Image {
     private AutoPipelineForImage2Image() {
     }
 
-    /** Loads the folder's parts and builds the image-to-image pipeline. */
-    public static StableDiffusionXLImg2ImgPipeline fromPretrained(Path modelDir, PipelineOptions options) {
+    /**
+     * Loads the folder's parts and builds the image-to-image pipeline:
+     * {@link StableDiffusionXLControlNetImg2ImgPipeline} when the options carry ControlNets, else
+     * {@link StableDiffusionXLImg2ImgPipeline}.
+     */
+    public static SdxlPipeline fromPretrained(Path modelDir, PipelineOptions options) {
         SdxlComponents c = SdxlComponents.load(modelDir, options.preferFp16());
         try {
             c.to(options.backend());
-            return new StableDiffusionXLImg2ImgPipeline(c, options.enablePag(), options.pagAppliedLayers());
+            MultiControlNetModel cn = c.attachControlNets(options.controlnet());
+            return cn != null ? new StableDiffusionXLControlNetImg2ImgPipeline(c, cn, options.enablePag(),
+                    options.pagAppliedLayers())
+                    : new StableDiffusionXLImg2ImgPipeline(c, options.enablePag(), options.pagAppliedLayers());
         } catch (RuntimeException e) {
             c.close();
             throw e;
@@ -50,17 +58,21 @@ public final class AutoPipelineForImage2Image {
 
     /**
      * The image-to-image pipeline over the same loaded modules as {@code pipe} (no weight is loaded or
-     * copied again), keeping its PAG layers.
+     * copied again), keeping its PAG layers and its ControlNets (a ControlNet pipeline gives
+     * {@link StableDiffusionXLControlNetImg2ImgPipeline}, as diffusers' {@code from_pipe}).
      *
      * <p>The new pipeline and {@code pipe} may run {@code generate} at the same time, each with its own
      * PAG layers and scales; closing either closes the shared weights once no call is running.
      */
-    public static StableDiffusionXLImg2ImgPipeline fromPipe(SdxlPipeline pipe, boolean enablePag) {
-        return new StableDiffusionXLImg2ImgPipeline(pipe.components(), enablePag, pipe.pagAppliedLayers());
+    public static SdxlPipeline fromPipe(SdxlPipeline pipe, boolean enablePag) {
+        return fromPipe(pipe, enablePag, pipe.pagAppliedLayers());
     }
 
     /** As {@link #fromPipe(SdxlPipeline, boolean)}, with other PAG layers. */
-    public static StableDiffusionXLImg2ImgPipeline fromPipe(SdxlPipeline pipe, boolean enablePag, java.util.List<String> pagAppliedLayers) {
-        return new StableDiffusionXLImg2ImgPipeline(pipe.components(), enablePag, pagAppliedLayers);
+    public static SdxlPipeline fromPipe(SdxlPipeline pipe, boolean enablePag, java.util.List<String> pagAppliedLayers) {
+        return pipe.controlnet() != null
+                ? new StableDiffusionXLControlNetImg2ImgPipeline(pipe.components(), pipe.controlnet(), enablePag,
+                        pagAppliedLayers)
+                : new StableDiffusionXLImg2ImgPipeline(pipe.components(), enablePag, pagAppliedLayers);
     }
 }

@@ -1,6 +1,7 @@
 package dev.pagoda.diffusion.pipeline;
 
 import dev.pagoda.nn.ConfigException;
+import dev.pagoda.nn.controlnet.MultiControlNetModel;
 import java.nio.file.Path;
 import java.util.List;
 
@@ -21,8 +22,12 @@ public final class AutoPipelineForText2Image {
                 : fromPretrained(modelDir, options);
     }
 
-    /** Loads an SDXL folder's parts and builds the text-to-image pipeline. */
-    public static StableDiffusionXLPipeline fromPretrained(Path modelDir, PipelineOptions options) {
+    /**
+     * Loads an SDXL folder's parts and builds the text-to-image pipeline:
+     * {@link StableDiffusionXLControlNetPipeline} when the options carry ControlNets, else
+     * {@link StableDiffusionXLPipeline}.
+     */
+    public static SdxlPipeline fromPretrained(Path modelDir, PipelineOptions options) {
         if (PixArtComponents.isPixArtFolder(modelDir)) {
             throw new ConfigException(modelDir + ": a PixArt pipeline folder; load it with "
                     + "AutoPipelineForText2Image.load or fromPretrainedPixArt");
@@ -30,7 +35,10 @@ public final class AutoPipelineForText2Image {
         SdxlComponents c = SdxlComponents.load(modelDir, options.preferFp16());
         try {
             c.to(options.backend());
-            return new StableDiffusionXLPipeline(c, options.enablePag(), options.pagAppliedLayers());
+            MultiControlNetModel cn = c.attachControlNets(options.controlnet());
+            return cn != null ? new StableDiffusionXLControlNetPipeline(c, cn, options.enablePag(),
+                    options.pagAppliedLayers())
+                    : new StableDiffusionXLPipeline(c, options.enablePag(), options.pagAppliedLayers());
         } catch (RuntimeException e) {
             c.close();
             throw e;
@@ -80,18 +88,34 @@ public final class AutoPipelineForText2Image {
 
     /**
      * The text-to-image pipeline over the same loaded modules as {@code pipe} (no weight is loaded or
-     * copied again), keeping its PAG layers.
+     * copied again), keeping its PAG layers and its ControlNets (a ControlNet pipeline gives
+     * {@link StableDiffusionXLControlNetPipeline}, as diffusers' {@code from_pipe}).
      *
      * <p>The new pipeline and {@code pipe} may run {@code generate} at the same time, each with its own
      * PAG layers and scales; closing either closes the shared weights once no call is running.
      */
-    public static StableDiffusionXLPipeline fromPipe(SdxlPipeline pipe, boolean enablePag) {
-        return new StableDiffusionXLPipeline(pipe.components(), enablePag, pipe.pagAppliedLayers());
+    public static SdxlPipeline fromPipe(SdxlPipeline pipe, boolean enablePag) {
+        return fromPipe(pipe, enablePag, pipe.pagAppliedLayers(), pipe.controlnet());
     }
 
     /** As {@link #fromPipe(SdxlPipeline, boolean)}, with other PAG layers. */
-    public static StableDiffusionXLPipeline fromPipe(SdxlPipeline pipe, boolean enablePag, List<String> pagAppliedLayers) {
-        return new StableDiffusionXLPipeline(pipe.components(), enablePag, pagAppliedLayers);
+    public static SdxlPipeline fromPipe(SdxlPipeline pipe, boolean enablePag, List<String> pagAppliedLayers) {
+        return fromPipe(pipe, enablePag, pagAppliedLayers, pipe.controlnet());
+    }
+
+    /**
+     * As {@link #fromPipe(SdxlPipeline, boolean, List)} with these ControlNets instead of {@code pipe}'s
+     * (null: none, diffusers' {@code from_pipe(pipe, controlnet=None)}); new nets are attached to the
+     * shared components and closed with them.
+     */
+    public static SdxlPipeline fromPipe(SdxlPipeline pipe, boolean enablePag, List<String> pagAppliedLayers,
+            MultiControlNetModel controlnet) {
+        if (controlnet != null && controlnet != pipe.controlnet()) {
+            pipe.components().attachControlNets(controlnet.nets());
+        }
+        return controlnet != null
+                ? new StableDiffusionXLControlNetPipeline(pipe.components(), controlnet, enablePag, pagAppliedLayers)
+                : new StableDiffusionXLPipeline(pipe.components(), enablePag, pagAppliedLayers);
     }
 
     /** The PixArt-Σ pipeline (PAG variant when {@code enablePag}) over {@code pipe}'s loaded modules. */

@@ -20,6 +20,7 @@ import dev.pagoda.tensor.random.NoiseSource;
  * @param checkFinite stop with a {@link NonFiniteException} at the first NaN/inf prediction or latent
  *                    (default true)
  * @param maxSequenceLength PixArt: T5 tokens per prompt (default 300, diffusers' {@code max_sequence_length})
+ * @param controlNet  ControlNet pipelines: the control images and their options (null: none)
  * @param useResolutionBinning PixArt: generate at the nearest aspect-ratio bin of the model's resolution and
  *                    resize the image back (default true, as diffusers)
  */
@@ -50,7 +51,8 @@ public record GenerationParams(
         int maxSequenceLength,
         boolean useResolutionBinning,
         List<List<BufferedImage>> ipAdapterImages,
-        List<Tensor> ipAdapterImageEmbeds) {
+        List<Tensor> ipAdapterImageEmbeds,
+        ControlNetParams controlNet) {
 
     public enum OutputType { LATENT, IMAGE }
 
@@ -126,6 +128,7 @@ public record GenerationParams(
         b.useResolutionBinning = useResolutionBinning;
         b.ipImages = ipAdapterImages;
         b.ipEmbeds = ipAdapterImageEmbeds;
+        b.controlNet = controlNet;
         return b;
     }
 
@@ -158,6 +161,7 @@ public record GenerationParams(
         private boolean useResolutionBinning = true;
         private List<List<BufferedImage>> ipImages;
         private List<Tensor> ipEmbeds;
+        private ControlNetParams controlNet;
 
         private Builder(String prompt) {
             this.prompt = prompt;
@@ -204,12 +208,18 @@ public record GenerationParams(
          */
         public Builder ipAdapterImageEmbeds(List<Tensor> perAdapter) { ipEmbeds = perAdapter; return this; }
 
+        /** ControlNet pipelines: the control images, scales, guidance windows and guess mode. */
+        public Builder controlNet(ControlNetParams v) { controlNet = v; return this; }
+
+        /** ControlNet pipelines: one control image per net, other ControlNet arguments at their defaults. */
+        public Builder controlImage(BufferedImage... perNet) { controlNet = ControlNetParams.of(perNet); return this; }
+
         public GenerationParams build() {
             return new GenerationParams(prompt, prompt2, negativePrompt, negativePrompt2, height, width, steps,
                     guidanceScale, pagScale, pagAdaptiveScale, guidanceRescale, strength, image, mask,
                     noise == null ? NoiseSource.seeded(0) : noise, images, originalSize, crops, targetSize,
                     outputType, callback, cancellation, checkFinite, maxSequenceLength,
-                    useResolutionBinning, ipImages, ipEmbeds);
+                    useResolutionBinning, ipImages, ipEmbeds, controlNet);
         }
     }
 }

@@ -16,6 +16,8 @@ import dev.pagoda.nn.ipadapter.IpAdapter;
 import dev.pagoda.nn.ipadapter.IpAdapterException;
 import dev.pagoda.nn.ipadapter.IpAdapterLoader;
 import dev.pagoda.nn.clip.ClipTokenizer;
+import dev.pagoda.nn.controlnet.ControlNetModel;
+import dev.pagoda.nn.controlnet.MultiControlNetModel;
 import dev.pagoda.nn.unet.UNet2DConditionModel;
 import dev.pagoda.nn.unet.UNetConfig;
 import dev.pagoda.nn.vae.AutoencoderKL;
@@ -164,6 +166,7 @@ public final class SdxlComponents implements AutoCloseable {
     }
 
     private Backend backend = Backend.cpu();
+    private final List<ControlNetModel> controlNets = new ArrayList<>();
 
     public Path folder() {
         return folder;
@@ -224,6 +227,7 @@ public final class SdxlComponents implements AutoCloseable {
         }
         unet.to(target);
         vae.to(target);
+        controlNets.forEach(net -> net.to(target));
         for (IpAdapter a : ipAdapters.adapters()) {
             a.weights().values().forEach(kv -> {
                 kv.toKIp().to(target);
@@ -232,6 +236,24 @@ public final class SdxlComponents implements AutoCloseable {
         }
         backend = target;
         return this;
+    }
+
+    /**
+     * Takes ControlNets into these components: moves their weights to the components' backend (and
+     * along with any later {@link #to}) and closes them with the components. Returns them as one
+     * {@link MultiControlNetModel}, or null for an empty list.
+     */
+    public synchronized MultiControlNetModel attachControlNets(List<ControlNetModel> nets) {
+        if (nets.isEmpty()) {
+            return null;
+        }
+        for (ControlNetModel net : nets) {
+            if (!controlNets.contains(net)) {
+                net.to(backend);
+                controlNets.add(net);
+            }
+        }
+        return new MultiControlNetModel(nets);
     }
 
     /** The loaded IP-Adapters (a snapshot; {@link IpAdapters#NONE} when none). */
@@ -363,6 +385,8 @@ public final class SdxlComponents implements AutoCloseable {
         synchronized (this) {
             stores.forEach(TensorStore::close);
             stores.clear();
+            controlNets.forEach(ControlNetModel::close);
+            controlNets.clear();
             lora.close();
         }
     }

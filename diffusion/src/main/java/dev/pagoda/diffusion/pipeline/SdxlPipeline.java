@@ -1,5 +1,6 @@
 package dev.pagoda.diffusion.pipeline;
 
+import dev.pagoda.diffusion.controlnet.ControlNetConditioning;
 import dev.pagoda.diffusion.guidance.Guidance;
 import dev.pagoda.diffusion.guidance.GuidedBatch;
 import dev.pagoda.diffusion.ipadapter.IpAdapterConditioning;
@@ -10,11 +11,16 @@ import dev.pagoda.diffusion.scheduler.SchedulerFactory;
 import dev.pagoda.nn.attention.Attention;
 import dev.pagoda.nn.attention.IpAdapterPlan;
 import dev.pagoda.nn.attention.PagLayers;
+import dev.pagoda.nn.controlnet.ControlNetModel;
+import dev.pagoda.nn.controlnet.MultiControlNetModel;
 import dev.pagoda.nn.unet.UNet2DConditionModel;
 import dev.pagoda.nn.vae.AutoencoderKL;
 import dev.pagoda.tensor.Backend;
 import dev.pagoda.tensor.Shapes;
 import dev.pagoda.tensor.Tensor;
+import dev.pagoda.diffusion.image.ImageTensors;
+import java.awt.image.BufferedImage;
+import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 
@@ -57,6 +63,7 @@ public abstract class SdxlPipeline implements DiffusionPipeline {
     }
 
     protected final SdxlComponents components;
+    private final MultiControlNetModel controlnet;
     private final boolean pagEnabled;
     private volatile PagSelection pag;
     private volatile String schedulerClass;
@@ -64,7 +71,24 @@ public abstract class SdxlPipeline implements DiffusionPipeline {
     private volatile StageListener stages = name -> { };
 
     protected SdxlPipeline(SdxlComponents components, boolean pagEnabled, List<String> pagAppliedLayers) {
+        this(components, null, pagEnabled, pagAppliedLayers);
+    }
+
+    /**
+     * With ControlNets ({@code StableDiffusionXLControlNet*Pipeline}); {@code controlnet} null for none.
+     *
+     * @throws IllegalArgumentException when a net's cross-attention width, addition embedding or
+     *                                  blocks do not match the UNet
+     */
+    protected SdxlPipeline(SdxlComponents components, MultiControlNetModel controlnet, boolean pagEnabled,
+            List<String> pagAppliedLayers) {
         this.components = components;
+        this.controlnet = controlnet;
+        if (controlnet != null) {
+            for (int k = 0; k < controlnet.size(); k++) {
+                controlnet.nets().get(k).checkCompatible(components.unet(), "ControlNet " + k);
+            }
+        }
         this.pagEnabled = pagEnabled;
         setPagAppliedLayers(pagAppliedLayers == null ? List.of("mid") : pagAppliedLayers, PagLayers.Mode.DIFFUSERS);
     }
@@ -81,6 +105,11 @@ public abstract class SdxlPipeline implements DiffusionPipeline {
     @Override
     public int defaultImageSize() {
         return components.unet().config().sampleSize() * components.vae().scale();
+    }
+
+    /** The pipeline's ControlNets, or null for a pipeline without. */
+    public MultiControlNetModel controlnet() {
+        return controlnet;
     }
 
     public boolean pagEnabled() {
@@ -209,11 +238,12 @@ public abstract class SdxlPipeline implements DiffusionPipeline {
         int w = hw[1];
         int n = p.numImagesPerPrompt();
         GuidedBatch batch = GuidedBatch.of(g, n, selection.modules());
+        Backend device = components.backend();
+        ControlNetConditioning control = controlConditioning(p, batch, h, w, device);
         stage.stage("encode prompt");
         SdxlPromptEncoder.Encoded enc = components.promptEncoder()
                 .encode(p.prompt(), p.prompt2(), p.negativePrompt(), p.negativePrompt2(), g.cfg());
 
-        Backend device = components.backend();
         IpAdapterPlan ip = IpAdapterConditioning.prepare(ipAdapters, p.ipAdapterImages(), p.ipAdapterImageEmbeds(),
                 batch, n, device);
         Start start = prepare(p, scheduler, h, w, n);
@@ -229,6 +259,9 @@ public abstract class SdxlPipeline implements DiffusionPipeline {
             Tensor input = start.extendInput(scheduler.scaleModelInput(batch.repeat(latents), t), batch);
             UNet2DConditionModel.Input in = new UNet2DConditionModel.Input(device.resident(input), new float[] {t},
                     cond.embeds(), cond.pooled(), cond.timeIds(), batch.pagPlan(), null, null, ip);
+            if (control != null) {
+                in = control.apply(in, i, ts.length);
+            }
             Tensor out = device.toHost(unet.forward(in));
             if (obs != null) {
                 obs.onDenoiserCall(i, in, out);
@@ -338,11 +371,60 @@ public abstract class SdxlPipeline implements DiffusionPipeline {
 
     protected abstract Start prepare(GenerationParams p, Scheduler scheduler, int h, int w, int n);
 
-    /** Height and width from the params, the input image, or the UNet's sample size. */
+    /**
+     * The call's ControlNet conditioning, or null for a pipeline without ControlNets.
+     *
+     * @throws IllegalArgumentException when the call's ControlNet arguments do not fit the nets
+     */
+    private ControlNetConditioning controlConditioning(GenerationParams p, GuidedBatch batch, int h, int w,
+            Backend device) {
+        ControlNetParams cp = p.controlNet();
+        if (controlnet == null) {
+            if (cp != null) {
+                throw new IllegalArgumentException("this pipeline has no ControlNet; control images need a"
+                        + " ControlNet pipeline (AutoPipelineForText2Image with PipelineOptions.controlnet)");
+            }
+            return null;
+        }
+        if (cp == null) {
+            throw new IllegalArgumentException("a ControlNet pipeline needs a control image per net"
+                    + " (GenerationParams.Builder.controlNet)");
+        }
+        int n = controlnet.size();
+        if (cp.images().size() != n) {
+            throw new IllegalArgumentException("ControlNet: " + cp.images().size() + " control image"
+                    + (cp.images().size() == 1 ? "" : "s") + " for " + n + " ControlNet" + (n == 1 ? "" : "s")
+                    + " (give one per net)");
+        }
+        float[] scales = ControlNetParams.perNet("controlnet_conditioning_scale", cp.conditioningScale(), n);
+        float[] start = ControlNetParams.perNet("control_guidance_start", cp.guidanceStart(), n);
+        float[] end = ControlNetParams.perNet("control_guidance_end", cp.guidanceEnd(), n);
+        List<Tensor> images = new ArrayList<>(n);
+        for (int k = 0; k < n; k++) {
+            BufferedImage img = cp.images().get(k);
+            if (!cp.resize() && (img.getWidth() != w || img.getHeight() != h)) {
+                throw new IllegalArgumentException("ControlNet: control image " + k + " is " + img.getWidth() + "x"
+                        + img.getHeight() + " but the generation size is " + w + "x" + h + " and resizing is off");
+            }
+            images.add(ImageTensors.toControlTensor(img, h, w));
+        }
+        // diffusers: guess_mode = guess_mode or global_pool_conditions (of the first net)
+        boolean guess = cp.guessMode() || controlnet.nets().get(0).config().globalPoolConditions();
+        return ControlNetConditioning.prepare(controlnet, images, scales, start, end, guess, batch, device);
+    }
+
+    /**
+     * Height and width from the params, else the control image's (with ControlNets, rounded down to
+     * a multiple of the VAE scale, as diffusers), the input image's, or the UNet's sample size.
+     */
     protected int[] resolveSize(GenerationParams p) {
         int dflt = components.unet().config().sampleSize() * components.vae().scale();
-        int h = p.height() != null ? p.height() : p.image() != null ? p.image().dim(2) : dflt;
-        int w = p.width() != null ? p.width() : p.image() != null ? p.image().dim(3) : dflt;
+        int s = components.vae().scale();
+        BufferedImage control = controlnet != null && p.controlNet() != null ? p.controlNet().images().get(0) : null;
+        int h = p.height() != null ? p.height() : control != null ? control.getHeight() / s * s
+                : p.image() != null ? p.image().dim(2) : dflt;
+        int w = p.width() != null ? p.width() : control != null ? control.getWidth() / s * s
+                : p.image() != null ? p.image().dim(3) : dflt;
         int factor = components.vae().scale() << components.unet().downsamplings();
         if (h % factor != 0 || w % factor != 0) {
             throw new IllegalArgumentException("height and width must be multiples of " + factor + " for this model, got "

@@ -22,11 +22,21 @@ public final class StableDiffusionXLImg2ImgPipeline extends SdxlPipeline {
 
     @Override
     protected Start prepare(GenerationParams p, Scheduler scheduler, int h, int w, int n) {
+        return imageStart(this, p, scheduler, h, w, n, 0.3f);
+    }
+
+    /**
+     * The image-to-image start (shared with the ControlNet image-to-image pipeline, whose default
+     * strength is 0.8 where this pipeline's is 0.3).
+     */
+    static Start imageStart(SdxlPipeline pipe, GenerationParams p, Scheduler scheduler, int h, int w, int n,
+            float defaultStrength) {
+        SdxlComponents components = pipe.components();
         requireImage("image", p.image(), 3, h, w);
-        float strength = p.strength() == null ? 0.3f : p.strength();
+        float strength = p.strength() == null ? defaultStrength : p.strength();
         float[] ts = scheduler.setTimesteps(p.numInferenceSteps(), strength);
         AutoencoderKL vae = components.vae();
-        Tensor imageLatents = vae.scaleLatents(encodeLatents(p.image(), p.noise().next(
+        Tensor imageLatents = vae.scaleLatents(pipe.encodeLatents(p.image(), p.noise().next(
                 1, vae.config().latentChannels(), h / vae.scale(), w / vae.scale())));
         imageLatents = repeat(imageLatents, n);
         Tensor noise = p.noise().next(imageLatents.shape());

@@ -21,6 +21,11 @@ public final class StableDiffusionXLPipeline extends SdxlPipeline {
 
     @Override
     protected Start prepare(GenerationParams p, Scheduler scheduler, int h, int w, int n) {
+        return noiseStart(components, p, scheduler, h, w, n);
+    }
+
+    /** The text-to-image start (shared with the ControlNet pipeline). */
+    static Start noiseStart(SdxlComponents components, GenerationParams p, Scheduler scheduler, int h, int w, int n) {
         scheduler.setTimesteps(p.numInferenceSteps());
         int lat = components.unet().config().inChannels();
         int s = components.vae().scale();

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.pagoda.diffusion.image.ImageSource;
+import dev.pagoda.diffusion.pipeline.SdxlPipeline;
 import dev.pagoda.diffusion.pipeline.AutoPipelineForText2Image;
 import dev.pagoda.diffusion.pipeline.GenerationParams;
 import dev.pagoda.diffusion.pipeline.SdxlComponents;
@@ -62,7 +63,7 @@ class IpAdapterPipelineTest {
                 .steps(2).seed(4).outputType(GenerationParams.OutputType.LATENT);
     }
 
-    static Tensor run(StableDiffusionXLPipeline pipe, GenerationParams p) {
+    static Tensor run(SdxlPipeline pipe, GenerationParams p) {
         return pipe.generate(p).latents();
     }
 
@@ -143,7 +144,7 @@ class IpAdapterPipelineTest {
         try {
             plain.loadIpAdapter(List.of(PLUS), ENCODER);
             plain.setIpAdapterScale(0.7f);
-            StableDiffusionXLPipeline pag = AutoPipelineForText2Image.fromPipe(plain, true);
+            SdxlPipeline pag = AutoPipelineForText2Image.fromPipe(plain, true);
             StableDiffusionXLPipeline direct = new StableDiffusionXLPipeline(parts, true, List.of("mid"));
             assertEquals(0.0, Difference.of(run(pag, params().ipAdapterImage(IMAGE).build()),
                     run(direct, params().ipAdapterImage(IMAGE).build())).maxAbs());

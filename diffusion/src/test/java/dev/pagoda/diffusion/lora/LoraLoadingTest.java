@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.pagoda.diffusion.pipeline.SdxlPipeline;
 import dev.pagoda.diffusion.pipeline.AutoPipelineForText2Image;
 import dev.pagoda.diffusion.pipeline.GenerationParams;
 import dev.pagoda.diffusion.pipeline.PipelineOptions;
@@ -56,7 +57,7 @@ class LoraLoadingTest {
     }
 
     /** A kohya file: diffusers-named and original-named UNet targets, a 3×3 conv, both text encoders, alphas. */
-    private Map<String, Tensor> kohya(StableDiffusionXLPipeline p) {
+    private Map<String, Tensor> kohya(SdxlPipeline p) {
         Map<String, Tensor> f = new LinkedHashMap<>();
         Object[][] targets = {
             {"lora_unet_" + Q.replace('.', '_'), p.components().unet().namedModules().get(Q), 4, 2f},
@@ -127,7 +128,7 @@ class LoraLoadingTest {
 
     @Test
     void kohyaPairsFollowTheEquationWithAlphaOverRankAndAdapterWeight() {
-        try (StableDiffusionXLPipeline p = AutoPipelineForText2Image.fromPretrained(TINY, PipelineOptions.defaults())) {
+        try (SdxlPipeline p = AutoPipelineForText2Image.fromPretrained(TINY, PipelineOptions.defaults())) {
             Map<String, Tensor> f = kohya(p);
             p.loadLoraWeights(write("k.safetensors", f), "k");
             p.setAdapters(List.of("k"), List.of(0.8f));
@@ -153,7 +154,7 @@ class LoraLoadingTest {
     void imagesWithAdaptersOffFusedAndUnfused() {
         Supplier<GenerationParams> params = () -> GenerationParams.builder("a red cube").steps(2).size(64, 64).seed(3)
                 .build();
-        try (StableDiffusionXLPipeline p = AutoPipelineForText2Image.fromPretrained(TINY, PipelineOptions.defaults())) {
+        try (SdxlPipeline p = AutoPipelineForText2Image.fromPretrained(TINY, PipelineOptions.defaults())) {
             float[] plain = p.generate(params.get()).image().toFloatArray();
             p.loadLoraWeights(write("k.safetensors", kohya(p)), "k");
             p.setAdapters(List.of("k"), List.of(0f));
@@ -176,7 +177,7 @@ class LoraLoadingTest {
 
     @Test
     void peftPairsAndSeveralAdapters() {
-        try (StableDiffusionXLPipeline p = AutoPipelineForText2Image.fromPretrained(TINY, PipelineOptions.defaults())) {
+        try (SdxlPipeline p = AutoPipelineForText2Image.fromPretrained(TINY, PipelineOptions.defaults())) {
             Linear k = (Linear) p.components().unet().namedModules().get(K);
             Tensor a = random(DType.F32, 0.3f, 3, 16);
             Tensor b = random(DType.F32, 0.3f, 16, 3);
@@ -199,7 +200,7 @@ class LoraLoadingTest {
 
     @Test
     void missingTargetsAndRankMismatchAreListedAndNothingIsAttached() {
-        try (StableDiffusionXLPipeline p = AutoPipelineForText2Image.fromPretrained(TINY, PipelineOptions.defaults())) {
+        try (SdxlPipeline p = AutoPipelineForText2Image.fromPretrained(TINY, PipelineOptions.defaults())) {
             Map<String, Tensor> f = kohya(p);
             f.put("lora_unet_down_blocks_7_attentions_0_proj_in.lora_down.weight", Tensor.zeros(2, 16));
             f.put("lora_unet_down_blocks_7_attentions_0_proj_in.lora_up.weight", Tensor.zeros(16, 2));

@@ -22,8 +22,8 @@ class AutoPipelineTest {
 
     @Test
     void fromPipeReusesEveryModuleInstance() {
-        try (StableDiffusionXLPipeline t2i = AutoPipelineForText2Image.fromPretrained(TINY, PipelineOptions.defaults())) {
-            StableDiffusionXLImg2ImgPipeline i2i = AutoPipelineForImage2Image.fromPipe(t2i, true);
+        try (SdxlPipeline t2i = AutoPipelineForText2Image.fromPretrained(TINY, PipelineOptions.defaults())) {
+            SdxlPipeline i2i = AutoPipelineForImage2Image.fromPipe(t2i, true);
             StableDiffusionXLInpaintPipeline inp = AutoPipelineForInpainting.fromPipe(i2i, true, List.of("down_blocks.2"));
             assertSame(t2i.components(), i2i.components());
             assertSame(t2i.components().unet(), inp.components().unet());
@@ -41,8 +41,8 @@ class AutoPipelineTest {
 
     @Test
     void pagScaleZeroEqualsThePlainPipeline() {
-        try (StableDiffusionXLPipeline pag = AutoPipelineForText2Image.fromPretrained(TINY, PipelineOptions.pag(List.of("mid")))) {
-            StableDiffusionXLPipeline plain = AutoPipelineForText2Image.fromPipe(pag, false);
+        try (SdxlPipeline pag = AutoPipelineForText2Image.fromPretrained(TINY, PipelineOptions.pag(List.of("mid")))) {
+            SdxlPipeline plain = AutoPipelineForText2Image.fromPipe(pag, false);
             GenerationParams p = GenerationParams.builder("a cat").steps(2).seed(3)
                     .outputType(GenerationParams.OutputType.LATENT).build();
             Tensor a = pag.generate(p.toBuilder().pagScale(0f).seed(3).build()).latents();
@@ -55,7 +55,7 @@ class AutoPipelineTest {
 
     @Test
     void setPagAppliedLayersValidatesAtOnce() {
-        try (StableDiffusionXLPipeline pipe = AutoPipelineForText2Image.fromPretrained(TINY, PipelineOptions.pag(List.of("mid")))) {
+        try (SdxlPipeline pipe = AutoPipelineForText2Image.fromPretrained(TINY, PipelineOptions.pag(List.of("mid")))) {
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                     () -> pipe.setPagAppliedLayers(List.of("up_blocks.2")));
             assertEquals("Cannot find PAG layer to set attention processor for: up_blocks.2", e.getMessage());
@@ -74,7 +74,7 @@ class AutoPipelineTest {
 
     @Test
     void numImagesPerPromptBatchesEveryRowOfTheLayout() {
-        try (StableDiffusionXLPipeline pipe = AutoPipelineForText2Image.fromPretrained(TINY, PipelineOptions.pag(List.of("mid")))) {
+        try (SdxlPipeline pipe = AutoPipelineForText2Image.fromPretrained(TINY, PipelineOptions.pag(List.of("mid")))) {
             int[] rows = new int[1];
             pipe.setObserver((call, in, out) -> rows[0] = in.sample().dim(0));
             GenerationResult r = pipe.generate(GenerationParams.builder("a cat").steps(1).seed(5).numImagesPerPrompt(2)

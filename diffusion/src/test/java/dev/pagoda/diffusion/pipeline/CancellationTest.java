@@ -45,7 +45,7 @@ class CancellationTest {
 
     @Test
     void callbackCancelStopsAfterThatStepAndNothingIsWritten(@TempDir Path dir) throws IOException {
-        try (StableDiffusionXLPipeline pipe = AutoPipelineForText2Image.fromPretrained(TINY,
+        try (SdxlPipeline pipe = AutoPipelineForText2Image.fromPretrained(TINY,
                 PipelineOptions.pag(List.of("mid")))) {
             int[] calls = new int[1];
             pipe.setObserver((i, in, out) -> calls[0]++);
@@ -63,7 +63,7 @@ class CancellationTest {
 
     @Test
     void tokenCancelledFromAnotherThreadStopsAtTheNextStep(@TempDir Path dir) throws Exception {
-        try (StableDiffusionXLPipeline pipe = AutoPipelineForText2Image.fromPretrained(TINY,
+        try (SdxlPipeline pipe = AutoPipelineForText2Image.fromPretrained(TINY,
                 PipelineOptions.pag(List.of("mid")))) {
             Cancellation cancel = new Cancellation();
             CountDownLatch firstStep = new CountDownLatch(1);
@@ -94,7 +94,7 @@ class CancellationTest {
 
     @Test
     void callbackMayReplaceTheLatents() {
-        try (StableDiffusionXLPipeline pipe = AutoPipelineForText2Image.fromPretrained(TINY, PipelineOptions.defaults())) {
+        try (SdxlPipeline pipe = AutoPipelineForText2Image.fromPretrained(TINY, PipelineOptions.defaults())) {
             GenerationParams.Builder b = params().outputType(GenerationParams.OutputType.LATENT);
             Tensor plain = pipe.generate(b.seed(3).build()).latents();
             Tensor zeroed = pipe.generate(b.seed(3).callback(s -> {
@@ -117,8 +117,8 @@ class CancellationTest {
 
     @Test
     void closeDuringARunWaitsForItAndLaterCallsAreRefused() throws Exception {
-        StableDiffusionXLPipeline pipe = AutoPipelineForText2Image.fromPretrained(TINY, PipelineOptions.pag(List.of("mid")));
-        StableDiffusionXLPipeline sibling = AutoPipelineForText2Image.fromPipe(pipe, false);
+        SdxlPipeline pipe = AutoPipelineForText2Image.fromPretrained(TINY, PipelineOptions.pag(List.of("mid")));
+        SdxlPipeline sibling = AutoPipelineForText2Image.fromPipe(pipe, false);
         CountDownLatch inLoop = new CountDownLatch(1);
         AtomicLong runEnded = new AtomicLong();
         AtomicReference<Throwable> failure = new AtomicReference<>();

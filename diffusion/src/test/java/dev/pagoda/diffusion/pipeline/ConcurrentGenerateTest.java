@@ -31,12 +31,12 @@ class ConcurrentGenerateTest {
 
     @Test
     void concurrentCallsAreBitEqualToSequentialOnes() throws Exception {
-        try (StableDiffusionXLPipeline mid = AutoPipelineForText2Image.fromPretrained(TINY,
+        try (SdxlPipeline mid = AutoPipelineForText2Image.fromPretrained(TINY,
                 PipelineOptions.pag(List.of("mid")))) {
-            StableDiffusionXLPipeline down = AutoPipelineForText2Image.fromPipe(mid, true,
+            SdxlPipeline down = AutoPipelineForText2Image.fromPipe(mid, true,
                     List.of("down_blocks.2", "up_blocks.1"));
-            StableDiffusionXLPipeline plain = AutoPipelineForText2Image.fromPipe(mid, false);
-            StableDiffusionXLImg2ImgPipeline i2i = AutoPipelineForImage2Image.fromPipe(mid, true, List.of("up_blocks.0"));
+            SdxlPipeline plain = AutoPipelineForText2Image.fromPipe(mid, false);
+            SdxlPipeline i2i = AutoPipelineForImage2Image.fromPipe(mid, true, List.of("up_blocks.0"));
             List<Job> jobs = new ArrayList<>();
             float[] scales = {3f, 1.5f, 0f};
             for (int k = 0; k < scales.length; k++) {

@@ -46,7 +46,7 @@ class DiffusersDivergenceTest {
 
     @Test
     void vaeUnscaleDividesByTheScalingFactor() {
-        try (StableDiffusionXLPipeline pipe = AutoPipelineForText2Image.fromPretrained(TINY, PipelineOptions.defaults())) {
+        try (SdxlPipeline pipe = AutoPipelineForText2Image.fromPretrained(TINY, PipelineOptions.defaults())) {
             float sf = pipe.components().vae().config().scalingFactor();
             Tensor x = new TorchGenerator(3).randn(4, 4, 16, 16);
             float[] got = pipe.components().vae().unscale(x).toFloatArray();
@@ -59,7 +59,7 @@ class DiffusersDivergenceTest {
 
     @Test
     void emptySecondPromptMeansTheFirstAndNoNegativeMeansZeros() {
-        try (StableDiffusionXLPipeline pipe = AutoPipelineForText2Image.fromPretrained(TINY, PipelineOptions.defaults())) {
+        try (SdxlPipeline pipe = AutoPipelineForText2Image.fromPretrained(TINY, PipelineOptions.defaults())) {
             SdxlPromptEncoder enc = pipe.components().promptEncoder();
             SdxlPromptEncoder.Encoded same = enc.encode("a red cube", null, "blurry", null, true);
             SdxlPromptEncoder.Encoded empty = enc.encode("a red cube", "", "blurry", "", true);

@@ -60,7 +60,7 @@ class NonFiniteGuardTest {
     @Test
     void infWeightStopsAtTheFirstStepNamingTheBlockAndWeight(@TempDir Path dir) throws IOException {
         Path model = poisonedModel(dir);
-        try (StableDiffusionXLPipeline pipe = AutoPipelineForText2Image.fromPretrained(model,
+        try (SdxlPipeline pipe = AutoPipelineForText2Image.fromPretrained(model,
                 PipelineOptions.pag(List.of("mid")))) {
             GenerationParams p = GenerationParams.builder("a red cube").steps(3).size(64, 64).seed(1).build();
             NonFiniteException e = assertThrows(NonFiniteException.class, () -> pipe.generate(p));

@@ -44,7 +44,7 @@ class OpenClStepCountersTest {
         ClCounters c = opencl.counters();
         long uploadsBefore = c.residentUploads();
         PipelineOptions opts = PipelineOptions.pag(List.of("mid", "up")).backend(opencl);
-        try (StableDiffusionXLPipeline pipe = AutoPipelineForText2Image.fromPretrained(TINY, opts)) {
+        try (SdxlPipeline pipe = AutoPipelineForText2Image.fromPretrained(TINY, opts)) {
             int params = pipe.components().unet().namedParameters().size()
                     + pipe.components().vae().namedParameters().size();
             assertEquals(params, c.residentUploads() - uploadsBefore, "every UNet/VAE weight uploaded at load");
@@ -62,7 +62,7 @@ class OpenClStepCountersTest {
             assertEquals(4, c.residentUploads() - beforeStep, c.toString());
             assertTrue(opencl.peakDeviceBytes() > 0);
 
-            try (StableDiffusionXLPipeline cpu = AutoPipelineForText2Image.fromPretrained(TINY,
+            try (SdxlPipeline cpu = AutoPipelineForText2Image.fromPretrained(TINY,
                     PipelineOptions.pag(List.of("mid", "up")))) {
                 Tensor expected = cpu.generate(step()).latents();
                 double rel = Difference.of(onDevice.latents().to(DType.F32), expected).rel();

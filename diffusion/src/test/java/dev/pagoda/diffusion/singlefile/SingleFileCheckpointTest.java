@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.pagoda.diffusion.pipeline.SdxlPipeline;
 import dev.pagoda.diffusion.pipeline.AutoPipelineForInpainting;
 import dev.pagoda.diffusion.pipeline.AutoPipelineForText2Image;
 import dev.pagoda.diffusion.pipeline.GenerationParams;
@@ -87,7 +88,7 @@ class SingleFileCheckpointTest {
         java.util.function.Supplier<GenerationParams> params = () -> GenerationParams.builder("a red cube on a table")
                 .negativePrompt("blurry").steps(3).size(64, 64).pagScale(2f).seed(7).build();
         float[] folder;
-        try (StableDiffusionXLPipeline p = AutoPipelineForText2Image.fromPretrained(TINY,
+        try (SdxlPipeline p = AutoPipelineForText2Image.fromPretrained(TINY,
                 PipelineOptions.pag(List.of("mid")))) {
             folder = p.generate(params.get()).image().toFloatArray();
         }

@@ -96,21 +96,8 @@ public final class UNet2DConditionModel extends Module {
         // order, and so the order PAG layer lists are reported in, follows it.
         this.downBlocks = child("down_blocks", new ModuleList<>());
         this.upBlocks = child("up_blocks", new ModuleList<>());
-        int out = ch[0];
-        for (int i = 0; i < n; i++) {
-            int in = out;
-            out = ch[i];
-            UNetBlocks.Attn attn = c.downBlockTypes().get(i).equals("CrossAttnDownBlock2D")
-                    ? new UNetBlocks.Attn(c.numAttentionHeads()[i], c.transformerLayersPerBlock()[i],
-                            c.crossAttentionDim(), groups, c.useLinearProjection())
-                    : null;
-            downBlocks.add(new UNetBlocks.DownBlock(in, out, timeDim, c.layersPerBlock()[i], groups, eps, attn,
-                    i < n - 1));
-        }
-
-        this.midBlock = child("mid_block", new UNetBlocks.MidBlock(ch[n - 1], timeDim, groups, eps,
-                new UNetBlocks.Attn(c.numAttentionHeads()[n - 1], c.transformerLayersPerBlock()[n - 1],
-                        c.crossAttentionDim(), groups, c.useLinearProjection())));
+        UNetBlocks.addDownBlocks(c, downBlocks);
+        this.midBlock = child("mid_block", UNetBlocks.midBlock(c));
 
         int prevOut = ch[n - 1];
         for (int i = 0; i < n; i++) {
@@ -188,21 +175,8 @@ public final class UNet2DConditionModel extends Module {
         int b = sample.dim(0);
 
         // time embedding (+ SDXL's pooled-text and size conditioning)
-        int[] ch = config.blockOutChannels();
-        float[] ts = new float[b];
-        for (int i = 0; i < b; i++) {
-            ts[i] = in.timesteps().length == 1 ? in.timesteps()[0] : in.timesteps()[i];
-        }
-        Tensor tProj = be.timestepEmbedding(Tensor.of(ts, b), ch[0], config.flipSinToCos(), config.freqShift(), 1f,
-                10000);
-        Tensor emb = timeEmbedding.forward(tProj);
-        if (addEmbedding != null) {
-            Tensor ids = in.timeIds().reshape(-1);
-            Tensor timeProj = be.timestepEmbedding(ids, config.additionTimeEmbedDim(), config.flipSinToCos(),
-                    config.freqShift(), 1f, 10000).reshape(b, -1);
-            Tensor addIn = be.concat(1, in.textEmbeds(), timeProj);
-            emb = be.add(emb, addEmbedding.forward(addIn));
-        }
+        Tensor emb = TimeConditioning.embed(config, timeEmbedding, addEmbedding, be, in.timesteps(), b,
+                in.textEmbeds(), in.timeIds());
         PagPlan pag = in.pag();
         UNetBlocks.Conditioning cond = new UNetBlocks.Conditioning(be.silu(emb), in.encoderHiddenStates(), pag,
                 in.ipAdapter());
@@ -321,28 +295,9 @@ public final class UNet2DConditionModel extends Module {
             throw new IllegalArgumentException("UNet: latent height and width must be multiples of " + factor
                     + " (image multiples of " + factor * 8 + "), got " + s.dim(2) + "x" + s.dim(3));
         }
+        TimeConditioning.validate("UNet", config, s.dim(0), in.timesteps(), in.encoderHiddenStates(),
+                in.textEmbeds(), in.timeIds());
         int b = s.dim(0);
-        if (in.timesteps().length != 1 && in.timesteps().length != b) {
-            throw new IllegalArgumentException("UNet: " + in.timesteps().length + " timesteps for batch " + b);
-        }
-        Tensor ehs = in.encoderHiddenStates();
-        if (ehs == null || ehs.rank() != 3 || ehs.dim(0) != b || ehs.dim(2) != config.crossAttentionDim()) {
-            throw new IllegalArgumentException("UNet: encoder_hidden_states must be [" + b + ", L, "
-                    + config.crossAttentionDim() + "], got " + (ehs == null ? "null" : Shapes.str(ehs.shape())));
-        }
-        if (addEmbedding != null) {
-            int textDim = config.projectionClassEmbeddingsInputDim() - 6 * config.additionTimeEmbedDim();
-            Tensor te = in.textEmbeds();
-            Tensor ti = in.timeIds();
-            if (te == null || te.rank() != 2 || te.dim(0) != b || te.dim(1) != textDim) {
-                throw new IllegalArgumentException("UNet: text_embeds must be [" + b + ", " + textDim + "], got "
-                        + (te == null ? "null" : Shapes.str(te.shape())));
-            }
-            if (ti == null || ti.rank() != 2 || ti.dim(0) != b || ti.dim(1) != 6) {
-                throw new IllegalArgumentException("UNet: time_ids must be [" + b + ", 6], got "
-                        + (ti == null ? "null" : Shapes.str(ti.shape())));
-            }
-        }
         if (in.pag() == null) {
             throw new IllegalArgumentException("UNet: the PAG plan must not be null (PagPlan.NONE for none)");
         }

@@ -146,6 +146,41 @@ public final class UNetBlocks {
         }
     }
 
+    /**
+     * Adds the down blocks {@code c} describes to {@code into} (UNet and ControlNet build the same
+     * ones): block {@code i} maps the previous width to {@code block_out_channels[i]}, every block but
+     * the last halves the resolution.
+     */
+    public static void addDownBlocks(UNetConfig c, ModuleList<DownBlock> into) {
+        int[] ch = c.blockOutChannels();
+        int n = ch.length;
+        int out = ch[0];
+        for (int i = 0; i < n; i++) {
+            int in = out;
+            out = ch[i];
+            Attn attn = c.downBlockTypes().get(i).equals("CrossAttnDownBlock2D")
+                    ? new Attn(c.numAttentionHeads()[i], c.transformerLayersPerBlock()[i], c.crossAttentionDim(),
+                            c.normNumGroups(), c.useLinearProjection())
+                    : null;
+            into.add(new DownBlock(in, out, timeDim(c), c.layersPerBlock()[i], c.normNumGroups(), c.normEps(), attn,
+                    i < n - 1));
+        }
+    }
+
+    /** The {@code UNetMidBlock2DCrossAttn} at the last block's width. */
+    public static MidBlock midBlock(UNetConfig c) {
+        int[] ch = c.blockOutChannels();
+        int n = ch.length;
+        return new MidBlock(ch[n - 1], timeDim(c), c.normNumGroups(), c.normEps(),
+                new Attn(c.numAttentionHeads()[n - 1], c.transformerLayersPerBlock()[n - 1], c.crossAttentionDim(),
+                        c.normNumGroups(), c.useLinearProjection()));
+    }
+
+    /** The time embedding width: four times the first block's. */
+    public static int timeDim(UNetConfig c) {
+        return c.blockOutChannels()[0] * 4;
+    }
+
     static Deque<Tensor> deque(List<Tensor> skips) {
         return new ArrayDeque<>(skips);
     }

@@ -40,15 +40,29 @@ public record UNetConfig(
     static final int MAX_CHANNELS = 1 << 16;
 
     public static UNetConfig from(JsonConfig c) {
+        return parse(c, true);
+    }
+
+    /**
+     * The encoder half of a UNet config (conv_in, time embeddings, down and mid blocks), as a
+     * {@code ControlNetModel}'s {@code config.json} describes it: no up blocks, so {@link #upBlockTypes}
+     * is empty and the config cannot build a {@link UNet2DConditionModel}.
+     */
+    public static UNetConfig encoderHalf(JsonConfig c) {
+        return parse(c, false);
+    }
+
+    private static UNetConfig parse(JsonConfig c, boolean withUpBlocks) {
         int[] blocks = c.inRange("block_out_channels", c.ints("block_out_channels"), 1, MAX_CHANNELS);
         int n = c.inRange("block_out_channels (number of blocks)", blocks.length, 1, 16);
         List<String> down = c.has("down_block_types") ? c.strings("down_block_types")
                 : List.of("CrossAttnDownBlock2D", "CrossAttnDownBlock2D", "CrossAttnDownBlock2D", "DownBlock2D");
-        List<String> up = c.has("up_block_types") ? c.strings("up_block_types")
+        List<String> up = !withUpBlocks ? List.of() : c.has("up_block_types") ? c.strings("up_block_types")
                 : List.of("UpBlock2D", "CrossAttnUpBlock2D", "CrossAttnUpBlock2D", "CrossAttnUpBlock2D");
-        if (down.size() != n || up.size() != n) {
-            throw new ConfigException(c.source() + ": down_block_types (" + down.size() + ") and up_block_types ("
-                    + up.size() + ") must each have one entry per block_out_channels (" + n + ")");
+        if (down.size() != n || (withUpBlocks && up.size() != n)) {
+            throw new ConfigException(c.source() + ": down_block_types (" + down.size() + ")"
+                    + (withUpBlocks ? " and up_block_types (" + up.size() + ") must each" : " must")
+                    + " have one entry per block_out_channels (" + n + ")");
         }
         for (String t : down) {
             if (!DOWN_TYPES.contains(t)) {

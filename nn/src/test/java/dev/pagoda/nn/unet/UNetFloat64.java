@@ -182,6 +182,65 @@ final class UNetFloat64 {
         return conv("conv_out.", groupNorm("conv_norm_out.", h, groups, eps, true), 1, 1);
     }
 
+    /**
+     * One row of {@code ControlNetModel.forward} (same weights layout as the UNet's encoder half plus
+     * {@code controlnet_cond_embedding.*}, {@code controlnet_down_blocks.*}, {@code controlnet_mid_block}):
+     * the scaled down residuals, then the mid residual last.
+     */
+    java.util.List<Image> controlnet(Image sample, Image cond, double timestep, double[][] context,
+            double[] textEmbeds, double[] timeIds, double scale, boolean guessMode) {
+        double[] temb = silu(timeEmbedding(timestep, textEmbeds, timeIds));
+        Image c = silu(conv("controlnet_cond_embedding.conv_in.", cond, 1, 1));
+        for (int k = 0; has("controlnet_cond_embedding.blocks." + k + ".weight"); k++) {
+            c = silu(conv("controlnet_cond_embedding.blocks." + k + ".", c, k % 2 == 1 ? 2 : 1, 1));
+        }
+        c = conv("controlnet_cond_embedding.conv_out.", c, 1, 1);
+        Image h = conv("conv_in.", sample, 1, 1);
+        for (int i = 0; i < h.v.length; i++) {
+            h.v[i] += c.v[i];
+        }
+        java.util.List<Image> skips = new java.util.ArrayList<>();
+        skips.add(h);
+        int levels = 0;
+        for (int i = 0; has("down_blocks." + i + ".resnets.0.conv1.weight"); i++) {
+            String p = "down_blocks." + i + ".";
+            for (int j = 0; has(p + "resnets." + j + ".conv1.weight"); j++) {
+                h = resnet(p + "resnets." + j + ".", h, temb);
+                if (has(p + "attentions." + j + ".norm.weight")) {
+                    h = transformer(p + "attentions." + j + ".", h, context, heads[i], Set.of());
+                }
+                skips.add(h);
+            }
+            if (has(p + "downsamplers.0.conv.weight")) {
+                h = downsample(p + "downsamplers.0.", h);
+                skips.add(h);
+            }
+            levels++;
+        }
+        h = resnet("mid_block.resnets.0.", h, temb);
+        for (int k = 0; has("mid_block.attentions." + k + ".norm.weight"); k++) {
+            h = transformer("mid_block.attentions." + k + ".", h, context, heads[levels - 1], Set.of());
+            h = resnet("mid_block.resnets." + (k + 1) + ".", h, temb);
+        }
+        int n = skips.size();
+        java.util.List<Image> out = new java.util.ArrayList<>();
+        for (int i = 0; i <= n; i++) {
+            Image r = i < n ? conv("controlnet_down_blocks." + i + ".", skips.get(i), 1, 0)
+                    : conv("controlnet_mid_block.", h, 1, 0);
+            // guess mode: torch.logspace(-1, 0, n + 1)[i] * scale
+            double f = guessMode ? Math.pow(10, -1 + (double) i / n) * scale : scale;
+            for (int k = 0; k < r.v.length; k++) {
+                r.v[k] *= f;
+            }
+            out.add(r);
+        }
+        return out;
+    }
+
+    private static Image silu(Image x) {
+        return new Image(x.c, x.h, x.w, silu(x.v));
+    }
+
     /** {@code emb}: the timestep embedding plus SDXL's text-and-size embedding, before any SiLU. */
     double[] timeEmbedding(double timestep, double[] textEmbeds, double[] timeIds) {
         int ch = shapes.get("conv_in.weight")[0];

@@ -1,0 +1,94 @@
+package dev.pagoda.diffusion.pipeline;
+
+import java.awt.image.BufferedImage;
+import java.util.List;
+
+/**
+ * The ControlNet arguments of an SDXL ControlNet pipeline call, as diffusers names them. Each list
+ * either has one entry per ControlNet or a single entry that applies to all (diffusers broadcasts a
+ * float the same way); the pipeline checks the lengths against its nets.
+ *
+ * @param images            {@code image} (text-to-image) / {@code control_image} (image-to-image): one
+ *                          control image per ControlNet, any size; it is converted to RGB and resized
+ *                          to the generation size with PIL's Lanczos filter, in [0, 1] (no normalisation)
+ * @param conditioningScale {@code controlnet_conditioning_scale} (default 1.0)
+ * @param guidanceStart     {@code control_guidance_start}: fraction of the steps before which the net is off (default 0)
+ * @param guidanceEnd       {@code control_guidance_end}: fraction of the steps after which the net is off (default 1)
+ * @param guessMode         {@code guess_mode}: with CFG the nets see only the cond rows (uncond residuals are
+ *                          zero) and residuals are scaled from 0.1 (shallowest) to 1.0 (mid block)
+ * @param resize            false: a control image whose size differs from the generation size is an error
+ *                          instead of being resized
+ */
+public record ControlNetParams(
+        List<BufferedImage> images,
+        float[] conditioningScale,
+        float[] guidanceStart,
+        float[] guidanceEnd,
+        boolean guessMode,
+        boolean resize) {
+
+    public ControlNetParams {
+        if (images == null || images.isEmpty() || images.stream().anyMatch(java.util.Objects::isNull)) {
+            throw new IllegalArgumentException("ControlNet: at least one control image is required (and none may be null)");
+        }
+        images = List.copyOf(images);
+        conditioningScale = nonEmpty("controlnet_conditioning_scale", conditioningScale, new float[] {1f});
+        guidanceStart = nonEmpty("control_guidance_start", guidanceStart, new float[] {0f});
+        guidanceEnd = nonEmpty("control_guidance_end", guidanceEnd, new float[] {1f});
+        for (float s : conditioningScale) {
+            if (!Float.isFinite(s)) {
+                throw new IllegalArgumentException("ControlNet: controlnet_conditioning_scale must be finite, got " + s);
+            }
+        }
+    }
+
+    /** One image per net, every other argument at diffusers' default. */
+    public static ControlNetParams of(BufferedImage... images) {
+        return new ControlNetParams(List.of(images), null, null, null, false, true);
+    }
+
+    private static float[] nonEmpty(String name, float[] v, float[] dflt) {
+        if (v == null) {
+            return dflt;
+        }
+        if (v.length == 0) {
+            throw new IllegalArgumentException("ControlNet: " + name + " must not be an empty list");
+        }
+        return v.clone();
+    }
+
+    /**
+     * Per-net values of {@code v} for {@code nets} ControlNets: a single value broadcasts; otherwise
+     * the length must match.
+     *
+     * @throws IllegalArgumentException naming the argument when the length fits neither
+     */
+    static float[] perNet(String name, float[] v, int nets) {
+        if (v.length == nets) {
+            return v.clone();
+        }
+        if (v.length == 1) {
+            float[] out = new float[nets];
+            java.util.Arrays.fill(out, v[0]);
+            return out;
+        }
+        throw new IllegalArgumentException("ControlNet: " + name + " has " + v.length + " values for " + nets
+                + " ControlNet" + (nets == 1 ? "" : "s") + " (give one, or one per net)");
+    }
+
+    public ControlNetParams withScale(float... scale) {
+        return new ControlNetParams(images, scale, guidanceStart, guidanceEnd, guessMode, resize);
+    }
+
+    public ControlNetParams withGuidance(float[] start, float[] end) {
+        return new ControlNetParams(images, conditioningScale, start, end, guessMode, resize);
+    }
+
+    public ControlNetParams withGuessMode(boolean on) {
+        return new ControlNetParams(images, conditioningScale, guidanceStart, guidanceEnd, on, resize);
+    }
+
+    public ControlNetParams withResize(boolean on) {
+        return new ControlNetParams(images, conditioningScale, guidanceStart, guidanceEnd, guessMode, on);
+    }
+}
