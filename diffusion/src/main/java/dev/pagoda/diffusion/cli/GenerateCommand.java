@@ -49,6 +49,15 @@ final class GenerateCommand {
                                        SDXL base configs shipped with Pagoda
               --lora FILE[:W]          apply a LoRA file (kohya/A1111 or diffusers/PEFT layout) with
                                        weight W (default 1); repeat the flag for several adapters
+              --ip-adapter FILE[:S]    SDXL: an IP-Adapter weight file (original image_proj/ip_adapter or
+                                       diffusers layout; plain or plus) at scale S (default --ip-scale);
+                                       repeat the flag for several adapters
+              --ip-adapter-image PATH  the reference image of each --ip-adapter, in the same order
+                                       (alias --ip-image); as many images as adapters
+              --ip-scale S             scale of adapters given without one (default 1)
+              --image-encoder DIR      CLIP vision encoder folder (config.json + safetensors); default:
+                                       image_encoder/ next to the adapter file, or ../models/image_encoder
+                                       as the h94/IP-Adapter repository lays it out
               --prompt TEXT            what to draw (required)
               --prompt-2 TEXT          prompt for the second text encoder (default: --prompt)
               --negative-prompt TEXT   what to steer away from (default: none)
@@ -70,8 +79,8 @@ final class GenerateCommand {
               --strength F             share of the schedule to run, in (0, 1]
                                        (default 0.3 image-to-image, 0.9999 inpainting)
               --mask PATH|URL          inpainting mask, white = repaint (same size as the image)
-%s              --scheduler NAME         euler (SDXL default), euler-a, ddim or dpm++ (PixArt default:
-                                       the model's scheduler_config.json)
+%s              --scheduler NAME         euler, euler-a, ddim or dpm++ (default: the model's own
+                                       scheduler_config.json, as diffusers)
               --max-sequence-length N  PixArt: T5 tokens per prompt (default 300)
               --no-resolution-binning  PixArt: generate at exactly --width x --height instead of the
                                        nearest aspect-ratio bin resized back
@@ -91,7 +100,8 @@ final class GenerateCommand {
     private static final Set<String> VALUED = Set.of("model", "config", "lora", "prompt", "prompt-2", "negative-prompt",
             "negative-prompt-2", "steps", "cfg", "pag-scale", "pag-layers", "pag-adaptive-scale", "guidance-rescale",
             "seed", "width", "height", "init-image", "strength", "mask", "scheduler", "out", "backend",
-            "max-sequence-length", "controlnet", "control-image", "control-scale", "control-start", "control-end");
+            "max-sequence-length", "controlnet", "control-image", "control-scale", "control-start", "control-end",
+            "ip-adapter", "ip-adapter-image", "ip-image", "ip-scale", "image-encoder");
     private static final Set<String> SWITCHES = Set.of("guess-mode", "pag-strict", "tiled-vae", "no-fp16-variant", "no-finite-check",
             "no-memory-check", "no-resolution-binning", "help");
     private static final Map<String, String> SCHEDULERS = Map.of(
@@ -198,7 +208,8 @@ final class GenerateCommand {
             throw new UsageException("--controlnet applies to SDXL text-to-image and image-to-image (not "
                     + (pixart ? "PixArt" : "inpainting with --mask") + ")");
         }
-        String scheduler = a.get("scheduler", pixart ? null : "euler");
+        // the model's own scheduler_config.json unless --scheduler is given, as diffusers
+        String scheduler = a.get("scheduler", null);
         if (scheduler != null && !SCHEDULERS.containsKey(scheduler)) {
             throw new UsageException("--scheduler must be one of " + SCHEDULERS.keySet() + ", got " + scheduler);
         }
@@ -238,6 +249,10 @@ final class GenerateCommand {
         }
         if (pixart && !loraFiles.isEmpty()) {
             throw new UsageException("--lora applies to SDXL models only");
+        }
+        IpAdapterArgs ipAdapter = IpAdapterArgs.parse(a);
+        if (pixart && !ipAdapter.isEmpty()) {
+            throw new UsageException("--ip-adapter applies to SDXL models only");
         }
 
         Progress progress = new Progress(err);
@@ -303,6 +318,10 @@ final class GenerateCommand {
             if (!loraNames.isEmpty()) {
                 ((SdxlPipeline) pipe).setAdapters(loraNames, loraWeights);
             }
+            if (!ipAdapter.isEmpty()) {
+                progress.stage("load IP-Adapter");
+                ipAdapter.apply((SdxlPipeline) pipe);
+            }
         } catch (RuntimeException e) {
             pipe.close();
             throw e;
@@ -354,6 +373,7 @@ final class GenerateCommand {
             if (strength != null) {
                 b.strength(strength);
             }
+            ipAdapter.addTo(b);
             if (control != null) {
                 b.controlNet(control.params(controlImages));
             }
@@ -385,9 +405,10 @@ final class GenerateCommand {
                 }
                 text.put("loras", String.join(";", l));
             }
-            text.put("sampler", scheduler != null ? SCHEDULERS.get(scheduler)
-                    : dev.pagoda.nn.JsonConfig.read(model.resolve("scheduler/scheduler_config.json")).string("_class_name",
-                            "scheduler_config.json"));
+            if (!ipAdapter.isEmpty()) {
+                text.put("ip_adapters", ipAdapter.describe());
+            }
+            text.put("sampler", r.parameters().get("sampler"));
             if (pixart) {
                 text.put("max_sequence_length", Integer.toString(maxSeq));
             }

@@ -1,22 +1,84 @@
 package dev.pagoda.diffusion.pipeline;
 
 import dev.pagoda.diffusion.image.ImageTensors;
+import dev.pagoda.diffusion.image.PngWriter;
 import dev.pagoda.tensor.Tensor;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 
 /**
  * What a pipeline call produced: diffusers' {@code output_type} "latent" ({@link #latents}), "pt"
  * ({@link #image}) and "np" ({@link #numpy}); {@code ImageTensors.toImage} gives "pil".
  *
- * @param latents final latents {@code [n, 4, H/8, W/8]} in pipeline (scaled) space
- * @param image   decoded images {@code [n, 3, H, W]} in about [-1, 1], or null for latent output
+ * @param latents    final latents {@code [n, 4, H/8, W/8]} in pipeline (scaled) space
+ * @param image      decoded images {@code [n, 3, H, W]} in about [-1, 1], or null for latent output
+ * @param parameters the call's settings as PNG text chunks (prompt, steps, scales, PAG layers,
+ *                   scheduler, size), written by {@link #save}
  */
-public record GenerationResult(Tensor latents, Tensor image) {
+public record GenerationResult(Tensor latents, Tensor image, Map<String, String> parameters) {
+
+    public GenerationResult {
+        parameters = parameters == null ? Map.of() : java.util.Collections.unmodifiableMap(new LinkedHashMap<>(parameters));
+    }
+
+    public GenerationResult(Tensor latents, Tensor image) {
+        this(latents, image, Map.of());
+    }
 
     /** The images as a float array tensor {@code [n, H, W, 3]} in [0, 1] (diffusers' "np"). */
     public Tensor numpy() {
+        requireImage();
+        return ImageTensors.toNumpyLayout(image);
+    }
+
+    /**
+     * Writes image 0 as a PNG with {@link #parameters} in tEXt chunks (diffusers' {@code images[0].save}),
+     * atomically: an existing file is replaced only once the new one is complete.
+     *
+     * @throws IllegalStateException                          for a latent-only result
+     * @throws dev.pagoda.diffusion.image.ImageException      when the folder does not exist or cannot be written
+     */
+    public void save(Path file) {
+        save(file, 0);
+    }
+
+    /** Writes image {@code index} (of {@code numImagesPerPrompt}) as {@link #save(Path)} does. */
+    public void save(Path file, int index) {
+        requireImage();
+        if (index < 0 || index >= image.dim(0)) {
+            throw new IndexOutOfBoundsException("image " + index + " of a result with " + image.dim(0) + " images");
+        }
+        PngWriter.write(ImageTensors.toImage(image.narrow(0, index, 1)), parameters, file);
+    }
+
+    /** The PNG text chunks of a call: what {@code pagoda generate} writes too, where the call knows it. */
+    static Map<String, String> describe(GenerationParams p, String pipeline, String scheduler, List<String> pagLayers,
+            int height, int width) {
+        Map<String, String> m = new LinkedHashMap<>();
+        m.put("prompt", p.prompt());
+        if (p.negativePrompt() != null) {
+            m.put("negative_prompt", p.negativePrompt());
+        }
+        m.put("steps", Integer.toString(p.numInferenceSteps()));
+        m.put("guidance_scale", Float.toString(p.guidanceScale()));
+        m.put("pag_scale", Float.toString(pagLayers == null ? 0f : p.pagScale()));
+        if (pagLayers != null) {
+            m.put("pag_applied_layers", String.join(",", pagLayers));
+        }
+        if (p.strength() != null) {
+            m.put("strength", Float.toString(p.strength()));
+        }
+        m.put("size", width + "x" + height);
+        m.put("pipeline", pipeline);
+        m.put("sampler", scheduler);
+        return m;
+    }
+
+    private void requireImage() {
         if (image == null) {
             throw new IllegalStateException("this call produced latents only (OutputType.LATENT)");
         }
-        return ImageTensors.toNumpyLayout(image);
     }
 }

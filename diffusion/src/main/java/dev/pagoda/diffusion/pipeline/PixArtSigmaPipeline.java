@@ -195,7 +195,8 @@ public class PixArtSigmaPipeline implements DiffusionPipeline {
             }
         }
         stopIfCancelled(p, ts.length, ts.length);
-        return new GenerationResult(latents, image);
+        return new GenerationResult(latents, image, GenerationResult.describe(p, getClass().getSimpleName(),
+                scheduler.getClass().getSimpleName(), g.pag() ? selection.layers() : null, size[2], size[3]));
     }
 
     /** PixArt-Σ's {@code __call__} has no second prompt, no rescale and no input image: refuse rather than ignore. */

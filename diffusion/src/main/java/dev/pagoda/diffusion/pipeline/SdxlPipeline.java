@@ -292,7 +292,8 @@ public abstract class SdxlPipeline implements DiffusionPipeline {
             image = device.toHost(components.vae().decode(device.resident(components.vae().unscale(latents))));
         }
         stopIfCancelled(p, ts.length, ts.length);
-        return new GenerationResult(latents, image);
+        return new GenerationResult(latents, image, GenerationResult.describe(p, getClass().getSimpleName(),
+                scheduler.getClass().getSimpleName(), g.pag() ? selection.layers() : null, h, w));
     }
 
     private static final String OPT_OUT = "; the check can be turned off with GenerationParams.checkFinite(false)"
