@@ -108,6 +108,31 @@ final class Args {
         }
     }
 
+    /**
+     * {@code --out} (or {@code dflt}) as a path whose folder exists; checked before any model loads so a
+     * typo costs nothing.
+     */
+    java.nio.file.Path outputFile(String dflt) {
+        java.nio.file.Path out = java.nio.file.Path.of(get("out", dflt));
+        java.nio.file.Path dir = out.toAbsolutePath().getParent();
+        if (dir == null || !java.nio.file.Files.isDirectory(dir)) {
+            throw new UsageException("output directory " + dir + " does not exist (--out " + out + ")");
+        }
+        return out;
+    }
+
+    /** An image side ({@code --width}, {@code --height}): a positive multiple of 8, or null when absent. */
+    Integer imageSide(String key) {
+        if (!has(key)) {
+            return null;
+        }
+        int v = integer(key, 0);
+        if (v <= 0 || v % 8 != 0) {
+            throw new UsageException("--width and --height must be positive multiples of 8, got " + v);
+        }
+        return v;
+    }
+
     List<String> positional() {
         return positional;
     }

@@ -149,11 +149,7 @@ final class GenerateCommand {
         }
         String prompt = a.require("prompt");
         String modelArg = a.require("model");
-        Path outPath = Path.of(a.get("out", "out.png"));
-        Path outDir = outPath.toAbsolutePath().getParent();
-        if (outDir == null || !Files.isDirectory(outDir)) {
-            throw new UsageException("output directory " + outDir + " does not exist (--out " + outPath + ")");
-        }
+        Path outPath = a.outputFile("out.png");
         Path singleFile = modelArg.endsWith(".safetensors") ? Path.of(modelArg) : null;
         if (singleFile != null && !Files.isRegularFile(singleFile)) {
             throw new UsageException("checkpoint file " + modelArg + " not found");
@@ -186,13 +182,8 @@ final class GenerateCommand {
         if (steps <= 0) {
             throw new UsageException("--steps must be positive, got " + steps);
         }
-        Integer width = a.has("width") ? a.integer("width", 0) : null;
-        Integer height = a.has("height") ? a.integer("height", 0) : null;
-        for (Integer v : new Integer[] {width, height}) {
-            if (v != null && (v <= 0 || v % 8 != 0)) {
-                throw new UsageException("--width and --height must be positive multiples of 8, got " + v);
-            }
-        }
+        Integer width = a.imageSide("width");
+        Integer height = a.imageSide("height");
         Float strength = a.has("strength") ? a.number("strength", 0) : null;
         if (strength != null && !(strength > 0 && strength <= 1)) {
             throw new UsageException("--strength must be in (0, 1], got " + strength);
@@ -380,20 +371,9 @@ final class GenerateCommand {
             pipe.setStageListener(progress::stage);
             GenerationResult r = pipe.generate(b.build());
             progress.stage("write " + outPath);
-            Map<String, String> text = new LinkedHashMap<>();
-            text.put("prompt", prompt);
-            if (a.has("negative-prompt")) {
-                text.put("negative_prompt", a.get("negative-prompt", ""));
-            }
+            // the call's own settings (prompt, steps, scales, PAG layers, size, scheduler), then the CLI's
+            Map<String, String> text = new LinkedHashMap<>(r.parameters());
             text.put("seed", Long.toString(seed));
-            text.put("steps", Integer.toString(steps));
-            text.put("guidance_scale", Float.toString(cfg));
-            text.put("pag_scale", Float.toString(pagScale));
-            text.put("pag_applied_layers", String.join(",", layers) + (a.has("pag-strict") ? " (strict)" : ""));
-            if (adaptive > 0) {
-                text.put("pag_adaptive_scale", Float.toString(adaptive));
-            }
-            text.put("size", r.image().dim(3) + "x" + r.image().dim(2));
             text.put("model", modelArg);
             if (control != null) {
                 control.describe(text);
@@ -408,7 +388,6 @@ final class GenerateCommand {
             if (!ipAdapter.isEmpty()) {
                 text.put("ip_adapters", ipAdapter.describe());
             }
-            text.put("sampler", r.parameters().get("sampler"));
             if (pixart) {
                 text.put("max_sequence_length", Integer.toString(maxSeq));
             }

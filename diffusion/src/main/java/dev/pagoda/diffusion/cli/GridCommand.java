@@ -11,7 +11,6 @@ import dev.pagoda.nn.attention.PagLayers;
 import dev.pagoda.tensor.json.Json;
 import java.awt.image.BufferedImage;
 import java.io.PrintStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -65,11 +64,7 @@ final class GridCommand {
         }
         String prompt = a.require("prompt");
         Path model = ModelLocator.resolve(a.require("model"));
-        Path outPath = Path.of(a.get("out", "grid.png"));
-        Path outDir = outPath.toAbsolutePath().getParent();
-        if (outDir == null || !Files.isDirectory(outDir)) {
-            throw new UsageException("output directory " + outDir + " does not exist (--out " + outPath + ")");
-        }
+        Path outPath = a.outputFile("grid.png");
         boolean pixart = dev.pagoda.diffusion.pipeline.PixArtComponents.isPixArtFolder(model);
         List<Float> scales = numbers(a, "pag-scale", "0,3");
         List<Float> cfgs = numbers(a, "cfg", pixart ? "4.5" : "5");
@@ -86,13 +81,8 @@ final class GridCommand {
             throw new UsageException("--steps must be positive, got " + steps);
         }
         long seed = a.longValue("seed", 0);
-        Integer width = a.has("width") ? a.integer("width", 0) : null;
-        Integer height = a.has("height") ? a.integer("height", 0) : null;
-        for (Integer v : new Integer[] {width, height}) {
-            if (v != null && (v <= 0 || v % 8 != 0)) {
-                throw new UsageException("--width and --height must be positive multiples of 8, got " + v);
-            }
-        }
+        Integer width = a.imageSide("width");
+        Integer height = a.imageSide("height");
         List<Cell> cells = new ArrayList<>();
         int rows = sets.size() * cfgs.size();
         for (int ci = 0; ci < cfgs.size(); ci++) {

@@ -60,9 +60,6 @@ public final class ConformanceRunner {
                 default -> CaseResult.unsupported(name, "case kind \"" + kind + "\"");
             };
         } catch (RuntimeException | LinkageError e) {
-            if (Boolean.getBoolean("pagoda.trace")) {
-                e.printStackTrace();
-            }
             return CaseResult.failed(name, e.getClass().getSimpleName() + ": " + e.getMessage());
         }
     }

@@ -5,7 +5,6 @@ import dev.pagoda.diffusion.image.PngWriter;
 import dev.pagoda.tensor.Tensor;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 
 /**
@@ -53,8 +52,13 @@ public record GenerationResult(Tensor latents, Tensor image, Map<String, String>
         PngWriter.write(ImageTensors.toImage(image.narrow(0, index, 1)), parameters, file);
     }
 
-    /** The PNG text chunks of a call: what {@code pagoda generate} writes too, where the call knows it. */
-    static Map<String, String> describe(GenerationParams p, String pipeline, String scheduler, List<String> pagLayers,
+    /**
+     * The PNG text chunks of a call (the keys {@code pagoda generate} and the studio write).
+     *
+     * @param pagLayers the PAG layer setting as written ({@code "mid,down_blocks.2"}, with
+     *                  {@code " (strict)"} in strict mode), or null when the call ran without PAG
+     */
+    static Map<String, String> describe(GenerationParams p, String pipeline, String scheduler, String pagLayers,
             int height, int width) {
         Map<String, String> m = new LinkedHashMap<>();
         m.put("prompt", p.prompt());
@@ -65,7 +69,10 @@ public record GenerationResult(Tensor latents, Tensor image, Map<String, String>
         m.put("guidance_scale", Float.toString(p.guidanceScale()));
         m.put("pag_scale", Float.toString(pagLayers == null ? 0f : p.pagScale()));
         if (pagLayers != null) {
-            m.put("pag_applied_layers", String.join(",", pagLayers));
+            m.put("pag_applied_layers", pagLayers);
+            if (p.pagAdaptiveScale() > 0) {
+                m.put("pag_adaptive_scale", Float.toString(p.pagAdaptiveScale()));
+            }
         }
         if (p.strength() != null) {
             m.put("strength", Float.toString(p.strength()));

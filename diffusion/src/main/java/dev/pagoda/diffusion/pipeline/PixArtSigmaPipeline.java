@@ -196,7 +196,7 @@ public class PixArtSigmaPipeline implements DiffusionPipeline {
         }
         stopIfCancelled(p, ts.length, ts.length);
         return new GenerationResult(latents, image, GenerationResult.describe(p, getClass().getSimpleName(),
-                scheduler.getClass().getSimpleName(), g.pag() ? selection.layers() : null, size[2], size[3]));
+                scheduler.getClass().getSimpleName(), g.pag() ? PagLayers.describe(selection.layers(), selection.mode()) : null, size[2], size[3]));
     }
 
     /** PixArt-Σ's {@code __call__} has no second prompt, no rescale and no input image: refuse rather than ignore. */

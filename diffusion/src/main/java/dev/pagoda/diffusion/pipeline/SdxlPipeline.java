@@ -293,7 +293,7 @@ public abstract class SdxlPipeline implements DiffusionPipeline {
         }
         stopIfCancelled(p, ts.length, ts.length);
         return new GenerationResult(latents, image, GenerationResult.describe(p, getClass().getSimpleName(),
-                scheduler.getClass().getSimpleName(), g.pag() ? selection.layers() : null, h, w));
+                scheduler.getClass().getSimpleName(), g.pag() ? PagLayers.describe(selection.layers(), selection.mode()) : null, h, w));
     }
 
     private static final String OPT_OUT = "; the check can be turned off with GenerationParams.checkFinite(false)"

@@ -1,7 +1,7 @@
 package dev.pagoda.diffusion.cli;
 
 import static dev.pagoda.diffusion.cli.GenerateCommandTest.gen;
-import static dev.pagoda.diffusion.cli.GenerateCommandTest.pngCount;
+import static dev.pagoda.diffusion.cli.GenerateCommandTest.refused;
 import static dev.pagoda.diffusion.cli.GenerateCommandTest.run;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -58,13 +58,5 @@ class ControlNetCliTest {
         refused(dir, 2, "model folder /nope/cn not found", gen(out, "--controlnet", "/nope/cn", "--control-image", CONTROL));
         refused(dir, 1, dir.resolve("missing.png").toString(),
                 gen(out, "--controlnet", NET, "--control-image", dir.resolve("missing.png").toString()));
-    }
-
-    private static void refused(Path dir, int code, String message, String... args) throws IOException {
-        long before = pngCount(dir);
-        GenerateCommandTest.Run r = run(args);
-        assertEquals(code, r.code(), r.err());
-        assertTrue(r.err().contains(message), r.err());
-        assertEquals(before, pngCount(dir), "nothing may be written");
     }
 }

@@ -92,7 +92,8 @@ class GenerateCommandTest {
         assertEquals("inpaint", PngWriter.readText(Files.readAllBytes(dir.resolve("inp.png"))).get("mode"));
     }
 
-    private static void refused(Path dir, int code, String message, String... args) throws IOException {
+    /** Runs {@code args} expecting exit {@code code} with {@code message} on one line, no stack trace, and nothing in {@code dir}. */
+    static void refused(Path dir, int code, String message, String... args) throws IOException {
         Run r = run(args);
         assertEquals(code, r.code(), r.err());
         String line = r.err().strip();

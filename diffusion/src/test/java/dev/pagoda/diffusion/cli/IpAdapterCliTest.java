@@ -1,7 +1,7 @@
 package dev.pagoda.diffusion.cli;
 
 import static dev.pagoda.diffusion.cli.GenerateCommandTest.gen;
-import static dev.pagoda.diffusion.cli.GenerateCommandTest.pngCount;
+import static dev.pagoda.diffusion.cli.GenerateCommandTest.refused;
 import static dev.pagoda.diffusion.cli.GenerateCommandTest.run;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -92,15 +92,6 @@ class IpAdapterCliTest {
                 "--image-encoder"}) {
             assertTrue(help.contains(f), f);
         }
-    }
-
-    private static void refused(Path dir, int code, String message, String... args) throws IOException {
-        Run r = run(args);
-        assertEquals(code, r.code(), r.err());
-        String line = r.err().strip();
-        assertTrue(line.contains(message), "expected \"" + message + "\" in: " + line);
-        assertFalse(line.contains("\tat "), "a stack trace leaked: " + line);
-        assertEquals(0, pngCount(dir), "an output file was written");
     }
 
     private static int[] pixels(Path png) throws IOException {

@@ -153,4 +153,9 @@ public final class PagLayers {
         int end = start + entry.length();
         return end == name.length() || name.charAt(end) == '.';
     }
+
+    /** A layer setting as the PNG metadata writes it: {@code "mid,down_blocks.2"}, plus {@code " (strict)"} in strict mode. */
+    public static String describe(List<String> patterns, Mode mode) {
+        return String.join(",", patterns) + (mode == Mode.STRICT ? " (strict)" : "");
+    }
 }

@@ -140,30 +140,9 @@ final class UNetFloat64 {
     Image unet(Image sample, double timestep, double[][] context, double[] textEmbeds, double[] timeIds,
             Set<String> identityAttn) {
         double[] temb = silu(timeEmbedding(timestep, textEmbeds, timeIds));
-        Image h = conv("conv_in.", sample, 1, 1);
         Deque<Image> skips = new ArrayDeque<>();
-        skips.addLast(h);
-        int levels = 0;
-        for (int i = 0; has("down_blocks." + i + ".resnets.0.conv1.weight"); i++) {
-            String p = "down_blocks." + i + ".";
-            for (int j = 0; has(p + "resnets." + j + ".conv1.weight"); j++) {
-                h = resnet(p + "resnets." + j + ".", h, temb);
-                if (has(p + "attentions." + j + ".norm.weight")) {
-                    h = transformer(p + "attentions." + j + ".", h, context, heads[i], identityAttn);
-                }
-                skips.addLast(h);
-            }
-            if (has(p + "downsamplers.0.conv.weight")) {
-                h = downsample(p + "downsamplers.0.", h);
-                skips.addLast(h);
-            }
-            levels++;
-        }
-        h = resnet("mid_block.resnets.0.", h, temb);
-        for (int k = 0; has("mid_block.attentions." + k + ".norm.weight"); k++) {
-            h = transformer("mid_block.attentions." + k + ".", h, context, heads[levels - 1], identityAttn);
-            h = resnet("mid_block.resnets." + (k + 1) + ".", h, temb);
-        }
+        Image h = encoder(conv("conv_in.", sample, 1, 1), temb, context, identityAttn, skips);
+        int levels = heads.length;
         for (int i = 0; has("up_blocks." + i + ".resnets.0.conv1.weight"); i++) {
             String p = "up_blocks." + i + ".";
             for (int j = 0; has(p + "resnets." + j + ".conv1.weight"); j++) {
@@ -180,6 +159,37 @@ final class UNetFloat64 {
             throw new IllegalStateException("reference: " + skips.size() + " skip connections left over");
         }
         return conv("conv_out.", groupNorm("conv_norm_out.", h, groups, eps, true), 1, 1);
+    }
+
+    /**
+     * The encoder half shared by the UNet and the ControlNet: from the conv_in output {@code h}
+     * through the down blocks (every skip appended to {@code skips}, conv_in's first) and the mid block.
+     */
+    Image encoder(Image h, double[] temb, double[][] context, Set<String> identityAttn,
+            java.util.Collection<Image> skips) {
+        skips.add(h);
+        int levels = 0;
+        for (int i = 0; has("down_blocks." + i + ".resnets.0.conv1.weight"); i++) {
+            String p = "down_blocks." + i + ".";
+            for (int j = 0; has(p + "resnets." + j + ".conv1.weight"); j++) {
+                h = resnet(p + "resnets." + j + ".", h, temb);
+                if (has(p + "attentions." + j + ".norm.weight")) {
+                    h = transformer(p + "attentions." + j + ".", h, context, heads[i], identityAttn);
+                }
+                skips.add(h);
+            }
+            if (has(p + "downsamplers.0.conv.weight")) {
+                h = downsample(p + "downsamplers.0.", h);
+                skips.add(h);
+            }
+            levels++;
+        }
+        h = resnet("mid_block.resnets.0.", h, temb);
+        for (int k = 0; has("mid_block.attentions." + k + ".norm.weight"); k++) {
+            h = transformer("mid_block.attentions." + k + ".", h, context, heads[levels - 1], identityAttn);
+            h = resnet("mid_block.resnets." + (k + 1) + ".", h, temb);
+        }
+        return h;
     }
 
     /**
@@ -200,28 +210,7 @@ final class UNetFloat64 {
             h.v[i] += c.v[i];
         }
         java.util.List<Image> skips = new java.util.ArrayList<>();
-        skips.add(h);
-        int levels = 0;
-        for (int i = 0; has("down_blocks." + i + ".resnets.0.conv1.weight"); i++) {
-            String p = "down_blocks." + i + ".";
-            for (int j = 0; has(p + "resnets." + j + ".conv1.weight"); j++) {
-                h = resnet(p + "resnets." + j + ".", h, temb);
-                if (has(p + "attentions." + j + ".norm.weight")) {
-                    h = transformer(p + "attentions." + j + ".", h, context, heads[i], Set.of());
-                }
-                skips.add(h);
-            }
-            if (has(p + "downsamplers.0.conv.weight")) {
-                h = downsample(p + "downsamplers.0.", h);
-                skips.add(h);
-            }
-            levels++;
-        }
-        h = resnet("mid_block.resnets.0.", h, temb);
-        for (int k = 0; has("mid_block.attentions." + k + ".norm.weight"); k++) {
-            h = transformer("mid_block.attentions." + k + ".", h, context, heads[levels - 1], Set.of());
-            h = resnet("mid_block.resnets." + (k + 1) + ".", h, temb);
-        }
+        h = encoder(h, temb, context, Set.of(), skips);
         int n = skips.size();
         java.util.List<Image> out = new java.util.ArrayList<>();
         for (int i = 0; i <= n; i++) {
