@@ -39,6 +39,7 @@ public class PixArtSigmaPipeline implements DiffusionPipeline {
             + " (CLI: --no-finite-check)";
 
     protected final PixArtComponents components;
+    private final Shares.Share share;
     private final boolean pagEnabled;
     private volatile PagSelection pag;
     private volatile String schedulerClass;
@@ -53,6 +54,7 @@ public class PixArtSigmaPipeline implements DiffusionPipeline {
         this.pagEnabled = pagEnabled;
         setPagAppliedLayers(pagAppliedLayers == null ? List.of("blocks.1") : pagAppliedLayers,
                 PagLayers.Mode.DIFFUSERS);
+        this.share = components.share();
     }
 
     public PixArtComponents components() {
@@ -113,6 +115,7 @@ public class PixArtSigmaPipeline implements DiffusionPipeline {
      */
     @Override
     public GenerationResult generate(GenerationParams p) {
+        share.checkOpen();
         components.acquire();
         try {
             return run(p);
@@ -254,9 +257,12 @@ public class PixArtSigmaPipeline implements DiffusionPipeline {
         return new int[] {h, w, oh, ow};
     }
 
-    /** Closes the shared components once no call is running (also for every {@code fromPipe} sibling). */
+    /**
+     * Refuses this pipeline's later calls; the last of the {@code fromPipe} siblings to close closes
+     * the shared components once no call is running.
+     */
     @Override
     public void close() {
-        components.close();
+        share.close();
     }
 }

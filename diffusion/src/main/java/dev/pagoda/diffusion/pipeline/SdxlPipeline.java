@@ -63,6 +63,7 @@ public abstract class SdxlPipeline implements DiffusionPipeline {
     }
 
     protected final SdxlComponents components;
+    private final Shares.Share share;
     private final MultiControlNetModel controlnet;
     private final boolean pagEnabled;
     private volatile PagSelection pag;
@@ -91,6 +92,7 @@ public abstract class SdxlPipeline implements DiffusionPipeline {
         }
         this.pagEnabled = pagEnabled;
         setPagAppliedLayers(pagAppliedLayers == null ? List.of("mid") : pagAppliedLayers, PagLayers.Mode.DIFFUSERS);
+        this.share = components.share();
     }
 
     public SdxlComponents components() {
@@ -214,6 +216,7 @@ public abstract class SdxlPipeline implements DiffusionPipeline {
      */
     @Override
     public GenerationResult generate(GenerationParams p) {
+        share.checkOpen();
         components.acquire();
         try {
             return run(p);
@@ -483,11 +486,11 @@ public abstract class SdxlPipeline implements DiffusionPipeline {
     }
 
     /**
-     * Closes the components (shared with every {@code fromPipe} sibling): waits for running calls to
-     * end, refuses new ones, then unmaps the weights.
+     * Refuses this pipeline's later calls; when no {@code fromPipe} sibling holds the components any
+     * more, closes them too: waits for running calls to end, then unmaps the weights. Idempotent.
      */
     @Override
     public void close() {
-        components.close();
+        share.close();
     }
 }

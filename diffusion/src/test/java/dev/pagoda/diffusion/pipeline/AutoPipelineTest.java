@@ -40,6 +40,31 @@ class AutoPipelineTest {
     }
 
     @Test
+    void closingOneFromPipeSiblingLeavesTheOthersWeightsMapped() {
+        SdxlPipeline a = AutoPipelineForText2Image.fromPretrained(TINY, PipelineOptions.pag(List.of("mid")));
+        SdxlPipeline plain = AutoPipelineForText2Image.fromPipe(a, false);
+        SdxlPipeline i2i = AutoPipelineForImage2Image.fromPipe(plain, false);
+        GenerationParams p = GenerationParams.builder("a cat").steps(2).seed(3)
+                .outputType(GenerationParams.OutputType.LATENT).build();
+        float[] before = a.generate(p.toBuilder().seed(3).build()).latents().toFloatArray();
+        a.close();
+        a.close(); // idempotent: must not give back a sibling's share as well
+        IllegalStateException refused = assertThrows(IllegalStateException.class, () -> a.generate(p));
+        assertTrue(refused.getMessage().contains("closed"), refused.getMessage());
+        // built from a survivor after the first close: holds a share of its own
+        SdxlPipeline pag = AutoPipelineForText2Image.fromPipe(i2i, true);
+        assertArrayEquals(before, pag.generate(p.toBuilder().seed(3).build()).latents().toFloatArray());
+        plain.close();
+        i2i.close();
+        assertArrayEquals(before, pag.generate(p.toBuilder().seed(3).build()).latents().toFloatArray(),
+                "closing siblings must leave the weights mapped");
+        a.components().acquire(); // still open
+        a.components().release();
+        pag.close(); // the last holder
+        assertThrows(IllegalStateException.class, () -> a.components().acquire(), "the last close must unmap");
+    }
+
+    @Test
     void pagScaleZeroEqualsThePlainPipeline() {
         try (SdxlPipeline pag = AutoPipelineForText2Image.fromPretrained(TINY, PipelineOptions.pag(List.of("mid")))) {
             SdxlPipeline plain = AutoPipelineForText2Image.fromPipe(pag, false);
