@@ -134,7 +134,37 @@ case("TCDScheduler_sdxl", "TCDScheduler", steps=4)
 case("TCDScheduler_eta0", "TCDScheduler", steps=4, step_kwargs={"eta": 0.0})
 case("TCDScheduler_eta07_v", "TCDScheduler", steps=6, step_kwargs={"eta": 0.7}, prediction_type="v_prediction")
 
-DRAWS = {"KDPM2AncestralDiscreteScheduler", "DDPMScheduler", "LCMScheduler", "TCDScheduler"}
+D = "DEISMultistepScheduler"
+case(D + "_sdxl", D)
+case(D + "_karras", D, **{K: True})
+case(D + "_trailing_v", D, timestep_spacing="trailing", prediction_type="v_prediction")
+case(D + "_order3_linspace", D, solver_order=3, timestep_spacing="linspace", steps=8)
+case(D + "_order3_no_lower_final", D, solver_order=3, lower_order_final=False, steps=7)
+case(D + "_order1_sample", D, solver_order=1, prediction_type="sample")
+case(D + "_order3_karras_16", D, solver_order=3, steps=16, **{K: True})
+# (0.31's DEIS set_timesteps fails with use_exponential_sigmas or use_beta_sigmas, as UniPC's does.)
+
+S = "DPMSolverSinglestepScheduler"
+case(S + "_sdxl", S)
+# Order 3 with steps % 3 == 2 ends on a second-order step onto sigma = 0, which is infinite in 0.31
+# (1 / r0 with r0 = 0); those step counts are not recorded.
+case(S + "_order3", S, solver_order=3, steps=10)
+case(S + "_order3_heun_9", S, solver_order=3, solver_type="heun", steps=9)
+case(S + "_order1", S, solver_order=1, steps=5)
+case(S + "_karras_v", S, prediction_type="v_prediction", steps=7, **{K: True})
+case(S + "_heun_sample", S, solver_type="heun", prediction_type="sample")
+case(S + "_dpmsolver_sigma_min", S, algorithm_type="dpmsolver", final_sigmas_type="sigma_min")
+case(S + "_dpmsolver_order3_heun", S, algorithm_type="dpmsolver", solver_order=3, solver_type="heun",
+     final_sigmas_type="sigma_min", steps=9)
+case(S + "_dpmsolver_order3_v", S, algorithm_type="dpmsolver", solver_order=3, prediction_type="v_prediction",
+     final_sigmas_type="sigma_min", steps=7)
+case(S + "_no_lower_final_sigma_min", S, lower_order_final=False, final_sigmas_type="sigma_min", steps=8)
+case(S + "_clipped", S, lambda_min_clipped=-2.5, steps=6)
+case(S + "_sde", S, algorithm_type="sde-dpmsolver++", steps=7)
+case(S + "_sde_heun_karras", S, algorithm_type="sde-dpmsolver++", solver_type="heun", steps=6, **{K: True})
+
+DRAWS = {"KDPM2AncestralDiscreteScheduler", "DDPMScheduler", "LCMScheduler", "TCDScheduler",
+         "DPMSolverSinglestepScheduler"}
 
 
 def f32list(t):
