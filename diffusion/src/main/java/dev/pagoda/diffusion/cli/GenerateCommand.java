@@ -79,8 +79,9 @@ final class GenerateCommand {
               --strength F             share of the schedule to run, in (0, 1]
                                        (default 0.3 image-to-image, 0.9999 inpainting)
               --mask PATH|URL          inpainting mask, white = repaint (same size as the image)
-%s              --scheduler NAME         euler, euler-a, ddim or dpm++ (default: the model's own
-                                       scheduler_config.json, as diffusers)
+%s              --scheduler NAME         euler, euler-a, ddim, dpm++, dpm++-single, deis, unipc, heun,
+                                       lms, dpm2, dpm2-a, pndm, ddpm, lcm or tcd (default: the model's
+                                       own scheduler_config.json, as diffusers)
               --max-sequence-length N  PixArt: T5 tokens per prompt (default 300)
               --no-resolution-binning  PixArt: generate at exactly --width x --height instead of the
                                        nearest aspect-ratio bin resized back
@@ -104,11 +105,22 @@ final class GenerateCommand {
             "ip-adapter", "ip-adapter-image", "ip-image", "ip-scale", "image-encoder");
     private static final Set<String> SWITCHES = Set.of("guess-mode", "pag-strict", "tiled-vae", "no-fp16-variant", "no-finite-check",
             "no-memory-check", "no-resolution-binning", "help");
-    private static final Map<String, String> SCHEDULERS = Map.of(
-            "euler", "EulerDiscreteScheduler",
-            "euler-a", "EulerAncestralDiscreteScheduler",
-            "ddim", "DDIMScheduler",
-            "dpm++", "DPMSolverMultistepScheduler");
+    private static final Map<String, String> SCHEDULERS = Map.ofEntries(
+            Map.entry("euler", "EulerDiscreteScheduler"),
+            Map.entry("euler-a", "EulerAncestralDiscreteScheduler"),
+            Map.entry("ddim", "DDIMScheduler"),
+            Map.entry("dpm++", "DPMSolverMultistepScheduler"),
+            Map.entry("dpm++-single", "DPMSolverSinglestepScheduler"),
+            Map.entry("deis", "DEISMultistepScheduler"),
+            Map.entry("unipc", "UniPCMultistepScheduler"),
+            Map.entry("heun", "HeunDiscreteScheduler"),
+            Map.entry("lms", "LMSDiscreteScheduler"),
+            Map.entry("dpm2", "KDPM2DiscreteScheduler"),
+            Map.entry("dpm2-a", "KDPM2AncestralDiscreteScheduler"),
+            Map.entry("pndm", "PNDMScheduler"),
+            Map.entry("ddpm", "DDPMScheduler"),
+            Map.entry("lcm", "LCMScheduler"),
+            Map.entry("tcd", "TCDScheduler"));
 
     private GenerateCommand() {
     }
