@@ -79,8 +79,8 @@ final class GenerateCommand {
               --strength F             share of the schedule to run, in (0, 1]
                                        (default 0.3 image-to-image, 0.9999 inpainting)
               --mask PATH|URL          inpainting mask, white = repaint (same size as the image)
-%s              --scheduler NAME         euler, euler-a, ddim, dpm++, dpm++-single, deis, unipc, heun,
-                                       lms, dpm2, dpm2-a, pndm, ddpm, lcm or tcd (default: the model's
+%s              --scheduler NAME         euler, euler-a, ddim, dpm++, dpm++-single, dpm++-sde, deis,
+                                       unipc, heun, lms, dpm2, dpm2-a, pndm, ddpm, lcm or tcd (default: the model's
                                        own scheduler_config.json, as diffusers)
               --max-sequence-length N  PixArt: T5 tokens per prompt (default 300)
               --no-resolution-binning  PixArt: generate at exactly --width x --height instead of the
@@ -111,6 +111,7 @@ final class GenerateCommand {
             Map.entry("ddim", "DDIMScheduler"),
             Map.entry("dpm++", "DPMSolverMultistepScheduler"),
             Map.entry("dpm++-single", "DPMSolverSinglestepScheduler"),
+            Map.entry("dpm++-sde", "DPMSolverSDEScheduler"),
             Map.entry("deis", "DEISMultistepScheduler"),
             Map.entry("unipc", "UniPCMultistepScheduler"),
             Map.entry("heun", "HeunDiscreteScheduler"),

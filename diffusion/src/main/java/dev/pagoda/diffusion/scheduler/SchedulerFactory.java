@@ -29,7 +29,8 @@ public final class SchedulerFactory {
             PNDMScheduler.CLASS_NAME,
             UniPCMultistepScheduler.CLASS_NAME,
             DEISMultistepScheduler.CLASS_NAME,
-            DPMSolverSinglestepScheduler.CLASS_NAME);
+            DPMSolverSinglestepScheduler.CLASS_NAME,
+            DPMSolverSDEScheduler.CLASS_NAME);
 
     private SchedulerFactory() {
     }
@@ -83,6 +84,7 @@ public final class SchedulerFactory {
             case UniPCMultistepScheduler.CLASS_NAME -> UniPCMultistepScheduler::new;
             case DEISMultistepScheduler.CLASS_NAME -> DEISMultistepScheduler::new;
             case DPMSolverSinglestepScheduler.CLASS_NAME -> DPMSolverSinglestepScheduler::new;
+            case DPMSolverSDEScheduler.CLASS_NAME -> DPMSolverSDEScheduler::new;
             default -> throw new ConfigException("scheduler config " + config.source()
                     + ": \"_class_name\" is \"" + className + "\"; expected one of "
                     + SchedulerConfig.quoted(SUPPORTED));
