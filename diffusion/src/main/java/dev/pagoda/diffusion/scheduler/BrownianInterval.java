@@ -61,8 +61,8 @@ final class BrownianInterval {
     };
 
     BrownianInterval(double t0, double t1, int[] shape, BigInteger entropy) {
-        if (!(t0 < t1)) {
-            throw new IllegalArgumentException("Brownian interval: t0 = " + t0 + " must be below t1 = " + t1);
+        if (!(t0 <= t1)) {
+            throw new IllegalArgumentException("Brownian interval: t0 = " + t0 + " must not exceed t1 = " + t1);
         }
         this.shape = shape.clone();
         int n = 1;

@@ -11,8 +11,8 @@ import java.util.List;
  * orders 2 and 3 integrate the Lagrange polynomial through the ε of the last steps in log ρ exactly
  * ("logrho"); the first step, and the last ones with {@code lower_order_final}, are DDIM steps.
  *
- * <p>Config fields: {@code solver_order} (default 2; above 3 the third-order rule is used, as in
- * diffusers), {@code algorithm_type} (deis; dpmsolver and dpmsolver++ map to deis as in diffusers),
+ * <p>Config fields: {@code solver_order} (default 2, at most 16; above 3 the third-order rule is used,
+ * as in diffusers), {@code algorithm_type} (deis; dpmsolver and dpmsolver++ map to deis as in diffusers),
  * {@code solver_type} (logrho; midpoint, heun, bh1, bh2 map to it), {@code lower_order_final} (below 15
  * steps), {@code prediction_type} (epsilon, sample, v_prediction), {@code thresholding} with
  * {@code dynamic_thresholding_ratio} and {@code sample_max_value}, {@code use_karras_sigmas},
@@ -23,6 +23,7 @@ import java.util.List;
 public final class DEISMultistepScheduler extends SigmaScheduler {
 
     public static final String CLASS_NAME = "DEISMultistepScheduler";
+    private static final int MAX_ORDER = 16;
 
     private final int solverOrder;
     private final boolean lowerOrderFinal;
@@ -40,8 +41,10 @@ public final class DEISMultistepScheduler extends SigmaScheduler {
         // This class has no zero-terminal-SNR option; diffusers ignores the field here.
         super(config, NoiseSchedule.fromConfig(config.with("rescale_betas_zero_snr", false), true));
         this.solverOrder = config.integer("solver_order", 2);
-        if (solverOrder < 1) {
-            throw config.error("solver_order", "an integer >= 1", solverOrder);
+        // diffusers takes any order and uses the third-order rule above 3; the bound keeps a hostile
+        // config from sizing the history.
+        if (solverOrder < 1 || solverOrder > MAX_ORDER) {
+            throw config.error("solver_order", "an integer in [1, " + MAX_ORDER + "]", solverOrder);
         }
         config.choice("algorithm_type", "deis", List.of("deis", "dpmsolver", "dpmsolver++"));
         config.choice("solver_type", "logrho", List.of("logrho", "midpoint", "heun", "bh1", "bh2"));

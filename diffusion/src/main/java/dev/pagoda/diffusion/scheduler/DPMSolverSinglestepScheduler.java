@@ -90,6 +90,8 @@ public final class DPMSolverSinglestepScheduler extends SigmaScheduler {
             throw config.error("thresholding", "false for algorithm_type \"dpmsolver\" (diffusers 0.31 fails there)",
                     true);
         }
+        // The class has no spacing option (diffusers ignores the field), but a value no scheduler knows is an error.
+        TimestepSpacing.fromConfig(config, "linspace");
         this.modelOutputs = new float[solverOrder][];
     }
 
