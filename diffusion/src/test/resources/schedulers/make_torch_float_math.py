@@ -1,10 +1,11 @@
 """Records torch's float32 exp, log and expm1 (one 0-d tensor at a time, as the schedulers call them)
-for TorchFloatMathTest. Run with Debian's python3-torch 1.13:
+and numpy's float32 log of 0-d arrays ("nplog") for TorchFloatMathTest. Run with Debian's python3-torch 1.13:
     /usr/bin/python3 diffusion/src/test/resources/schedulers/make_torch_float_math.py
 Each line: function, input bits, output bits (float32 as hex)."""
 import os
 import struct
 
+import numpy as np
 import torch
 
 
@@ -24,9 +25,11 @@ def main():
         f = getattr(torch, name)
         for x in xs:
             lines.append("%s %s %s" % (name, bits(x), bits(f(x.clone()))))
+    for x in torch.exp(torch.rand(2000, generator=g) * 30 - 15):
+        lines.append("nplog %s %s" % (bits(x), bits(np.log(np.float32(x.item())))))
     here = os.path.dirname(os.path.abspath(__file__))
     with open(os.path.join(here, "torch_float_math.txt"), "w") as out:
-        out.write("# torch %s\n" % torch.__version__)
+        out.write("# torch %s, numpy %s\n" % (torch.__version__, np.__version__))
         out.write("\n".join(lines) + "\n")
 
 

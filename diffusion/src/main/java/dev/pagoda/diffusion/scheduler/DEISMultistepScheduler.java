@@ -181,8 +181,9 @@ public final class DEISMultistepScheduler extends SigmaScheduler {
         return eps;
     }
 
+    /** {@code np.log}: the reference's log-ρ integrals call numpy on the float32 tensors. */
     private static float log(float v) {
-        return (float) Math.log(v);
+        return NumpyFloatMath.log(v);
     }
 
     /** {@code deis_first_order_update} (DDIM in ε form): x ← (α_t/α_s)·x − σ_t(e^h − 1)·ε. */
@@ -191,9 +192,10 @@ public final class DEISMultistepScheduler extends SigmaScheduler {
         float sT = sigmaNext * aT;
         float aS = DpmSolverUpdates.alpha(sigmaCur);
         float sS = sigmaCur * aS;
-        float h = (log(aT) - log(sT)) - (log(aS) - log(sS));
+        // torch's float32 log/exp here; the log-ρ integrals below go through numpy's float32 log instead.
+        float h = (TorchFloatMath.log(aT) - TorchFloatMath.log(sT)) - (TorchFloatMath.log(aS) - TorchFloatMath.log(sS));
         float c1 = aT / aS;
-        float c2 = sT * ((float) Math.exp(h) - 1.0f);
+        float c2 = sT * (TorchFloatMath.exp(h) - 1.0f);
         float[] out = new float[x.length];
         for (int k = 0; k < x.length; k++) {
             out[k] = c1 * x[k] - c2 * eps[k];

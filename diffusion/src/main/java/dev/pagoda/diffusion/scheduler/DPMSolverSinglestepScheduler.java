@@ -260,29 +260,48 @@ public final class DPMSolverSinglestepScheduler extends SigmaScheduler {
         return r;
     }
 
+    /** λ = log α − log σ_t with torch's float32 log, as the reference evaluates it on 0-d tensors. */
     private static float lambda(float sigma) {
         float a = DpmSolverUpdates.alpha(sigma);
-        return (float) Math.log(a) - (float) Math.log(sigma * a);
+        return TorchFloatMath.log(a) - TorchFloatMath.log(sigma * a);
     }
 
     private static float exp(float v) {
-        return (float) Math.exp(v);
+        return TorchFloatMath.exp(v);
     }
 
     /** {@code dpm_solver_first_order_update}. */
     private float[] firstOrder(float sigmaNext, float sigmaCur, float[] x, float[] m, float[] z) {
-        if (algorithm != Algorithm.DPMSOLVER) {
-            return DpmSolverUpdates.firstOrder(sigmaNext, sigmaCur, x, m, z);
-        }
         float aT = DpmSolverUpdates.alpha(sigmaNext);
         float sT = sigmaNext * aT;
         float aS = DpmSolverUpdates.alpha(sigmaCur);
+        float sS = sigmaCur * aS;
         float h = lambda(sigmaNext) - lambda(sigmaCur);
-        float c1 = aT / aS;
-        float c2 = sT * (exp(h) - 1.0f);
         float[] out = new float[x.length];
-        for (int k = 0; k < x.length; k++) {
-            out[k] = c1 * x[k] - c2 * m[k];
+        switch (algorithm) {
+            case DPMSOLVER_PP -> {
+                float c1 = sT / sS;
+                float c2 = aT * (exp(-h) - 1.0f);
+                for (int k = 0; k < x.length; k++) {
+                    out[k] = c1 * x[k] - c2 * m[k];
+                }
+            }
+            case DPMSOLVER -> {
+                float c1 = aT / aS;
+                float c2 = sT * (exp(h) - 1.0f);
+                for (int k = 0; k < x.length; k++) {
+                    out[k] = c1 * x[k] - c2 * m[k];
+                }
+            }
+            case SDE_DPMSOLVER_PP -> {
+                float e2 = exp(-2.0f * h);
+                float c1 = sT / sS * exp(-h);
+                float c2 = aT * (1.0f - e2);
+                float cz = sT * (float) Math.sqrt(1.0f - e2);
+                for (int k = 0; k < x.length; k++) {
+                    out[k] = (c1 * x[k] + c2 * m[k]) + cz * z[k];
+                }
+            }
         }
         return out;
     }
