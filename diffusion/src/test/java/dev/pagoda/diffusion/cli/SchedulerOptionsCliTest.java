@@ -27,6 +27,10 @@ class SchedulerOptionsCliTest {
         r = GenerateCommandTest.run(GenerateCommandTest.gen(overridden, "--scheduler", "deis",
                 "--scheduler-config", "timestep_spacing=trailing,solver_order=1"));
         assertEquals(0, r.code(), r.err());
+        // The README's example.
+        r = GenerateCommandTest.run(GenerateCommandTest.gen(dir.resolve("readme.png"), "--scheduler", "dpm++",
+                "--karras", "--scheduler-config", "timestep_spacing=trailing,solver_order=3"));
+        assertEquals(0, r.code(), r.err());
         assertEquals("DPMSolverSinglestepScheduler", PngWriter.readText(Files.readAllBytes(karras)).get("sampler"));
         assertEquals("DEISMultistepScheduler", PngWriter.readText(Files.readAllBytes(overridden)).get("sampler"));
         // Karras sigmas change the schedule, so the image changes.
