@@ -3,7 +3,9 @@ package dev.pagoda.diffusion.scheduler;
 import dev.pagoda.tensor.Tensor;
 import dev.pagoda.tensor.random.NoiseSource;
 import dev.pagoda.tensor.random.TorchGenerator;
+import dev.pagoda.tensor.Shapes;
 import java.math.BigInteger;
+import java.util.Arrays;
 
 /**
  * k-diffusion's DPM-Solver++ (2S) SDE sampler ({@code sample_dpmpp_sde}; diffusers'
@@ -150,6 +152,10 @@ public final class DPMSolverSDEScheduler extends KDiffusionScheduler {
         int i = currentStep(timestep);
         if (tree == null) {
             tree = newTree(sample.shape(), noise);
+        } else if (!Arrays.equals(tree.shape(), sample.shape())) {
+            throw new IllegalArgumentException(CLASS_NAME + ".step: sample has shape "
+                    + Shapes.str(sample.shape()) + " but this run's Brownian tree was made for "
+                    + Shapes.str(tree.shape()) + "; call setTimesteps to start a new run");
         }
         boolean first = firstSample == null;
         float sigma = first ? sigmas[i] : sigmas[i - 1];

@@ -84,6 +84,19 @@ class DeisSinglestepSdeConfigTest {
     }
 
     @Test
+    void sdeRefusesAnotherShapeMidRun() {
+        Scheduler s = SchedulerFactory.create(DPMSolverSDEScheduler.CLASS_NAME, sdxl("noise_sampler_seed", 3L));
+        s.setTimesteps(4);
+        float[] ts = s.timesteps();
+        Tensor x = SchedulerTestConfigs.randn(1, 1, 4, 2, 2);
+        Tensor next = s.step(x, ts[0], x, null).prevSample();
+        Tensor other = SchedulerTestConfigs.randn(2, 1, 4, 2, 3);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> s.step(other, ts[1], other, null));
+        assertTrue(e.getMessage().contains("Brownian tree") && e.getMessage().contains("[1, 4, 2, 3]"), e.getMessage());
+        assertEquals(16, next.toFloatArray().length);
+    }
+
+    @Test
     void orderListMatchesDiffusers() {
         // diffusers 0.31 get_order_list(steps) for (order, lower_order_final).
         assertArrayEquals(new int[] {1, 2, 3, 1, 2, 1}, DPMSolverSinglestepScheduler.orderList(6, 3, true));
