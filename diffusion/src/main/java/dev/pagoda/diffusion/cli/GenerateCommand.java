@@ -15,6 +15,7 @@ import dev.pagoda.diffusion.pipeline.PipelineOptions;
 import dev.pagoda.tensor.Backend;
 import dev.pagoda.diffusion.pipeline.DiffusionPipeline;
 import dev.pagoda.diffusion.pipeline.SdxlPipeline;
+import dev.pagoda.diffusion.scheduler.SchedulerChoice;
 import dev.pagoda.diffusion.pipeline.PixArtComponents;
 import dev.pagoda.nn.JsonConfig;
 import dev.pagoda.nn.attention.PagLayers;
@@ -79,8 +80,12 @@ final class GenerateCommand {
               --strength F             share of the schedule to run, in (0, 1]
                                        (default 0.3 image-to-image, 0.9999 inpainting)
               --mask PATH|URL          inpainting mask, white = repaint (same size as the image)
-%s              --scheduler NAME         euler, euler-a, ddim or dpm++ (default: the model's own
-                                       scheduler_config.json, as diffusers)
+%s              --scheduler NAME         euler, euler-a, ddim, dpm++, dpm++-single, dpm++-sde, deis,
+                                       unipc, heun, lms, dpm2, dpm2-a, pndm, ddpm, lcm or tcd
+                                       (default: the model's own scheduler_config.json, as diffusers)
+              --karras                 Karras sigmas (scheduler config use_karras_sigmas=true)
+              --scheduler-config K=V   scheduler config overrides, comma-separated (e.g.
+                                       timestep_spacing=trailing,solver_order=3)
               --max-sequence-length N  PixArt: T5 tokens per prompt (default 300)
               --no-resolution-binning  PixArt: generate at exactly --width x --height instead of the
                                        nearest aspect-ratio bin resized back
@@ -99,18 +104,43 @@ final class GenerateCommand {
 
     private static final Set<String> VALUED = Set.of("model", "config", "lora", "prompt", "prompt-2", "negative-prompt",
             "negative-prompt-2", "steps", "cfg", "pag-scale", "pag-layers", "pag-adaptive-scale", "guidance-rescale",
-            "seed", "width", "height", "init-image", "strength", "mask", "scheduler", "out", "backend",
+            "seed", "width", "height", "init-image", "strength", "mask", "scheduler", "scheduler-config", "out", "backend",
             "max-sequence-length", "controlnet", "control-image", "control-scale", "control-start", "control-end",
             "ip-adapter", "ip-adapter-image", "ip-image", "ip-scale", "image-encoder");
-    private static final Set<String> SWITCHES = Set.of("guess-mode", "pag-strict", "tiled-vae", "no-fp16-variant", "no-finite-check",
+    private static final Set<String> SWITCHES = Set.of("guess-mode", "pag-strict", "karras", "tiled-vae", "no-fp16-variant", "no-finite-check",
             "no-memory-check", "no-resolution-binning", "help");
-    private static final Map<String, String> SCHEDULERS = Map.of(
-            "euler", "EulerDiscreteScheduler",
-            "euler-a", "EulerAncestralDiscreteScheduler",
-            "ddim", "DDIMScheduler",
-            "dpm++", "DPMSolverMultistepScheduler");
+    private static final Map<String, String> SCHEDULERS = Map.ofEntries(
+            Map.entry("euler", "EulerDiscreteScheduler"),
+            Map.entry("euler-a", "EulerAncestralDiscreteScheduler"),
+            Map.entry("ddim", "DDIMScheduler"),
+            Map.entry("dpm++", "DPMSolverMultistepScheduler"),
+            Map.entry("dpm++-single", "DPMSolverSinglestepScheduler"),
+            Map.entry("dpm++-sde", "DPMSolverSDEScheduler"),
+            Map.entry("deis", "DEISMultistepScheduler"),
+            Map.entry("unipc", "UniPCMultistepScheduler"),
+            Map.entry("heun", "HeunDiscreteScheduler"),
+            Map.entry("lms", "LMSDiscreteScheduler"),
+            Map.entry("dpm2", "KDPM2DiscreteScheduler"),
+            Map.entry("dpm2-a", "KDPM2AncestralDiscreteScheduler"),
+            Map.entry("pndm", "PNDMScheduler"),
+            Map.entry("ddpm", "DDPMScheduler"),
+            Map.entry("lcm", "LCMScheduler"),
+            Map.entry("tcd", "TCDScheduler"));
 
     private GenerateCommand() {
+    }
+
+    /** {@code --scheduler}, {@code --scheduler-config k=v,...} and {@code --karras} as one choice. */
+    static SchedulerChoice schedulerChoice(String className, String overrides, boolean karras) {
+        try {
+            Map<String, Object> o = SchedulerChoice.parseOverrides(overrides);
+            if (karras) {
+                o.put("use_karras_sigmas", true);
+            }
+            return new SchedulerChoice(className, o);
+        } catch (IllegalArgumentException e) {
+            throw new UsageException("--scheduler-config: " + e.getMessage());
+        }
     }
 
     /**
@@ -204,6 +234,8 @@ final class GenerateCommand {
         if (scheduler != null && !SCHEDULERS.containsKey(scheduler)) {
             throw new UsageException("--scheduler must be one of " + SCHEDULERS.keySet() + ", got " + scheduler);
         }
+        SchedulerChoice schedulerChoice = schedulerChoice(scheduler == null ? null : SCHEDULERS.get(scheduler),
+                a.get("scheduler-config", null), a.has("karras"));
         float cfg = a.number("cfg", pixart ? 4.5f : 5f);
         float pagScale = a.number("pag-scale", 3f);
         float adaptive = a.number("pag-adaptive-scale", 0f);
@@ -337,7 +369,7 @@ final class GenerateCommand {
             if (a.has("pag-strict")) {
                 pipe.setPagAppliedLayers(layers, PagLayers.Mode.STRICT);
             }
-            pipe.setScheduler(scheduler == null ? null : SCHEDULERS.get(scheduler));
+            pipe.setScheduler(schedulerChoice);
             pipe.vae().setTiling(a.has("tiled-vae"));
 
             GenerationParams.Builder b = GenerationParams.builder(prompt)

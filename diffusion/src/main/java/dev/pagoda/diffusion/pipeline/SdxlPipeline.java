@@ -6,8 +6,7 @@ import dev.pagoda.diffusion.guidance.GuidedBatch;
 import dev.pagoda.diffusion.ipadapter.IpAdapterConditioning;
 import dev.pagoda.diffusion.ipadapter.IpAdapters;
 import dev.pagoda.diffusion.scheduler.Scheduler;
-import dev.pagoda.diffusion.scheduler.SchedulerConfig;
-import dev.pagoda.diffusion.scheduler.SchedulerFactory;
+import dev.pagoda.diffusion.scheduler.SchedulerChoice;
 import dev.pagoda.nn.attention.Attention;
 import dev.pagoda.nn.attention.IpAdapterPlan;
 import dev.pagoda.nn.attention.PagLayers;
@@ -67,7 +66,7 @@ public abstract class SdxlPipeline implements DiffusionPipeline {
     private final MultiControlNetModel controlnet;
     private final boolean pagEnabled;
     private volatile PagSelection pag;
-    private volatile String schedulerClass;
+    private volatile SchedulerChoice schedulerChoice = SchedulerChoice.MODEL;
     private volatile DenoiserObserver observer;
     private volatile StageListener stages = name -> { };
 
@@ -188,7 +187,13 @@ public abstract class SdxlPipeline implements DiffusionPipeline {
     /** Uses another scheduler class (e.g. "EulerAncestralDiscreteScheduler") with the model's config. */
     @Override
     public void setScheduler(String className) {
-        this.schedulerClass = className;
+        this.schedulerChoice = SchedulerChoice.of(className);
+    }
+
+    /** A scheduler class (null = the model's) with overrides of the model's scheduler config. */
+    @Override
+    public void setScheduler(SchedulerChoice choice) {
+        this.schedulerChoice = choice == null ? SchedulerChoice.MODEL : choice;
     }
 
     public void setObserver(DenoiserObserver observer) {
@@ -200,9 +205,8 @@ public abstract class SdxlPipeline implements DiffusionPipeline {
         this.stages = listener == null ? name -> { } : listener;
     }
 
-    protected Scheduler newScheduler(String className) {
-        return className == null ? SchedulerFactory.fromConfigFile(components.schedulerConfig())
-                : SchedulerFactory.create(className, SchedulerConfig.read(components.schedulerConfig()));
+    protected Scheduler newScheduler(SchedulerChoice choice) {
+        return choice.build(components.schedulerConfig());
     }
 
     /**
@@ -231,7 +235,7 @@ public abstract class SdxlPipeline implements DiffusionPipeline {
         IpAdapters ipAdapters = components.ipAdapters();
         DenoiserObserver obs = observer;
         StageListener stage = stages;
-        Scheduler scheduler = newScheduler(schedulerClass);
+        Scheduler scheduler = newScheduler(schedulerChoice);
 
         UNet2DConditionModel unet = components.unet();
         Guidance g = new Guidance(p.guidanceScale(), pagEnabled ? p.pagScale() : 0f, p.pagAdaptiveScale(),
