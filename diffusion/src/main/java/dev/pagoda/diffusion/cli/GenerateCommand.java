@@ -90,7 +90,8 @@ final class GenerateCommand {
               --no-resolution-binning  PixArt: generate at exactly --width x --height instead of the
                                        nearest aspect-ratio bin resized back
               --tiled-vae              decode (and encode) the VAE in tiles to save memory
-              --no-fp16-variant        load *.safetensors even where *.fp16.safetensors exist
+              --variant fp16           load *.fp16.safetensors where they exist (default: the plain
+                                       *.safetensors files, as diffusers' variant=None)
               --backend B              where the UNet and VAE run: cpu (default), opencl (the preferred
                                        OpenCL device: GPU, then accelerator, then CPU) or
                                        opencl:P:D (platform P, device D as `pagoda devices` lists them);
@@ -102,12 +103,12 @@ final class GenerateCommand {
             Exit codes: 0 ok, 2 usage error, 1 runtime failure, 130 cancelled (Ctrl-C / SIGINT).
             """.formatted(ControlNetArgs.HELP);
 
-    private static final Set<String> VALUED = Set.of("model", "config", "lora", "prompt", "prompt-2", "negative-prompt",
+    private static final Set<String> VALUED = Set.of("variant", "model", "config", "lora", "prompt", "prompt-2", "negative-prompt",
             "negative-prompt-2", "steps", "cfg", "pag-scale", "pag-layers", "pag-adaptive-scale", "guidance-rescale",
             "seed", "width", "height", "init-image", "strength", "mask", "scheduler", "scheduler-config", "out", "backend",
             "max-sequence-length", "controlnet", "control-image", "control-scale", "control-start", "control-end",
             "ip-adapter", "ip-adapter-image", "ip-image", "ip-scale", "image-encoder");
-    private static final Set<String> SWITCHES = Set.of("guess-mode", "pag-strict", "karras", "tiled-vae", "no-fp16-variant", "no-finite-check",
+    private static final Set<String> SWITCHES = Set.of("guess-mode", "pag-strict", "karras", "tiled-vae", "no-finite-check",
             "no-memory-check", "no-resolution-binning", "help");
     private static final Map<String, String> SCHEDULERS = Map.ofEntries(
             Map.entry("euler", "EulerDiscreteScheduler"),
@@ -311,11 +312,11 @@ final class GenerateCommand {
             int dflt = UNetConfig.from(JsonConfig.read(model.resolve("unet/config.json"))).sampleSize() * 8;
             int rows = (cfg > 1 ? 1 : 0) + 1 + (pagScale > 0 ? 1 : 0);
             MemoryGuard.check(model, new MemoryGuard.Request(height != null ? height : dflt,
-                    width != null ? width : dflt, rows, !a.has("no-fp16-variant"), a.has("tiled-vae")),
+                    width != null ? width : dflt, rows, a.fp16Variant(), a.has("tiled-vae")),
                     MemoryGuard.Budget.current());
         }
         progress.stage("load " + model);
-        PipelineOptions opts = new PipelineOptions(pagScale > 0, layers, !a.has("no-fp16-variant")).backend(backend);
+        PipelineOptions opts = new PipelineOptions(pagScale > 0, layers, a.fp16Variant()).backend(backend);
         DiffusionPipeline loaded;
         if (singleFile != null) {
             loaded = mask != null ? AutoPipelineForInpainting.fromSingleFile(singleFile, config, opts)
@@ -330,7 +331,7 @@ final class GenerateCommand {
             progress.stage("load ControlNet");
         }
         DiffusionPipeline pipe = control == null ? loaded
-                : withControlNet((SdxlPipeline) loaded, control, !a.has("no-fp16-variant"), image != null);
+                : withControlNet((SdxlPipeline) loaded, control, a.fp16Variant(), image != null);
         List<String> loraNames = new java.util.ArrayList<>();
         try {
             for (int i = 0; i < loraFiles.size(); i++) {
