@@ -48,6 +48,8 @@ final class GenerateCommand {
               --config DIR|ORG/NAME    with a checkpoint file: the diffusers folder whose configs and
                                        tokenizers to use (its weights are ignored); default: the
                                        SDXL base configs shipped with Pagoda
+              --vae DIR|ORG/NAME       with a pipeline folder: the VAE from this folder instead
+                                       (config.json + weights, e.g. madebyollin/sdxl-vae-fp16-fix)
               --lora FILE[:W]          apply a LoRA file (kohya/A1111 or diffusers/PEFT layout) with
                                        weight W (default 1); repeat the flag for several adapters
               --ip-adapter FILE[:S]    SDXL: an IP-Adapter weight file (original image_proj/ip_adapter or
@@ -103,7 +105,7 @@ final class GenerateCommand {
             Exit codes: 0 ok, 2 usage error, 1 runtime failure, 130 cancelled (Ctrl-C / SIGINT).
             """.formatted(ControlNetArgs.HELP);
 
-    private static final Set<String> VALUED = Set.of("variant", "model", "config", "lora", "prompt", "prompt-2", "negative-prompt",
+    private static final Set<String> VALUED = Set.of("variant", "vae", "model", "config", "lora", "prompt", "prompt-2", "negative-prompt",
             "negative-prompt-2", "steps", "cfg", "pag-scale", "pag-layers", "pag-adaptive-scale", "guidance-rescale",
             "seed", "width", "height", "init-image", "strength", "mask", "scheduler", "scheduler-config", "out", "backend",
             "max-sequence-length", "controlnet", "control-image", "control-scale", "control-start", "control-end",
@@ -193,6 +195,10 @@ final class GenerateCommand {
             config = ModelLocator.resolve(a.get("config", null));
         }
         Path model = singleFile != null ? singleFile : ModelLocator.resolve(modelArg);
+        if (a.has("vae") && singleFile != null) {
+            throw new UsageException("--vae applies to a pipeline folder --model (a single file carries its own VAE)");
+        }
+        Path vae = a.has("vae") ? ModelLocator.resolve(a.get("vae", null)) : null;
         boolean pixart = singleFile == null && PixArtComponents.isPixArtFolder(model);
         if (pixart) {
             for (String f : List.of("init-image", "mask", "strength", "prompt-2", "negative-prompt-2",
@@ -316,7 +322,7 @@ final class GenerateCommand {
                     MemoryGuard.Budget.current());
         }
         progress.stage("load " + model);
-        PipelineOptions opts = new PipelineOptions(pagScale > 0, layers, a.fp16Variant()).backend(backend);
+        PipelineOptions opts = new PipelineOptions(pagScale > 0, layers, a.fp16Variant()).backend(backend).vae(vae);
         DiffusionPipeline loaded;
         if (singleFile != null) {
             loaded = mask != null ? AutoPipelineForInpainting.fromSingleFile(singleFile, config, opts)

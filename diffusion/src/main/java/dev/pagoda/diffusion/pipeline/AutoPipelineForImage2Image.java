@@ -27,7 +27,7 @@ public final class AutoPipelineForImage2Image {
      * {@link StableDiffusionXLImg2ImgPipeline}.
      */
     public static SdxlPipeline fromPretrained(Path modelDir, PipelineOptions options) {
-        SdxlComponents c = SdxlComponents.load(modelDir, options.preferFp16());
+        SdxlComponents c = SdxlComponents.load(modelDir, options.preferFp16(), options.vae(), options.unet());
         try {
             c.to(options.backend());
             MultiControlNetModel cn = c.attachControlNets(options.controlnet());

@@ -22,7 +22,7 @@ public final class AutoPipelineForInpainting {
 
     /** Loads the folder's parts and builds the inpainting pipeline. */
     public static StableDiffusionXLInpaintPipeline fromPretrained(Path modelDir, PipelineOptions options) {
-        SdxlComponents c = SdxlComponents.load(modelDir, options.preferFp16());
+        SdxlComponents c = SdxlComponents.load(modelDir, options.preferFp16(), options.vae(), options.unet());
         try {
             c.to(options.backend());
             return new StableDiffusionXLInpaintPipeline(c, options.enablePag(), options.pagAppliedLayers());

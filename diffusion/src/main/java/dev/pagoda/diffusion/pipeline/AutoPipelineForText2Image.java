@@ -41,7 +41,7 @@ public final class AutoPipelineForText2Image {
             throw new ConfigException(modelDir + ": a PixArt pipeline folder; load it with "
                     + "AutoPipelineForText2Image.load or fromPretrainedPixArt");
         }
-        SdxlComponents c = SdxlComponents.load(modelDir, options.preferFp16());
+        SdxlComponents c = SdxlComponents.load(modelDir, options.preferFp16(), options.vae(), options.unet());
         try {
             c.to(options.backend());
             MultiControlNetModel cn = c.attachControlNets(options.controlnet());
@@ -59,6 +59,9 @@ public final class AutoPipelineForText2Image {
      * options', or diffusers' default {@code ["blocks.1"]} when null), else {@code PixArtSigmaPipeline}.
      */
     public static PixArtSigmaPipeline fromPretrainedPixArt(Path modelDir, PipelineOptions options) {
+        if (options.vae() != null || options.unet() != null) {
+            throw new ConfigException(modelDir + ": a separate VAE or UNet folder is taken for SDXL pipelines only");
+        }
         PixArtComponents c = PixArtComponents.load(modelDir, options.preferFp16());
         try {
             c.to(options.backend());

@@ -2,6 +2,7 @@ package dev.pagoda.diffusion.pipeline;
 
 import dev.pagoda.nn.controlnet.ControlNetModel;
 import dev.pagoda.tensor.Backend;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Objects;
 
@@ -13,11 +14,16 @@ import java.util.Objects;
  * with any, text-to-image and image-to-image load the ControlNet pipelines).
  */
 public record PipelineOptions(boolean enablePag, List<String> pagAppliedLayers, boolean preferFp16, Backend backend,
-        List<ControlNetModel> controlnet) {
+        List<ControlNetModel> controlnet, Path vae, Path unet) {
 
     public PipelineOptions {
         Objects.requireNonNull(backend, "backend");
         controlnet = controlnet == null ? List.of() : List.copyOf(controlnet);
+    }
+
+    public PipelineOptions(boolean enablePag, List<String> pagAppliedLayers, boolean preferFp16, Backend backend,
+            List<ControlNetModel> controlnet) {
+        this(enablePag, pagAppliedLayers, preferFp16, backend, controlnet, null, null);
     }
 
     public PipelineOptions(boolean enablePag, List<String> pagAppliedLayers, boolean preferFp16, Backend backend) {
@@ -40,12 +46,25 @@ public record PipelineOptions(boolean enablePag, List<String> pagAppliedLayers, 
 
     /** These options with diffusers' {@code variant="fp16"} ({@code true}) or {@code variant=None}. */
     public PipelineOptions fp16Variant(boolean prefer) {
-        return new PipelineOptions(enablePag, pagAppliedLayers, prefer, backend, controlnet);
+        return new PipelineOptions(enablePag, pagAppliedLayers, prefer, backend, controlnet, vae, unet);
+    }
+
+    /**
+     * These options with the VAE from its own folder (diffusers' {@code vae=AutoencoderKL.from_pretrained(dir)},
+     * e.g. {@code madebyollin/sdxl-vae-fp16-fix}) instead of the pipeline folder's {@code vae/}; null for that.
+     */
+    public PipelineOptions vae(Path vaeFolder) {
+        return new PipelineOptions(enablePag, pagAppliedLayers, preferFp16, backend, controlnet, vaeFolder, unet);
+    }
+
+    /** These options with the UNet from its own folder (diffusers' {@code unet=}); null for the pipeline's {@code unet/}. */
+    public PipelineOptions unet(Path unetFolder) {
+        return new PipelineOptions(enablePag, pagAppliedLayers, preferFp16, backend, controlnet, vae, unetFolder);
     }
 
     /** These options on another backend (e.g. {@code BackendProvider.open("opencl")}). */
     public PipelineOptions backend(Backend target) {
-        return new PipelineOptions(enablePag, pagAppliedLayers, preferFp16, target, controlnet);
+        return new PipelineOptions(enablePag, pagAppliedLayers, preferFp16, target, controlnet, vae, unet);
     }
 
     /**
@@ -53,6 +72,6 @@ public record PipelineOptions(boolean enablePag, List<String> pagAppliedLayers, 
      * the pipeline moves them to its backend and closes them when it is closed.
      */
     public PipelineOptions controlnet(ControlNetModel... nets) {
-        return new PipelineOptions(enablePag, pagAppliedLayers, preferFp16, backend, List.of(nets));
+        return new PipelineOptions(enablePag, pagAppliedLayers, preferFp16, backend, List.of(nets), vae, unet);
     }
 }

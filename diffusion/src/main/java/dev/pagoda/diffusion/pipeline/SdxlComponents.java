@@ -86,21 +86,45 @@ public final class SdxlComponents implements AutoCloseable {
      * @param preferFp16 use {@code *.fp16.safetensors} variants where they exist
      */
     public static SdxlComponents load(Path dir, boolean preferFp16) {
+        return load(dir, preferFp16, null, null);
+    }
+
+    /**
+     * Loads the SDXL folder {@code dir}, with the VAE and/or the UNet from their own model folders
+     * ({@code config.json} + weights, e.g. {@code madebyollin/sdxl-vae-fp16-fix}) instead of the
+     * folder's {@code vae/} and {@code unet/}, as diffusers' {@code from_pretrained(..., vae=...)}.
+     *
+     * @param vaeDir  a VAE folder, or null for {@code dir/vae}
+     * @param unetDir a UNet folder, or null for {@code dir/unet}
+     * @throws ConfigException naming the folder when a part is missing or does not fit the pipeline
+     */
+    public static SdxlComponents load(Path dir, boolean preferFp16, Path vaeDir, Path unetDir) {
         if (!Files.isDirectory(dir)) {
             throw new ConfigException(dir + ": model folder not found");
         }
         checkIndex(dir);
+        Map<String, Path> folders = new java.util.HashMap<>();
+        for (String part : List.of("text_encoder", "text_encoder_2", "unet", "vae")) {
+            folders.put(part, dir.resolve(part));
+        }
+        for (Map.Entry<String, Path> e : Map.of("vae", vaeDir == null ? dir.resolve("vae") : vaeDir,
+                "unet", unetDir == null ? dir.resolve("unet") : unetDir).entrySet()) {
+            if (!Files.isRegularFile(e.getValue().resolve("config.json"))) {
+                throw new ConfigException(e.getValue() + ": no config.json for the " + e.getKey());
+            }
+            folders.put(e.getKey(), e.getValue());
+        }
         List<TensorStore> stores = new ArrayList<>();
         try {
             Map<String, TensorStore> weights = new java.util.HashMap<>();
-            for (String part : List.of("text_encoder", "text_encoder_2", "unet", "vae")) {
-                TensorStore s = WeightFiles.open(dir.resolve(part),
-                        part.startsWith("text_encoder") ? "model" : "diffusion_pytorch_model", preferFp16);
+            for (Map.Entry<String, Path> e : folders.entrySet()) {
+                TensorStore s = WeightFiles.open(e.getValue(),
+                        e.getKey().startsWith("text_encoder") ? "model" : "diffusion_pytorch_model", preferFp16);
                 stores.add(s);
-                weights.put(part, s);
+                weights.put(e.getKey(), s);
             }
-            UNetConfig unetConfig = UNetConfig.from(JsonConfig.read(dir.resolve("unet/config.json")));
-            return assemble(dir, dir, null, unetConfig, weights, stores);
+            UNetConfig unetConfig = UNetConfig.from(JsonConfig.read(folders.get("unet").resolve("config.json")));
+            return assemble(dir, dir, null, unetConfig, folders.get("vae"), weights, stores);
         } catch (RuntimeException e) {
             stores.forEach(TensorStore::close);
             throw e;
@@ -142,8 +166,9 @@ public final class SdxlComponents implements AutoCloseable {
      *
      * @param source what the weights come from (a folder or a single file), for messages
      * @param bpeFolder where the tokenizers' vocab.json and merges.txt are, or null for each tokenizer's folder
+     * @param vaeDir    the folder whose {@code config.json} describes the VAE
      */
-    static SdxlComponents assemble(Path source, Path configDir, Path bpeFolder, UNetConfig unetConfig,
+    static SdxlComponents assemble(Path source, Path configDir, Path bpeFolder, UNetConfig unetConfig, Path vaeDir,
             Map<String, TensorStore> weights, List<TensorStore> owned) {
         JsonConfig mi = checkIndex(configDir);
         Path tokDir = configDir.resolve("tokenizer");
@@ -154,9 +179,20 @@ public final class SdxlComponents implements AutoCloseable {
         WeightLoader.load(te, weights.get("text_encoder"), "", ClipTextModel.IGNORED_KEYS);
         ClipTextModel te2 = ClipTextModel.fromConfig(configDir.resolve("text_encoder_2/config.json"));
         WeightLoader.load(te2, weights.get("text_encoder_2"), "", ClipTextModel.IGNORED_KEYS);
+        int textWidth = te.config().hiddenSize() + te2.config().hiddenSize();
+        if (unetConfig.crossAttentionDim() != textWidth) {
+            throw new ConfigException(source + ": the UNet's cross_attention_dim " + unetConfig.crossAttentionDim()
+                    + " does not fit the two text encoders' " + textWidth + " hidden features");
+        }
         UNet2DConditionModel unet = new UNet2DConditionModel(unetConfig);
         WeightLoader.load(unet, weights.get("unet"), "", Set.of());
-        AutoencoderKL vae = AutoencoderKL.fromConfig(configDir.resolve("vae/config.json"));
+        // force_upcast needs nothing here: the VAE always computes in float32, whatever its weights' dtype
+        AutoencoderKL vae = AutoencoderKL.fromConfig(vaeDir.resolve("config.json"));
+        if (vae.config().latentChannels() != unetConfig.inChannels()
+                && vae.config().latentChannels() + vae.config().latentChannels() + 1 != unetConfig.inChannels()) {
+            throw new ConfigException(vaeDir + ": the VAE's latent_channels " + vae.config().latentChannels()
+                    + " does not fit the UNet's in_channels " + unetConfig.inChannels());
+        }
         WeightLoader.load(vae, weights.get("vae"), "", Set.of());
         Path sched = configDir.resolve("scheduler/scheduler_config.json");
         if (!Files.isRegularFile(sched)) {

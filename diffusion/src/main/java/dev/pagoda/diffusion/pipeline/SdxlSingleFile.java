@@ -53,7 +53,7 @@ final class SdxlSingleFile {
             weights.put("unet", ckpt.unet(unetConfig));
             weights.put("vae", ckpt.vae(vaeConfig.blockOutChannels().length));
             return SdxlComponents.assemble(file, configDir, config == null ? ShippedConfigs.clipBpe() : null,
-                    unetConfig, weights, new java.util.ArrayList<>(List.of(ckpt.store())));
+                    unetConfig, configDir.resolve("vae"), weights, new java.util.ArrayList<>(List.of(ckpt.store())));
         } catch (RuntimeException e) {
             ckpt.close();
             throw e;

@@ -92,6 +92,58 @@ class AutoPipelineTest {
     }
 
     @Test
+    void aSeparateVaeOrUNetFolderReplacesThePipelinesOwn(@TempDir Path dir) throws Exception {
+        GenerationParams p = GenerationParams.builder("a cat").steps(2).seed(3).build();
+        Path sameUnet = copy(TINY.resolve("unet"), dir.resolve("unet"));
+        Path vae = copy(TINY.resolve("vae"), dir.resolve("vae"));
+        // the same VAE with a shifted output bias: every decoded value moves
+        Path weights = vae.resolve("diffusion_pytorch_model.safetensors");
+        Map<String, Tensor> t = new java.util.TreeMap<>();
+        try (dev.pagoda.tensor.safetensors.SafetensorsFile f = dev.pagoda.tensor.safetensors.SafetensorsFile.open(weights)) {
+            for (String k : f.names()) {
+                Tensor x = f.tensor(k);
+                t.put(k, k.equals("decoder.conv_out.bias") ? x.backend().affine(x, 1f, 0.25f) : x);
+            }
+            dev.pagoda.tensor.safetensors.SafetensorsWriter.write(dir.resolve("shifted.safetensors"), t);
+        }
+        java.nio.file.Files.move(dir.resolve("shifted.safetensors"), weights,
+                java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        float[] own;
+        try (SdxlPipeline pipe = AutoPipelineForText2Image.fromPretrained(TINY, PipelineOptions.defaults())) {
+            own = pipe.generate(p).image().toFloatArray();
+        }
+        try (SdxlPipeline pipe = AutoPipelineForText2Image.fromPretrained(TINY, PipelineOptions.defaults().unet(sameUnet))) {
+            assertArrayEquals(own, pipe.generate(p.toBuilder().seed(3).build()).image().toFloatArray());
+        }
+        try (SdxlPipeline pipe = AutoPipelineForText2Image.fromPretrained(TINY, PipelineOptions.defaults().vae(vae))) {
+            float[] other = pipe.generate(p.toBuilder().seed(3).build()).image().toFloatArray();
+            assertTrue(!java.util.Arrays.equals(own, other), "the separate VAE was not used");
+        }
+        // a VAE whose latents do not fit the UNet is refused by name, before any weight is read
+        Path wide = copy(TINY.resolve("vae"), dir.resolve("wide-vae"));
+        String cfg = java.nio.file.Files.readString(wide.resolve("config.json"));
+        java.nio.file.Files.writeString(wide.resolve("config.json"),
+                cfg.replaceFirst("\"latent_channels\":\\s*\\d+", "\"latent_channels\": 16"));
+        ConfigException e = assertThrows(ConfigException.class,
+                () -> AutoPipelineForText2Image.fromPretrained(TINY, PipelineOptions.defaults().vae(wide)));
+        assertTrue(e.getMessage().contains("latent_channels 16") && e.getMessage().contains("in_channels"),
+                e.getMessage());
+        ConfigException none = assertThrows(ConfigException.class,
+                () -> AutoPipelineForImage2Image.fromPretrained(TINY, PipelineOptions.defaults().vae(dir.resolve("x"))));
+        assertTrue(none.getMessage().contains("no config.json for the vae"), none.getMessage());
+    }
+
+    private static Path copy(Path from, Path to) throws java.io.IOException {
+        java.nio.file.Files.createDirectories(to);
+        try (var s = java.nio.file.Files.list(from)) {
+            for (Path f : (Iterable<Path>) s::iterator) {
+                java.nio.file.Files.copy(f, to.resolve(f.getFileName().toString()));
+            }
+        }
+        return to;
+    }
+
+    @Test
     void pagScaleZeroEqualsThePlainPipeline() {
         try (SdxlPipeline pag = AutoPipelineForText2Image.fromPretrained(TINY, PipelineOptions.pag(List.of("mid")))) {
             SdxlPipeline plain = AutoPipelineForText2Image.fromPipe(pag, false);
