@@ -126,8 +126,8 @@ def forward(sample, timestep, encoder_hidden_states=None, **kw):
 unet.forward = forward
 
 
-def run(cls, kind, name, params, image=None):
-    scheduler = PNDMScheduler.from_pretrained(os.path.join(MODEL, "scheduler"))
+def run(cls, kind, name, params, image=None, model=MODEL, sched_cls=PNDMScheduler, unet=unet):
+    scheduler = sched_cls.from_pretrained(os.path.join(model, "scheduler"))
     pipe = cls(vae=vae, text_encoder=None, tokenizer=None, unet=unet, scheduler=scheduler, safety_checker=None,
                feature_extractor=None, requires_safety_checker=False, pag_applied_layers=params["pag_applied_layers"])
     outs = {}
@@ -138,6 +138,8 @@ def run(cls, kind, name, params, image=None):
                   guidance_scale=params["guidance_scale"], pag_scale=params["pag_scale"],
                   generator=torch.Generator("cpu").manual_seed(params["seed"]), output_type=out_type,
                   callback_on_step_end=lambda p, i, t, k: (steps.append(k["latents"].clone()), {})[1])
+        if "guidance_rescale" in params:
+            kw.update(guidance_rescale=params["guidance_rescale"])
         if kind == "t2i":
             kw.update(height=params["height"], width=params["width"])
         else:
@@ -167,7 +169,8 @@ def run(cls, kind, name, params, image=None):
             np.asarray(image, dtype=np.float32) / 255.0 * 2 - 1).permute(2, 0, 1)[None].contiguous()
     tensors = {k: v.float().contiguous() for k, v in tensors.items()}
     save_file(tensors, os.path.join(case_dir, "tensors.safetensors"))
-    case = {"case": name, "kind": "pipeline", "description": cls.__name__, "model": "models/tiny-sd15",
+    case = {"case": name, "kind": "pipeline", "description": cls.__name__,
+            "model": os.path.relpath(model, HERE),
             "params": params, "batch_layout": ["uncond (\"\" encoded)", "cond", "cond + perturbed self-attention"],
             "noise_calls": noise_calls,
             "denoiser_calls": [{"call": j, "timestep": [c[1]]} for j, c in enumerate(calls_l)],
@@ -189,8 +192,49 @@ cases.append(run(pipeline_pag_sd_img2img.StableDiffusionPAGImg2ImgPipeline, "img
                  {"pipeline_class": "StableDiffusionPAGImg2ImgPipeline", "seed": 1, "prompt": PROMPT,
                   "negative_prompt": None, "strength": 0.6, "num_inference_steps": 5, "guidance_scale": 7.5,
                   "pag_scale": 3.0, "pag_applied_layers": ["mid", "down_blocks.0"], "image": "input.png"}, img))
+# --- SD 2.x-shaped, v-prediction (stabilityai/stable-diffusion-2-1 style): linear projections, per-level
+# head counts, upcast_attention, DDIM with prediction_type v_prediction, guidance_rescale 0.7
+from diffusers import DDIMScheduler
+MODEL2 = os.path.join(HERE, "models", "tiny-sd2-v")
+shutil.rmtree(MODEL2, ignore_errors=True)
+for part in ("text_encoder", "tokenizer", "vae"):
+    shutil.copytree(os.path.join(MODEL, part), os.path.join(MODEL2, part))
+unet2_cfg = dict(unet_cfg, attention_head_dim=[1, 2, 4], use_linear_projection=True, upcast_attention=True)
+torch.manual_seed(1)
+unet2 = UNet2DConditionModel.from_config({k: v for k, v in unet2_cfg.items() if not k.startswith("_")})
+for p in unet2.parameters():
+    p.copy_(p.half().float())
+unet2.eval()
+os.makedirs(os.path.join(MODEL2, "unet"))
+with open(os.path.join(MODEL2, "unet", "config.json"), "w") as f:
+    json.dump(unet2_cfg, f, indent=2, sort_keys=True)
+save_file({k: v.half().contiguous() for k, v in unet2.state_dict().items()},
+          os.path.join(MODEL2, "unet", "diffusion_pytorch_model.safetensors"))
+unet2 = UNet2DConditionModel.from_pretrained(os.path.join(MODEL2, "unet"))
+orig_forward2 = unet2.forward
+def forward2(sample, timestep, encoder_hidden_states=None, **kw):
+    out = orig_forward2(sample, timestep, encoder_hidden_states=encoder_hidden_states, **kw)
+    calls.append((sample.clone(), float(timestep), encoder_hidden_states.clone(), out[0].clone()))
+    return out
+unet2.forward = forward2
+# stabilityai/stable-diffusion-2-1 scheduler/scheduler_config.json
+sched2 = {"_class_name": "DDIMScheduler", "_diffusers_version": "0.8.0", "beta_end": 0.012,
+          "beta_schedule": "scaled_linear", "beta_start": 0.00085, "clip_sample": False, "num_train_timesteps": 1000,
+          "prediction_type": "v_prediction", "set_alpha_to_one": False, "skip_prk_steps": True, "steps_offset": 1,
+          "trained_betas": None}
+os.makedirs(os.path.join(MODEL2, "scheduler"))
+with open(os.path.join(MODEL2, "scheduler", "scheduler_config.json"), "w") as f:
+    json.dump(sched2, f, indent=2, sort_keys=True)
+with open(os.path.join(MODEL2, "model_index.json"), "w") as f:
+    json.dump(dict(index, scheduler=["diffusers", "DDIMScheduler"]), f, indent=2, sort_keys=True)
+cases.append(run(pipeline_pag_sd.StableDiffusionPAGPipeline, "t2i", "sd2v_t2i_cfg_pag_rescale",
+                 {"pipeline_class": "StableDiffusionPAGPipeline", "seed": 4, "prompt": PROMPT, "negative_prompt": None,
+                  "height": 96, "width": 128, "num_inference_steps": 4, "guidance_scale": 6.0, "pag_scale": 2.0,
+                  "guidance_rescale": 0.7, "pag_applied_layers": ["mid", "up_blocks.2"]},
+                 model=MODEL2, sched_cls=DDIMScheduler, unet=unet2))
+
 with open(os.path.join(HERE, "index.json"), "w") as f:
     json.dump({"fixture_set": "sd15", "versions": {"torch": torch.__version__, "diffusers": diffusers.__version__,
                "transformers (text_encoders golden, not run here)": "4.45.0.dev0"},
-               "cases": cases, "models": {"sd15": "models/tiny-sd15"}}, f, indent=1)
+               "cases": cases, "models": {"sd15": "models/tiny-sd15", "sd2_v": "models/tiny-sd2-v"}}, f, indent=1)
 print("wrote", cases)

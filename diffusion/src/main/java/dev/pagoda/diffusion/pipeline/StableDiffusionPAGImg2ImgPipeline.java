@@ -23,6 +23,10 @@ public final class StableDiffusionPAGImg2ImgPipeline extends StableDiffusionPAGP
 
     @Override
     protected SdxlPipeline.Start prepare(GenerationParams p, Scheduler scheduler, int h, int w, int n) {
+        if (p.guidanceRescale() != 0) {
+            throw new IllegalArgumentException("guidanceRescale: diffusers' StableDiffusionPAGImg2ImgPipeline has no"
+                    + " guidance_rescale (text-to-image only)");
+        }
         Tensor img = p.image();
         if (img == null || img.rank() != 4 || img.dim(0) != 1 || img.dim(1) != 3 || img.dim(2) != h || img.dim(3) != w) {
             throw new IllegalArgumentException("image must be [1, 3, " + h + ", " + w + "], got "
