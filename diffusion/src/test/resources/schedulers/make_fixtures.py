@@ -7,8 +7,9 @@ with `noise_seed` passed to every step. It writes timesteps, sigmas, init_noise_
 scale_model_input result, every prev_sample (and pred_original_sample / denoised where the class
 returns one), and one add_noise result.
 
-Run (from the repository root; versions: diffusers v0.31.0 source tree, Debian python3-torch 1.13):
-    PYTHONPATH=/work/ref/pyshim:/work/ref/diffusers/src:/work/ref/huggingface_hub/src \
+Run (from the repository root; versions: diffusers v0.31.0 source tree, Debian python3-torch 1.13,
+torchsde 0.2.6 source tree, github.com/google-research/torchsde at eb3a00e, pure Python):
+    PYTHONPATH=/path/to/torchsde:/work/ref/pyshim:/work/ref/diffusers/src:/work/ref/huggingface_hub/src \
         /usr/bin/python3 diffusion/src/test/resources/schedulers/make_fixtures.py
 
 scipy is not installed here. LMSDiscreteScheduler imports it for `integrate.quad` (the integral of a
@@ -53,8 +54,43 @@ for _m in (_scipy, _integrate, _stats):
     _m.__spec__ = importlib.machinery.ModuleSpec(_m.__name__, None)
 sys.modules.update({"scipy": _scipy, "scipy.integrate": _integrate, "scipy.stats": _stats})
 
+
+# --- trampoline stand-in (torchsde imports the small PyPI package `trampoline`, not installed here) -
+# trampoline(gen) runs a generator-based recursion: a yielded generator is run to completion and its
+# return value sent back; `raise TailCall(gen)` replaces the running generator.
+_trampoline = types.ModuleType("trampoline")
+
+
+class _TailCall(Exception):
+    def __init__(self, call):
+        self.call = call
+
+
+def _run_trampoline(gen):
+    stack, value = [gen], None
+    while stack:
+        try:
+            nxt = stack[-1].send(value)
+            stack.append(nxt)
+            value = None
+        except StopIteration as stop:
+            stack.pop()
+            value = stop.value
+        except _TailCall as tail:
+            stack[-1] = tail.call
+            value = None
+    return value
+
+
+_trampoline.TailCall = _TailCall
+_trampoline.trampoline = _run_trampoline
+_trampoline.__spec__ = importlib.machinery.ModuleSpec("trampoline", None)
+sys.modules["trampoline"] = _trampoline
+
 import diffusers  # noqa: E402
+from diffusers.schedulers.scheduling_dpmsolver_sde import DPMSolverSDEScheduler  # noqa: E402
 from diffusers.schedulers.scheduling_lms_discrete import LMSDiscreteScheduler  # noqa: E402
+import torchsde  # noqa: E402
 from safetensors.torch import save_file  # noqa: E402
 
 # diffusers' top level exports a dummy LMS class when its scipy check fails; the module is real.
@@ -134,7 +170,48 @@ case("TCDScheduler_sdxl", "TCDScheduler", steps=4)
 case("TCDScheduler_eta0", "TCDScheduler", steps=4, step_kwargs={"eta": 0.0})
 case("TCDScheduler_eta07_v", "TCDScheduler", steps=6, step_kwargs={"eta": 0.7}, prediction_type="v_prediction")
 
-DRAWS = {"KDPM2AncestralDiscreteScheduler", "DDPMScheduler", "LCMScheduler", "TCDScheduler"}
+D = "DEISMultistepScheduler"
+case(D + "_sdxl", D)
+case(D + "_karras", D, **{K: True})
+case(D + "_trailing_v", D, timestep_spacing="trailing", prediction_type="v_prediction")
+case(D + "_order3_linspace", D, solver_order=3, timestep_spacing="linspace", steps=8)
+case(D + "_order3_no_lower_final", D, solver_order=3, lower_order_final=False, steps=7)
+case(D + "_order1_sample", D, solver_order=1, prediction_type="sample")
+case(D + "_order3_karras_16", D, solver_order=3, steps=16, **{K: True})
+# (0.31's DEIS set_timesteps fails with use_exponential_sigmas or use_beta_sigmas, as UniPC's does.)
+
+S = "DPMSolverSinglestepScheduler"
+case(S + "_sdxl", S)
+# Order 3 with steps % 3 == 2 ends on a second-order step onto sigma = 0, which is infinite in 0.31
+# (1 / r0 with r0 = 0); those step counts are not recorded.
+case(S + "_order3", S, solver_order=3, steps=10)
+case(S + "_order3_heun_9", S, solver_order=3, solver_type="heun", steps=9)
+case(S + "_order1", S, solver_order=1, steps=5)
+case(S + "_karras_v", S, prediction_type="v_prediction", steps=7, **{K: True})
+case(S + "_heun_sample", S, solver_type="heun", prediction_type="sample")
+case(S + "_dpmsolver_sigma_min", S, algorithm_type="dpmsolver", final_sigmas_type="sigma_min")
+case(S + "_dpmsolver_order3_heun", S, algorithm_type="dpmsolver", solver_order=3, solver_type="heun",
+     final_sigmas_type="sigma_min", steps=9)
+case(S + "_dpmsolver_order3_v", S, algorithm_type="dpmsolver", solver_order=3, prediction_type="v_prediction",
+     final_sigmas_type="sigma_min", steps=7)
+case(S + "_no_lower_final_sigma_min", S, lower_order_final=False, final_sigmas_type="sigma_min", steps=8)
+case(S + "_clipped", S, lambda_min_clipped=-2.5, steps=6)
+case(S + "_sde", S, algorithm_type="sde-dpmsolver++", steps=7)
+case(S + "_sde_heun_karras", S, algorithm_type="sde-dpmsolver++", solver_type="heun", steps=6, **{K: True})
+
+# DPMSolverSDEScheduler draws from torchsde's Brownian tree seeded by noise_sampler_seed, not from the
+# step generator.
+E = "DPMSolverSDEScheduler"
+case(E + "_sdxl", E, noise_sampler_seed=4321)
+case(E + "_karras", E, noise_sampler_seed=4321, **{K: True})
+case(E + "_linspace_v", E, noise_sampler_seed=7, timestep_spacing="linspace", prediction_type="v_prediction",
+     steps=8)
+case(E + "_exponential_trailing", E, noise_sampler_seed=99, use_exponential_sigmas=True,
+     timestep_spacing="trailing")
+case(E + "_big_seed_25", E, noise_sampler_seed=2**62 + 12345, steps=25)
+
+DRAWS = {"KDPM2AncestralDiscreteScheduler", "DDPMScheduler", "LCMScheduler", "TCDScheduler",
+         "DPMSolverSinglestepScheduler"}
 
 
 def f32list(t):
@@ -145,7 +222,10 @@ def record(name, cls_name, over, steps, step_kwargs, tensors):
     config = dict(SDXL)
     config.update(over)
     config["_class_name"] = cls_name
-    cls = LMSDiscreteScheduler if cls_name == "LMSDiscreteScheduler" else getattr(diffusers, cls_name)
+    # diffusers' top level exports dummies for these two (its scipy / torchsde checks use package
+    # metadata, which the source trees here lack); the modules are real.
+    cls = {"LMSDiscreteScheduler": LMSDiscreteScheduler, "DPMSolverSDEScheduler": DPMSolverSDEScheduler}.get(
+        cls_name) or getattr(diffusers, cls_name)
     sched = cls.from_config({k: v for k, v in config.items() if k != "_class_name"})
     sched.set_timesteps(steps)
     timesteps = sched.timesteps.clone()
@@ -205,7 +285,8 @@ def main():
     cases = {}
     for name, cls, over, steps, kw in CASES:
         cases[name] = record(name, cls, over, steps, kw, tensors)
-    meta = {"diffusers": diffusers.__version__, "torch": torch.__version__, "shape": list(SHAPE),
+    meta = {"diffusers": diffusers.__version__, "torch": torch.__version__, "torchsde": torchsde.__version__,
+            "shape": list(SHAPE),
             "cases": cases}
     with open(os.path.join(here, "fixtures.json"), "w") as f:
         json.dump(meta, f, indent=1, sort_keys=True)

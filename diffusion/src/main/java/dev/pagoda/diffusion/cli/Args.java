@@ -133,6 +133,22 @@ final class Args {
         return v;
     }
 
+    /**
+     * {@code --variant}: diffusers' {@code variant=}. Absent means the plain {@code *.safetensors} files
+     * (diffusers' default); {@code fp16} picks {@code *.fp16.safetensors}. Either falls back to the other
+     * files for a part that has only those.
+     */
+    boolean fp16Variant() {
+        String v = get("variant", null);
+        if (v == null) {
+            return false;
+        }
+        if (!v.equals("fp16")) {
+            throw new UsageException("--variant must be fp16 (the only weight variant Pagoda looks for), got " + v);
+        }
+        return true;
+    }
+
     List<String> positional() {
         return positional;
     }

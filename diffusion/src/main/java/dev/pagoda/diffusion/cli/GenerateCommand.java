@@ -15,6 +15,7 @@ import dev.pagoda.diffusion.pipeline.PipelineOptions;
 import dev.pagoda.tensor.Backend;
 import dev.pagoda.diffusion.pipeline.DiffusionPipeline;
 import dev.pagoda.diffusion.pipeline.SdxlPipeline;
+import dev.pagoda.diffusion.scheduler.SchedulerChoice;
 import dev.pagoda.diffusion.pipeline.PixArtComponents;
 import dev.pagoda.nn.JsonConfig;
 import dev.pagoda.nn.attention.PagLayers;
@@ -79,13 +80,18 @@ final class GenerateCommand {
               --strength F             share of the schedule to run, in (0, 1]
                                        (default 0.3 image-to-image, 0.9999 inpainting)
               --mask PATH|URL          inpainting mask, white = repaint (same size as the image)
-%s              --scheduler NAME         euler, euler-a, ddim or dpm++ (default: the model's own
-                                       scheduler_config.json, as diffusers)
+%s              --scheduler NAME         euler, euler-a, ddim, dpm++, dpm++-single, dpm++-sde, deis,
+                                       unipc, heun, lms, dpm2, dpm2-a, pndm, ddpm, lcm or tcd
+                                       (default: the model's own scheduler_config.json, as diffusers)
+              --karras                 Karras sigmas (scheduler config use_karras_sigmas=true)
+              --scheduler-config K=V   scheduler config overrides, comma-separated (e.g.
+                                       timestep_spacing=trailing,solver_order=3)
               --max-sequence-length N  PixArt: T5 tokens per prompt (default 300)
               --no-resolution-binning  PixArt: generate at exactly --width x --height instead of the
                                        nearest aspect-ratio bin resized back
               --tiled-vae              decode (and encode) the VAE in tiles to save memory
-              --no-fp16-variant        load *.safetensors even where *.fp16.safetensors exist
+              --variant fp16           load *.fp16.safetensors where they exist (default: the plain
+                                       *.safetensors files, as diffusers' variant=None)
               --backend B              where the UNet and VAE run: cpu (default), opencl (the preferred
                                        OpenCL device: GPU, then accelerator, then CPU) or
                                        opencl:P:D (platform P, device D as `pagoda devices` lists them);
@@ -97,20 +103,45 @@ final class GenerateCommand {
             Exit codes: 0 ok, 2 usage error, 1 runtime failure, 130 cancelled (Ctrl-C / SIGINT).
             """.formatted(ControlNetArgs.HELP);
 
-    private static final Set<String> VALUED = Set.of("model", "config", "lora", "prompt", "prompt-2", "negative-prompt",
+    private static final Set<String> VALUED = Set.of("variant", "model", "config", "lora", "prompt", "prompt-2", "negative-prompt",
             "negative-prompt-2", "steps", "cfg", "pag-scale", "pag-layers", "pag-adaptive-scale", "guidance-rescale",
-            "seed", "width", "height", "init-image", "strength", "mask", "scheduler", "out", "backend",
+            "seed", "width", "height", "init-image", "strength", "mask", "scheduler", "scheduler-config", "out", "backend",
             "max-sequence-length", "controlnet", "control-image", "control-scale", "control-start", "control-end",
             "ip-adapter", "ip-adapter-image", "ip-image", "ip-scale", "image-encoder");
-    private static final Set<String> SWITCHES = Set.of("guess-mode", "pag-strict", "tiled-vae", "no-fp16-variant", "no-finite-check",
+    private static final Set<String> SWITCHES = Set.of("guess-mode", "pag-strict", "karras", "tiled-vae", "no-finite-check",
             "no-memory-check", "no-resolution-binning", "help");
-    private static final Map<String, String> SCHEDULERS = Map.of(
-            "euler", "EulerDiscreteScheduler",
-            "euler-a", "EulerAncestralDiscreteScheduler",
-            "ddim", "DDIMScheduler",
-            "dpm++", "DPMSolverMultistepScheduler");
+    private static final Map<String, String> SCHEDULERS = Map.ofEntries(
+            Map.entry("euler", "EulerDiscreteScheduler"),
+            Map.entry("euler-a", "EulerAncestralDiscreteScheduler"),
+            Map.entry("ddim", "DDIMScheduler"),
+            Map.entry("dpm++", "DPMSolverMultistepScheduler"),
+            Map.entry("dpm++-single", "DPMSolverSinglestepScheduler"),
+            Map.entry("dpm++-sde", "DPMSolverSDEScheduler"),
+            Map.entry("deis", "DEISMultistepScheduler"),
+            Map.entry("unipc", "UniPCMultistepScheduler"),
+            Map.entry("heun", "HeunDiscreteScheduler"),
+            Map.entry("lms", "LMSDiscreteScheduler"),
+            Map.entry("dpm2", "KDPM2DiscreteScheduler"),
+            Map.entry("dpm2-a", "KDPM2AncestralDiscreteScheduler"),
+            Map.entry("pndm", "PNDMScheduler"),
+            Map.entry("ddpm", "DDPMScheduler"),
+            Map.entry("lcm", "LCMScheduler"),
+            Map.entry("tcd", "TCDScheduler"));
 
     private GenerateCommand() {
+    }
+
+    /** {@code --scheduler}, {@code --scheduler-config k=v,...} and {@code --karras} as one choice. */
+    static SchedulerChoice schedulerChoice(String className, String overrides, boolean karras) {
+        try {
+            Map<String, Object> o = SchedulerChoice.parseOverrides(overrides);
+            if (karras) {
+                o.put("use_karras_sigmas", true);
+            }
+            return new SchedulerChoice(className, o);
+        } catch (IllegalArgumentException e) {
+            throw new UsageException("--scheduler-config: " + e.getMessage());
+        }
     }
 
     /**
@@ -213,6 +244,8 @@ final class GenerateCommand {
         if (scheduler != null && !SCHEDULERS.containsKey(scheduler)) {
             throw new UsageException("--scheduler must be one of " + SCHEDULERS.keySet() + ", got " + scheduler);
         }
+        SchedulerChoice schedulerChoice = schedulerChoice(scheduler == null ? null : SCHEDULERS.get(scheduler),
+                a.get("scheduler-config", null), a.has("karras"));
         float cfg = a.number("cfg", pixart ? 4.5f : 5f);
         float pagScale = a.number("pag-scale", 3f);
         float adaptive = a.number("pag-adaptive-scale", 0f);
@@ -288,11 +321,11 @@ final class GenerateCommand {
             int dflt = UNetConfig.from(JsonConfig.read(model.resolve("unet/config.json"))).sampleSize() * 8;
             int rows = (cfg > 1 ? 1 : 0) + 1 + (pagScale > 0 ? 1 : 0);
             MemoryGuard.check(model, new MemoryGuard.Request(height != null ? height : dflt,
-                    width != null ? width : dflt, rows, !a.has("no-fp16-variant"), a.has("tiled-vae")),
+                    width != null ? width : dflt, rows, a.fp16Variant(), a.has("tiled-vae")),
                     MemoryGuard.Budget.current());
         }
         progress.stage("load " + model);
-        PipelineOptions opts = new PipelineOptions(pagScale > 0, layers, !a.has("no-fp16-variant")).backend(backend);
+        PipelineOptions opts = new PipelineOptions(pagScale > 0, layers, a.fp16Variant()).backend(backend);
         DiffusionPipeline loaded;
         if (singleFile != null) {
             loaded = mask != null ? AutoPipelineForInpainting.fromSingleFile(singleFile, config, opts)
@@ -307,7 +340,7 @@ final class GenerateCommand {
             progress.stage("load ControlNet");
         }
         DiffusionPipeline pipe = control == null ? loaded
-                : withControlNet((SdxlPipeline) loaded, control, !a.has("no-fp16-variant"), image != null);
+                : withControlNet((SdxlPipeline) loaded, control, a.fp16Variant(), image != null);
         List<String> loraNames = new java.util.ArrayList<>();
         try {
             for (int i = 0; i < loraFiles.size(); i++) {
@@ -346,7 +379,7 @@ final class GenerateCommand {
             if (a.has("pag-strict")) {
                 pipe.setPagAppliedLayers(layers, PagLayers.Mode.STRICT);
             }
-            pipe.setScheduler(scheduler == null ? null : SCHEDULERS.get(scheduler));
+            pipe.setScheduler(schedulerChoice);
             pipe.vae().setTiling(a.has("tiled-vae"));
 
             GenerationParams.Builder b = GenerationParams.builder(prompt)

@@ -39,9 +39,10 @@ final class GridCommand {
               --steps N --seed N       as in `generate` (default 25 steps, seed 0)
               --width W --height H     cell size (default: the model's)
               --out FILE               output PNG (default grid.png); written once, at the end
+              --variant fp16           load *.fp16.safetensors where they exist (default: *.safetensors)
             """;
 
-    private static final Set<String> VALUED = Set.of("model", "prompt", "negative-prompt", "pag-scale", "pag-layers",
+    private static final Set<String> VALUED = Set.of("variant", "model", "prompt", "negative-prompt", "pag-scale", "pag-layers",
             "cfg", "steps", "seed", "width", "height", "out", "backend");
     private static final int LABEL_SCALE = 2;
     private static final int PAD = 6;
@@ -95,7 +96,7 @@ final class GridCommand {
 
         Progress progress = new Progress(err);
         progress.stage("load " + model);
-        PipelineOptions opts = PipelineOptions.pag(sets.get(0)).backend(Main.backend(a.get("backend", "cpu")));
+        PipelineOptions opts = new PipelineOptions(true, sets.get(0), a.fp16Variant()).backend(Main.backend(a.get("backend", "cpu")));
         try (DiffusionPipeline pipe = AutoPipelineForText2Image.load(model, opts)) {
             // every layer set is checked before the first cell runs
             for (List<String> set : sets) {

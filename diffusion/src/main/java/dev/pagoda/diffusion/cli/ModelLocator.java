@@ -1,76 +1,20 @@
 package dev.pagoda.diffusion.cli;
 
-import java.io.IOException;
-import java.nio.file.Files;
+import dev.pagoda.diffusion.pipeline.HuggingFaceCache;
+import dev.pagoda.nn.ConfigException;
 import java.nio.file.Path;
-import java.util.Comparator;
-import java.util.stream.Stream;
 
-/**
- * Turns {@code --model} into a folder: a path as given, or a Hugging Face repo id
- * ({@code stabilityai/stable-diffusion-xl-base-1.0}) resolved in the local Hugging Face cache
- * ({@code $HF_HUB_CACHE}, {@code $HF_HOME/hub}, or {@code ~/.cache/huggingface/hub}):
- * {@code models--org--name/snapshots/<rev>/}, the revision {@code refs/main} names when present.
- */
+/** {@code --model}, {@code --config} and {@code --controlnet} values as folders: see {@link HuggingFaceCache}. */
 final class ModelLocator {
 
     private ModelLocator() {
     }
 
     static Path resolve(String model) {
-        Path p = Path.of(model);
-        if (Files.isDirectory(p)) {
-            return p;
-        }
-        boolean repoId = model.matches("[A-Za-z0-9][\\w.-]*/[\\w.-]+") && !model.startsWith(".");
-        if (!repoId) {
-            throw new UsageException("model folder " + model + " not found");
-        }
-        Path hub = hubCache();
-        Path repo = hub.resolve("models--" + model.replace("/", "--"));
-        Path snapshots = repo.resolve("snapshots");
-        Path ref = repo.resolve("refs/main");
         try {
-            if (Files.isRegularFile(ref)) {
-                Path snap = snapshots.resolve(Files.readString(ref).trim());
-                if (Files.isDirectory(snap)) {
-                    return snap;
-                }
-            }
-            if (Files.isDirectory(snapshots)) {
-                try (Stream<Path> s = Files.list(snapshots)) {
-                    Path newest = s.filter(Files::isDirectory)
-                            .max(Comparator.comparing(ModelLocator::modified)).orElse(null);
-                    if (newest != null) {
-                        return newest;
-                    }
-                }
-            }
-        } catch (IOException e) {
-            throw new UsageException("cannot read the Hugging Face cache at " + repo + ": " + e.getMessage());
+            return HuggingFaceCache.resolve(model);
+        } catch (ConfigException e) {
+            throw new UsageException(e.getMessage());
         }
-        throw new UsageException("model " + model + " is neither a folder nor in the Hugging Face cache (looked in "
-                + snapshots + "); download it first, e.g. `huggingface-cli download " + model
-                + "`, or pass the pipeline folder with --model DIR");
-    }
-
-    private static long modified(Path p) {
-        try {
-            return Files.getLastModifiedTime(p).toMillis();
-        } catch (IOException e) {
-            return 0;
-        }
-    }
-
-    static Path hubCache() {
-        String hubCache = System.getenv("HF_HUB_CACHE");
-        if (hubCache != null && !hubCache.isBlank()) {
-            return Path.of(hubCache);
-        }
-        String home = System.getenv("HF_HOME");
-        if (home != null && !home.isBlank()) {
-            return Path.of(home, "hub");
-        }
-        return Path.of(System.getProperty("user.home"), ".cache", "huggingface", "hub");
     }
 }

@@ -31,13 +31,13 @@ final class ServeCommand {
               --preview-every N     latent preview every N steps, 0 for none (default 2)
               --backend B           cpu (default), opencl or opencl:P:D, as for generate
               --tiled-vae           decode (and encode) the VAE in tiles to save memory
-              --no-fp16-variant     load *.safetensors even where *.fp16.safetensors exist
+              --variant fp16        load *.fp16.safetensors where they exist (default: *.safetensors)
             Ctrl-C stops the server; a running job is cancelled and writes nothing.
             """;
 
-    private static final Set<String> VALUED = Set.of("model", "host", "port", "out", "max-upload-mb",
+    private static final Set<String> VALUED = Set.of("variant", "model", "host", "port", "out", "max-upload-mb",
             "preview-every", "backend");
-    private static final Set<String> SWITCHES = Set.of("tiled-vae", "no-fp16-variant", "help");
+    private static final Set<String> SWITCHES = Set.of("tiled-vae", "help");
 
     private ServeCommand() {
     }
@@ -97,10 +97,10 @@ final class ServeCommand {
         Backend backend = Main.backend(a.get("backend", "cpu"));
         long t0 = System.nanoTime();
         SdxlPipeline pipe = AutoPipelineForText2Image.fromPretrained(model,
-                new PipelineOptions(true, List.of("mid"), !a.has("no-fp16-variant")).backend(backend));
+                new PipelineOptions(true, List.of("mid"), a.fp16Variant()).backend(backend));
         try {
             StudioServer s = StudioServer.start(pipe, modelArg, new StudioServer.Settings(host, port, outDir,
-                    maxMb * 1024L * 1024L, previewEvery, !a.has("no-fp16-variant"), a.has("tiled-vae")));
+                    maxMb * 1024L * 1024L, previewEvery, a.fp16Variant(), a.has("tiled-vae")));
             err.printf(Locale.ROOT, "pagoda: loaded %s in %.1f s, images go to %s%n", model,
                     (System.nanoTime() - t0) / 1e9, outDir.toAbsolutePath());
             return s;

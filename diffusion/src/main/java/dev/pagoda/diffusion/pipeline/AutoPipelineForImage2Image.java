@@ -13,6 +13,15 @@ public final class AutoPipelineForImage2Image {
     }
 
     /**
+     * As {@link #fromPretrained(Path, PipelineOptions)} for a folder path or a Hugging Face repo id
+     * already in the local cache ({@code "stabilityai/stable-diffusion-xl-base-1.0"}; see
+     * {@link HuggingFaceCache#resolve}).
+     */
+    public static SdxlPipeline fromPretrained(String modelOrRepoId, PipelineOptions options) {
+        return fromPretrained(HuggingFaceCache.resolve(modelOrRepoId), options);
+    }
+
+    /**
      * Loads the folder's parts and builds the image-to-image pipeline:
      * {@link StableDiffusionXLControlNetImg2ImgPipeline} when the options carry ControlNets, else
      * {@link StableDiffusionXLImg2ImgPipeline}.

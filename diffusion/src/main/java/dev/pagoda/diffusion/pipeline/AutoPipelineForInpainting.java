@@ -11,6 +11,15 @@ public final class AutoPipelineForInpainting {
     private AutoPipelineForInpainting() {
     }
 
+    /**
+     * As {@link #fromPretrained(Path, PipelineOptions)} for a folder path or a Hugging Face repo id
+     * already in the local cache ({@code "stabilityai/stable-diffusion-xl-base-1.0"}; see
+     * {@link HuggingFaceCache#resolve}).
+     */
+    public static StableDiffusionXLInpaintPipeline fromPretrained(String modelOrRepoId, PipelineOptions options) {
+        return fromPretrained(HuggingFaceCache.resolve(modelOrRepoId), options);
+    }
+
     /** Loads the folder's parts and builds the inpainting pipeline. */
     public static StableDiffusionXLInpaintPipeline fromPretrained(Path modelDir, PipelineOptions options) {
         SdxlComponents c = SdxlComponents.load(modelDir, options.preferFp16());

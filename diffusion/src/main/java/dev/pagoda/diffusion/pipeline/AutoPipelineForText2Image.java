@@ -24,6 +24,15 @@ public final class AutoPipelineForText2Image {
     }
 
     /**
+     * As {@link #fromPretrained(Path, PipelineOptions)} for a folder path or a Hugging Face repo id
+     * already in the local cache ({@code "stabilityai/stable-diffusion-xl-base-1.0"}; see
+     * {@link HuggingFaceCache#resolve}).
+     */
+    public static SdxlPipeline fromPretrained(String modelOrRepoId, PipelineOptions options) {
+        return fromPretrained(HuggingFaceCache.resolve(modelOrRepoId), options);
+    }
+
+    /**
      * Loads an SDXL folder's parts and builds the text-to-image pipeline:
      * {@link StableDiffusionXLControlNetPipeline} when the options carry ControlNets, else
      * {@link StableDiffusionXLPipeline}.

@@ -1,5 +1,6 @@
 package dev.pagoda.diffusion.pipeline;
 
+import dev.pagoda.diffusion.scheduler.SchedulerChoice;
 import dev.pagoda.nn.attention.PagLayers;
 import dev.pagoda.nn.vae.AutoencoderKL;
 import java.util.List;
@@ -18,6 +19,18 @@ public interface DiffusionPipeline extends AutoCloseable {
 
     /** Another scheduler class with the model's scheduler config, or null for the config's own class. */
     void setScheduler(String className);
+
+    /**
+     * A scheduler class (null = the model's own) with overrides of the model's scheduler config,
+     * e.g. {@code new SchedulerChoice("DPMSolverMultistepScheduler", Map.of("use_karras_sigmas", true))}.
+     */
+    default void setScheduler(SchedulerChoice choice) {
+        if (choice != null && !choice.overrides().isEmpty()) {
+            throw new UnsupportedOperationException(getClass().getSimpleName()
+                    + " does not take scheduler config overrides");
+        }
+        setScheduler(choice == null ? null : choice.className());
+    }
 
     void setStageListener(SdxlPipeline.StageListener listener);
 

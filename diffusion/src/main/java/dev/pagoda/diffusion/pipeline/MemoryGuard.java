@@ -140,7 +140,7 @@ public final class MemoryGuard {
         boolean fp16Helps = !r.preferFp16() && hasFp16(modelDir);
         if (fp16Helps) {
             tries.add(new Request(r.height(), r.width(), r.batchRows(), true, r.tiledVae()));
-            names.add("the fp16 variant (drop --no-fp16-variant)");
+            names.add("the fp16 variant (--variant fp16)");
         }
         if (!r.tiledVae()) {
             tries.add(new Request(r.height(), r.width(), r.batchRows(), r.preferFp16(), true));

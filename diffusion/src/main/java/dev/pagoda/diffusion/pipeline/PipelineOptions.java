@@ -7,7 +7,8 @@ import java.util.Objects;
 
 /**
  * Options of {@code AutoPipelineFor*.fromPretrained}: PAG on or off and its layers, whether to
- * prefer {@code *.fp16.safetensors} weight variants, the backend the denoiser and VAE run on
+ * prefer {@code *.fp16.safetensors} weight variants (diffusers' {@code variant="fp16"}; off by default,
+ * as diffusers' {@code variant=None}: a part with only fp16 files still loads them), the backend the denoiser and VAE run on
  * (their weights are moved there once, at load), and ControlNets (diffusers' {@code controlnet=}:
  * with any, text-to-image and image-to-image load the ControlNet pipelines).
  */
@@ -30,11 +31,16 @@ public record PipelineOptions(boolean enablePag, List<String> pagAppliedLayers, 
 
     /** PAG off; layers null: each pipeline's own default ({@code ["mid"]} for SDXL, {@code ["blocks.1"]} for PixArt). */
     public static PipelineOptions defaults() {
-        return new PipelineOptions(false, null, true);
+        return new PipelineOptions(false, null, false);
     }
 
     public static PipelineOptions pag(List<String> layers) {
-        return new PipelineOptions(true, layers, true);
+        return new PipelineOptions(true, layers, false);
+    }
+
+    /** These options with diffusers' {@code variant="fp16"} ({@code true}) or {@code variant=None}. */
+    public PipelineOptions fp16Variant(boolean prefer) {
+        return new PipelineOptions(enablePag, pagAppliedLayers, prefer, backend, controlnet);
     }
 
     /** These options on another backend (e.g. {@code BackendProvider.open("opencl")}). */

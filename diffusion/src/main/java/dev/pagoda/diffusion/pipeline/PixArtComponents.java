@@ -50,6 +50,7 @@ public final class PixArtComponents implements AutoCloseable {
     private Backend backend = Backend.cpu();
     private int running;
     private boolean closed;
+    private final Shares shares = new Shares(this::close);
 
     private PixArtComponents(Path folder, T5Tokenizer tokenizer, T5EncoderModel textEncoder,
             PixArtTransformer2DModel transformer, AutoencoderKL vae, Path schedulerConfig, List<TensorStore> stores) {
@@ -220,6 +221,11 @@ public final class PixArtComponents implements AutoCloseable {
                 }
             }
         }
+    }
+
+    /** The share a pipeline built on these components holds until its {@code close()}. */
+    Shares.Share share() {
+        return shares.take(folder.toString());
     }
 
     synchronized void acquire() {

@@ -3,8 +3,7 @@ package dev.pagoda.diffusion.pipeline;
 import dev.pagoda.diffusion.guidance.Guidance;
 import dev.pagoda.diffusion.guidance.GuidedBatch;
 import dev.pagoda.diffusion.scheduler.Scheduler;
-import dev.pagoda.diffusion.scheduler.SchedulerConfig;
-import dev.pagoda.diffusion.scheduler.SchedulerFactory;
+import dev.pagoda.diffusion.scheduler.SchedulerChoice;
 import dev.pagoda.nn.attention.Attention;
 import dev.pagoda.nn.attention.PagLayers;
 import dev.pagoda.nn.pixart.PixArtTransformer2DModel;
@@ -39,9 +38,10 @@ public class PixArtSigmaPipeline implements DiffusionPipeline {
             + " (CLI: --no-finite-check)";
 
     protected final PixArtComponents components;
+    private final Shares.Share share;
     private final boolean pagEnabled;
     private volatile PagSelection pag;
-    private volatile String schedulerClass;
+    private volatile SchedulerChoice schedulerChoice = SchedulerChoice.MODEL;
     private volatile DenoiserObserver observer;
     private volatile SdxlPipeline.StageListener stages = name -> { };
 
@@ -53,6 +53,7 @@ public class PixArtSigmaPipeline implements DiffusionPipeline {
         this.pagEnabled = pagEnabled;
         setPagAppliedLayers(pagAppliedLayers == null ? List.of("blocks.1") : pagAppliedLayers,
                 PagLayers.Mode.DIFFUSERS);
+        this.share = components.share();
     }
 
     public PixArtComponents components() {
@@ -91,7 +92,13 @@ public class PixArtSigmaPipeline implements DiffusionPipeline {
     /** Uses another scheduler class with the model's scheduler config. */
     @Override
     public void setScheduler(String className) {
-        this.schedulerClass = className;
+        this.schedulerChoice = SchedulerChoice.of(className);
+    }
+
+    /** A scheduler class (null = the model's) with overrides of the model's scheduler config. */
+    @Override
+    public void setScheduler(SchedulerChoice choice) {
+        this.schedulerChoice = choice == null ? SchedulerChoice.MODEL : choice;
     }
 
     public void setObserver(DenoiserObserver observer) {
@@ -113,6 +120,7 @@ public class PixArtSigmaPipeline implements DiffusionPipeline {
      */
     @Override
     public GenerationResult generate(GenerationParams p) {
+        share.checkOpen();
         components.acquire();
         try {
             return run(p);
@@ -126,9 +134,7 @@ public class PixArtSigmaPipeline implements DiffusionPipeline {
         PagSelection selection = pag;
         DenoiserObserver obs = observer;
         SdxlPipeline.StageListener stage = stages;
-        String sc = schedulerClass;
-        Scheduler scheduler = sc == null ? SchedulerFactory.fromConfigFile(components.schedulerConfig())
-                : SchedulerFactory.create(sc, SchedulerConfig.read(components.schedulerConfig()));
+        Scheduler scheduler = schedulerChoice.build(components.schedulerConfig());
         PixArtTransformer2DModel tr = components.transformer();
         int[] size = resolveSize(p);
         int h = size[0];
@@ -254,9 +260,12 @@ public class PixArtSigmaPipeline implements DiffusionPipeline {
         return new int[] {h, w, oh, ow};
     }
 
-    /** Closes the shared components once no call is running (also for every {@code fromPipe} sibling). */
+    /**
+     * Refuses this pipeline's later calls; the last of the {@code fromPipe} siblings to close closes
+     * the shared components once no call is running.
+     */
     @Override
     public void close() {
-        components.close();
+        share.close();
     }
 }

@@ -62,6 +62,7 @@ public final class SdxlComponents implements AutoCloseable {
     private final LoraAdapters lora;
     private int running;
     private boolean closed;
+    private final Shares shares = new Shares(this::close);
 
     private SdxlComponents(Path folder, ClipTokenizer tokenizer, ClipTokenizer tokenizer2, ClipTextModel textEncoder,
             ClipTextModel textEncoder2, UNet2DConditionModel unet, AutoencoderKL vae, Path schedulerConfig,
@@ -337,6 +338,11 @@ public final class SdxlComponents implements AutoCloseable {
         return lora;
     }
 
+    /** The share a pipeline built on these components holds until its {@code close()}. */
+    Shares.Share share() {
+        return shares.take(folder.toString());
+    }
+
     public SdxlPromptEncoder promptEncoder() {
         return new SdxlPromptEncoder(tokenizer, tokenizer2, textEncoder, textEncoder2, forceZerosForEmptyPrompt);
     }
@@ -361,7 +367,9 @@ public final class SdxlComponents implements AutoCloseable {
 
     /**
      * Unmaps the weights, after waiting for every running call to end (calls that start meanwhile
-     * are refused): weights are never unmapped under a running kernel. Idempotent.
+     * are refused): weights are never unmapped under a running kernel. Idempotent. Pipelines close
+     * their components themselves when the last of them that share them is closed; calling this
+     * closes them for every pipeline at once.
      */
     @Override
     public void close() {

@@ -6,8 +6,7 @@ import dev.pagoda.diffusion.guidance.GuidedBatch;
 import dev.pagoda.diffusion.ipadapter.IpAdapterConditioning;
 import dev.pagoda.diffusion.ipadapter.IpAdapters;
 import dev.pagoda.diffusion.scheduler.Scheduler;
-import dev.pagoda.diffusion.scheduler.SchedulerConfig;
-import dev.pagoda.diffusion.scheduler.SchedulerFactory;
+import dev.pagoda.diffusion.scheduler.SchedulerChoice;
 import dev.pagoda.nn.attention.Attention;
 import dev.pagoda.nn.attention.IpAdapterPlan;
 import dev.pagoda.nn.attention.PagLayers;
@@ -63,10 +62,11 @@ public abstract class SdxlPipeline implements DiffusionPipeline {
     }
 
     protected final SdxlComponents components;
+    private final Shares.Share share;
     private final MultiControlNetModel controlnet;
     private final boolean pagEnabled;
     private volatile PagSelection pag;
-    private volatile String schedulerClass;
+    private volatile SchedulerChoice schedulerChoice = SchedulerChoice.MODEL;
     private volatile DenoiserObserver observer;
     private volatile StageListener stages = name -> { };
 
@@ -91,6 +91,7 @@ public abstract class SdxlPipeline implements DiffusionPipeline {
         }
         this.pagEnabled = pagEnabled;
         setPagAppliedLayers(pagAppliedLayers == null ? List.of("mid") : pagAppliedLayers, PagLayers.Mode.DIFFUSERS);
+        this.share = components.share();
     }
 
     public SdxlComponents components() {
@@ -186,7 +187,13 @@ public abstract class SdxlPipeline implements DiffusionPipeline {
     /** Uses another scheduler class (e.g. "EulerAncestralDiscreteScheduler") with the model's config. */
     @Override
     public void setScheduler(String className) {
-        this.schedulerClass = className;
+        this.schedulerChoice = SchedulerChoice.of(className);
+    }
+
+    /** A scheduler class (null = the model's) with overrides of the model's scheduler config. */
+    @Override
+    public void setScheduler(SchedulerChoice choice) {
+        this.schedulerChoice = choice == null ? SchedulerChoice.MODEL : choice;
     }
 
     public void setObserver(DenoiserObserver observer) {
@@ -198,9 +205,8 @@ public abstract class SdxlPipeline implements DiffusionPipeline {
         this.stages = listener == null ? name -> { } : listener;
     }
 
-    protected Scheduler newScheduler(String className) {
-        return className == null ? SchedulerFactory.fromConfigFile(components.schedulerConfig())
-                : SchedulerFactory.create(className, SchedulerConfig.read(components.schedulerConfig()));
+    protected Scheduler newScheduler(SchedulerChoice choice) {
+        return choice.build(components.schedulerConfig());
     }
 
     /**
@@ -214,6 +220,7 @@ public abstract class SdxlPipeline implements DiffusionPipeline {
      */
     @Override
     public GenerationResult generate(GenerationParams p) {
+        share.checkOpen();
         components.acquire();
         try {
             return run(p);
@@ -228,7 +235,7 @@ public abstract class SdxlPipeline implements DiffusionPipeline {
         IpAdapters ipAdapters = components.ipAdapters();
         DenoiserObserver obs = observer;
         StageListener stage = stages;
-        Scheduler scheduler = newScheduler(schedulerClass);
+        Scheduler scheduler = newScheduler(schedulerChoice);
 
         UNet2DConditionModel unet = components.unet();
         Guidance g = new Guidance(p.guidanceScale(), pagEnabled ? p.pagScale() : 0f, p.pagAdaptiveScale(),
@@ -414,11 +421,11 @@ public abstract class SdxlPipeline implements DiffusionPipeline {
     }
 
     /**
-     * Closes the components (shared with every {@code fromPipe} sibling): waits for running calls to
-     * end, refuses new ones, then unmaps the weights.
+     * Refuses this pipeline's later calls; when no {@code fromPipe} sibling holds the components any
+     * more, closes them too: waits for running calls to end, then unmaps the weights. Idempotent.
      */
     @Override
     public void close() {
-        components.close();
+        share.close();
     }
 }

@@ -88,7 +88,7 @@ public final class DPMSolverMultistepScheduler extends SigmaScheduler {
         requirePositiveSteps(CLASS_NAME, numInferenceSteps);
         int n = numInferenceSteps;
         int numTrain = schedule.numTrainTimesteps();
-        int lastTimestep = numTrain - clippedIndex();
+        int lastTimestep = numTrain - clippedIndex(schedule, lambdaMinClipped);
         double[] ts = multistepGrid(spacing, lastTimestep, numTrain, n, stepsOffset);
         int m = ts.length;
         double[] levels;
@@ -158,7 +158,7 @@ public final class DPMSolverMultistepScheduler extends SigmaScheduler {
     }
 
     /** {@code searchsorted(flip(λ_t), lambda_min_clipped)}: how many λ_t at the end are clipped away. */
-    private int clippedIndex() {
+    static int clippedIndex(NoiseSchedule schedule, double lambdaMinClipped) {
         if (lambdaMinClipped == Double.NEGATIVE_INFINITY) {
             return 0;
         }

@@ -14,6 +14,16 @@ final class DpmSolverUpdates {
     private DpmSolverUpdates() {
     }
 
+    /** {@code add_noise} of the λ-based solvers: α·x + σ·α·ε at noise level {@code sigma}. */
+    static float[] addNoise(float[] x, float[] n, float sigma) {
+        float alpha = alpha(sigma);
+        float sigmaT = sigma * alpha;
+        for (int k = 0; k < x.length; k++) {
+            x[k] = alpha * x[k] + sigmaT * n[k];
+        }
+        return x;
+    }
+
     /** α_t = 1/√(σ² + 1) in float32. */
     static float alpha(float sigma) {
         return 1.0f / (float) Math.sqrt(sigma * sigma + 1.0f);

@@ -27,7 +27,10 @@ public final class SchedulerFactory {
             LCMScheduler.CLASS_NAME,
             TCDScheduler.CLASS_NAME,
             PNDMScheduler.CLASS_NAME,
-            UniPCMultistepScheduler.CLASS_NAME);
+            UniPCMultistepScheduler.CLASS_NAME,
+            DEISMultistepScheduler.CLASS_NAME,
+            DPMSolverSinglestepScheduler.CLASS_NAME,
+            DPMSolverSDEScheduler.CLASS_NAME);
 
     private SchedulerFactory() {
     }
@@ -79,6 +82,9 @@ public final class SchedulerFactory {
             case TCDScheduler.CLASS_NAME -> TCDScheduler::new;
             case PNDMScheduler.CLASS_NAME -> PNDMScheduler::new;
             case UniPCMultistepScheduler.CLASS_NAME -> UniPCMultistepScheduler::new;
+            case DEISMultistepScheduler.CLASS_NAME -> DEISMultistepScheduler::new;
+            case DPMSolverSinglestepScheduler.CLASS_NAME -> DPMSolverSinglestepScheduler::new;
+            case DPMSolverSDEScheduler.CLASS_NAME -> DPMSolverSDEScheduler::new;
             default -> throw new ConfigException("scheduler config " + config.source()
                     + ": \"_class_name\" is \"" + className + "\"; expected one of "
                     + SchedulerConfig.quoted(SUPPORTED));

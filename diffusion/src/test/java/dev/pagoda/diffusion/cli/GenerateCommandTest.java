@@ -154,6 +154,44 @@ class GenerateCommandTest {
         assertEquals(2, run("frobnicate").code());
     }
 
+    @Test
+    void theVariantIsNoneByDefaultAsInDiffusersAndFp16OnRequest(@TempDir Path dir) throws IOException {
+        Path model = dir.resolve("model");
+        copyTree(TINY, model);
+        // an fp16 UNet beside the float32 one: the same weights rounded, so the images differ
+        Path unet = model.resolve("unet");
+        try (dev.pagoda.tensor.safetensors.SafetensorsFile f = dev.pagoda.tensor.safetensors.SafetensorsFile.open(
+                unet.resolve("diffusion_pytorch_model.safetensors"))) {
+            Map<String, dev.pagoda.tensor.Tensor> half = new java.util.TreeMap<>();
+            for (String k : f.names()) {
+                half.put(k, f.tensor(k).to(dev.pagoda.tensor.DType.F16));
+            }
+            dev.pagoda.tensor.safetensors.SafetensorsWriter.write(unet.resolve("diffusion_pytorch_model.fp16.safetensors"),
+                    half);
+        }
+        Path folder = dir.resolve("folder.png");
+        Path plain = dir.resolve("plain.png");
+        Path fp16 = dir.resolve("fp16.png");
+        assertEquals(0, run(gen(folder)).code());
+        String[] args = gen(plain);
+        args[2] = model.toString();
+        assertEquals(0, run(args).code());
+        assertArrayEquals(pixels(folder), pixels(plain), "default must load the float32 files");
+        args = gen(fp16, "--variant", "fp16");
+        args[2] = model.toString();
+        Run r = run(args);
+        assertEquals(0, r.code(), r.err());
+        assertFalse(java.util.Arrays.equals(pixels(plain), pixels(fp16)), "--variant fp16 must load the fp16 UNet");
+        Path outDir = Files.createDirectories(dir.resolve("refused"));
+        args = gen(outDir.resolve("o.png"), "--variant", "bf16");
+        refused(outDir, 2, "--variant must be fp16", args);
+    }
+
+    static int[] pixels(Path png) throws IOException {
+        BufferedImage img = ImageIO.read(png.toFile());
+        return img.getRGB(0, 0, img.getWidth(), img.getHeight(), null, 0, img.getWidth());
+    }
+
     static void copyTree(Path from, Path to) throws IOException {
         try (Stream<Path> s = Files.walk(from)) {
             for (Path p : (Iterable<Path>) s::iterator) {

@@ -22,7 +22,7 @@ final class CliTarget implements FuzzTarget {
     private static final List<String> OPTIONS = List.of("--model", "--prompt", "--prompt-2", "--negative-prompt",
             "--steps", "--cfg", "--pag-scale", "--pag-adaptive-scale", "--pag-layers", "--guidance-rescale",
             "--seed", "--width", "--height", "--strength", "--scheduler", "--init-image", "--mask", "--out",
-            "--backend", "--tiled-vae", "--no-fp16-variant", "--no-finite-check", "--no-memory-check", "--pag-strict",
+            "--backend", "--tiled-vae", "--variant", "--no-finite-check", "--no-memory-check", "--pag-strict",
             "--help", "--", "-", "--=", "--steps=3", "--bogus");
     private static final List<String> VALUES = List.of("", "0", "-1", "1", "8", "7", "1e9", "NaN", "Infinity",
             "-0", "0x10", "2147483647", "2147483648", "9223372036854775808", "euler", "ddim", "dpm++", "x,,y", ",",

@@ -24,6 +24,10 @@ final class SchedulerTarget implements FuzzTarget {
         seeds = List.of(euler, dpm,
                 euler.replace("EulerDiscreteScheduler", "EulerAncestralDiscreteScheduler"),
                 euler.replace("EulerDiscreteScheduler", "DDIMScheduler"),
+                euler.replace("EulerDiscreteScheduler", "DEISMultistepScheduler"),
+                dpm.replace("DPMSolverMultistepScheduler", "DPMSolverSinglestepScheduler"),
+                euler.replace("EulerDiscreteScheduler", "DPMSolverSDEScheduler")
+                        .replace("\"steps_offset\"", "\"noise_sampler_seed\": 3, \"steps_offset\""),
                 euler.replace("\"use_karras_sigmas\": false", "\"use_karras_sigmas\": true"),
                 dpm.replace("\"thresholding\": false", "\"thresholding\": true")
                         .replace("\"prediction_type\": \"epsilon\"", "\"prediction_type\": \"v_prediction\""));

@@ -40,6 +40,58 @@ class AutoPipelineTest {
     }
 
     @Test
+    void closingOneFromPipeSiblingLeavesTheOthersWeightsMapped() {
+        SdxlPipeline a = AutoPipelineForText2Image.fromPretrained(TINY, PipelineOptions.pag(List.of("mid")));
+        SdxlPipeline plain = AutoPipelineForText2Image.fromPipe(a, false);
+        SdxlPipeline i2i = AutoPipelineForImage2Image.fromPipe(plain, false);
+        GenerationParams p = GenerationParams.builder("a cat").steps(2).seed(3)
+                .outputType(GenerationParams.OutputType.LATENT).build();
+        float[] before = a.generate(p.toBuilder().seed(3).build()).latents().toFloatArray();
+        a.close();
+        a.close(); // idempotent: must not give back a sibling's share as well
+        IllegalStateException refused = assertThrows(IllegalStateException.class, () -> a.generate(p));
+        assertTrue(refused.getMessage().contains("closed"), refused.getMessage());
+        // built from a survivor after the first close: holds a share of its own
+        SdxlPipeline pag = AutoPipelineForText2Image.fromPipe(i2i, true);
+        assertArrayEquals(before, pag.generate(p.toBuilder().seed(3).build()).latents().toFloatArray());
+        plain.close();
+        i2i.close();
+        assertArrayEquals(before, pag.generate(p.toBuilder().seed(3).build()).latents().toFloatArray(),
+                "closing siblings must leave the weights mapped");
+        a.components().acquire(); // still open
+        a.components().release();
+        pag.close(); // the last holder
+        assertThrows(IllegalStateException.class, () -> a.components().acquire(), "the last close must unmap");
+    }
+
+    @Test
+    void fromPretrainedTakesARepoIdFromTheLocalHuggingFaceCache(@TempDir Path home) throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(System.getenv("HF_HOME") == null
+                && System.getenv("HF_HUB_CACHE") == null, "HF_HOME / HF_HUB_CACHE set: not the default cache");
+        String saved = System.getProperty("user.home");
+        System.setProperty("user.home", home.toString());
+        try {
+            Path repo = home.resolve(".cache/huggingface/hub/models--pagoda--tiny-sdxl");
+            java.nio.file.Files.createDirectories(repo.resolve("snapshots"));
+            java.nio.file.Files.createSymbolicLink(repo.resolve("snapshots/abc123"), TINY.toAbsolutePath());
+            try (SdxlPipeline byId = AutoPipelineForText2Image.fromPretrained("pagoda/tiny-sdxl",
+                    PipelineOptions.defaults()); SdxlPipeline byPath = AutoPipelineForText2Image.fromPretrained(
+                    TINY, PipelineOptions.defaults())) {
+                assertEquals(repo.resolve("snapshots/abc123"), byId.components().folder());
+                GenerationParams p = GenerationParams.builder("a cat").steps(2).seed(3)
+                        .outputType(GenerationParams.OutputType.LATENT).build();
+                assertArrayEquals(byPath.generate(p).latents().toFloatArray(),
+                        byId.generate(p.toBuilder().seed(3).build()).latents().toFloatArray());
+            }
+            ConfigException e = assertThrows(ConfigException.class,
+                    () -> AutoPipelineForImage2Image.fromPretrained("pagoda/absent", PipelineOptions.defaults()));
+            assertTrue(e.getMessage().contains("models--pagoda--absent"), e.getMessage());
+        } finally {
+            System.setProperty("user.home", saved);
+        }
+    }
+
+    @Test
     void pagScaleZeroEqualsThePlainPipeline() {
         try (SdxlPipeline pag = AutoPipelineForText2Image.fromPretrained(TINY, PipelineOptions.pag(List.of("mid")))) {
             SdxlPipeline plain = AutoPipelineForText2Image.fromPipe(pag, false);

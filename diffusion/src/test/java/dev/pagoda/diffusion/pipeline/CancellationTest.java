@@ -135,13 +135,18 @@ class CancellationTest {
         });
         run.start();
         assertTrue(inLoop.await(60, TimeUnit.SECONDS));
-        pipe.close();
+        pipe.close(); // the sibling still holds the components: nothing is unmapped, nothing waits
+        assertEquals(0, runEnded.get(), "the sibling's run must still be going");
+        sibling.close(); // the last holder: waits for the run, then unmaps
         long closed = System.nanoTime();
         run.join(60_000);
         assertEquals(null, failure.get(), "the running call must finish normally");
         assertTrue(runEnded.get() != 0 && runEnded.get() <= closed, "close() returned before the run ended");
-        IllegalStateException e = assertThrows(IllegalStateException.class, () -> sibling.generate(params().build()));
-        assertTrue(e.getMessage().contains("closed"), e.getMessage());
+        for (SdxlPipeline p : List.of(pipe, sibling)) {
+            IllegalStateException e = assertThrows(IllegalStateException.class, () -> p.generate(params().build()));
+            assertTrue(e.getMessage().contains("closed"), e.getMessage());
+        }
+        assertThrows(IllegalStateException.class, () -> pipe.components().acquire(), "the weights must be unmapped");
         pipe.close(); // idempotent
     }
 

@@ -75,7 +75,7 @@ class SchedulerFixtureTest {
         for (String c : classes) {
             assertTrue(SchedulerFactory.SUPPORTED.contains(c), c + " has fixtures but is not in SchedulerFactory");
         }
-        assertEquals(new TreeSet<>(List.of("DDPMScheduler", "HeunDiscreteScheduler", "KDPM2AncestralDiscreteScheduler",
+        assertEquals(new TreeSet<>(List.of("DDPMScheduler", "DEISMultistepScheduler", "DPMSolverSDEScheduler", "DPMSolverSinglestepScheduler", "HeunDiscreteScheduler", "KDPM2AncestralDiscreteScheduler",
                 "KDPM2DiscreteScheduler", "LCMScheduler", "LMSDiscreteScheduler", "PNDMScheduler", "TCDScheduler",
                 "UniPCMultistepScheduler")), classes);
     }
