@@ -200,6 +200,15 @@ final class GenerateCommand {
         }
         Path vae = a.has("vae") ? ModelLocator.resolve(a.get("vae", null)) : null;
         boolean pixart = singleFile == null && PixArtComponents.isPixArtFolder(model);
+        boolean sd = singleFile == null && dev.pagoda.diffusion.pipeline.SdComponents.isSdFolder(model);
+        if (sd) {
+            for (String f : List.of("mask", "prompt-2", "negative-prompt-2", "controlnet", "lora", "ip-adapter")) {
+                if (a.has(f)) {
+                    throw new UsageException("--" + f + " does not apply to the Stable Diffusion 1.x/2.x pipelines of "
+                            + model + " (SDXL only)");
+                }
+            }
+        }
         if (pixart) {
             for (String f : List.of("init-image", "mask", "strength", "prompt-2", "negative-prompt-2",
                     "guidance-rescale", "tiled-vae")) {
@@ -330,7 +339,7 @@ final class GenerateCommand {
                     : AutoPipelineForText2Image.fromSingleFile(singleFile, config, opts);
         } else {
             loaded = mask != null ? AutoPipelineForInpainting.fromPretrained(model, opts)
-                    : image != null ? AutoPipelineForImage2Image.fromPretrained(model, opts)
+                    : image != null ? AutoPipelineForImage2Image.load(model, opts)
                     : AutoPipelineForText2Image.load(model, opts);
         }
         if (control != null) {

@@ -48,6 +48,9 @@ final class PipelineCases {
         if (cls.startsWith("PixArtSigma")) {
             return PixArtCases.pipeline(fx, name, c);
         }
+        if (cls.startsWith("StableDiffusionPAG")) {
+            return SdPipelineCases.run(fx, name, c);
+        }
         if (!cls.startsWith("StableDiffusionXL") || !cls.contains("PAG")) {
             return CaseResult.unsupported(name, "pipeline " + cls);
         }
@@ -166,7 +169,7 @@ final class PipelineCases {
         };
     }
 
-    private static GenerationParams params(Fixtures fx, String name, Map<String, Object> c, Map<String, Object> params,
+    static GenerationParams params(Fixtures fx, String name, Map<String, Object> c, Map<String, Object> params,
             SafetensorsFile ref, Map<String, Tensor> seen) {
         List<Tensor> draws = new ArrayList<>();
         for (Object o : list(c, "noise_calls")) {

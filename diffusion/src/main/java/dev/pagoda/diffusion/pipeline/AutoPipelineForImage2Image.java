@@ -40,6 +40,12 @@ public final class AutoPipelineForImage2Image {
         }
     }
 
+    /** The folder's image-to-image pipeline, SDXL or SD 1.x/2.x ({@code stable-diffusion-pag}). */
+    public static DiffusionPipeline load(Path modelDir, PipelineOptions options) {
+        return SdComponents.isSdFolder(modelDir) ? SdPipelines.image2Image(modelDir, options)
+                : fromPretrained(modelDir, options);
+    }
+
     /**
      * diffusers' {@code from_single_file}: the image-to-image pipeline of one original-layout checkpoint
      * ({@code sd_xl_base_1.0.safetensors}), its family detected from the keys, with the configs and

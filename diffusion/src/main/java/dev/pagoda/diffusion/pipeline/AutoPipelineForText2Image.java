@@ -19,6 +19,7 @@ public final class AutoPipelineForText2Image {
     /** The folder's text-to-image pipeline, whichever family its {@code model_index.json} names. */
     public static DiffusionPipeline load(Path modelDir, PipelineOptions options) {
         return PixArtComponents.isPixArtFolder(modelDir) ? fromPretrainedPixArt(modelDir, options)
+                : SdComponents.isSdFolder(modelDir) ? SdPipelines.text2Image(modelDir, options) // stable-diffusion-pag
                 : fromPretrained(modelDir, options);
     }
 

@@ -74,7 +74,7 @@ public final class MemoryGuard {
     /** The estimate for running {@code request} with the SDXL folder {@code modelDir}. */
     public static Estimate estimate(Path modelDir, Request request) {
         long weights = 0;
-        for (String part : PARTS) {
+        for (String part : parts(modelDir)) {
             Path folder = modelDir.resolve(part);
             String stem = part.startsWith("text_encoder") ? "model" : "diffusion_pytorch_model";
             weights += weightBytes(WeightFiles.find(folder, stem, request.preferFp16()));
@@ -168,8 +168,14 @@ public final class MemoryGuard {
         return null;
     }
 
+    /** SD 1.x/2.x folders have one text encoder. */
+    private static java.util.List<String> parts(Path modelDir) {
+        java.util.List<String> all = java.util.List.of(PARTS);
+        return SdComponents.isSdFolder(modelDir) ? all.stream().filter(p -> !p.equals("text_encoder_2")).toList() : all;
+    }
+
     private static boolean hasFp16(Path modelDir) {
-        for (String part : PARTS) {
+        for (String part : parts(modelDir)) {
             String stem = part.startsWith("text_encoder") ? "model" : "diffusion_pytorch_model";
             for (String name : WeightFiles.candidates(stem, true)) {
                 if (name.contains("fp16") && Files.isRegularFile(modelDir.resolve(part).resolve(name))) {

@@ -258,90 +258,21 @@ public abstract class SdxlPipeline implements DiffusionPipeline {
         // latents go up and the noise prediction comes back (guidance and schedulers run on the host).
         Conditioning cond = conditioning(enc, batch, p, h, w).on(device);
         stage.stage("denoise");
-        Tensor latents = start.latents();
-        float[] ts = start.timesteps();
-        for (int i = 0; i < ts.length; i++) {
-            stopIfCancelled(p, i, ts.length);
-            float t = ts[i];
-            Tensor input = start.extendInput(scheduler.scaleModelInput(batch.repeat(latents), t), batch);
-            UNet2DConditionModel.Input in = new UNet2DConditionModel.Input(device.resident(input), new float[] {t},
-                    cond.embeds(), cond.pooled(), cond.timeIds(), batch.pagPlan(), null, null, ip);
-            if (control != null) {
-                in = control.apply(in, i, ts.length);
-            }
-            Tensor out = device.toHost(unet.forward(in));
-            if (obs != null) {
-                obs.onDenoiserCall(i, in, out);
-            }
-            if (p.checkFinite() && !UNet2DConditionModel.allFinite(out)) {
-                throw nonFinitePrediction(unet, in, i, ts.length, t);
-            }
-            Tensor eps = batch.combine(out, t);
-            latents = scheduler.step(eps, t, latents, p.noise()).prevSample();
-            latents = start.afterStep(latents, scheduler, i, ts);
-            if (p.callback() != null) {
-                Step step = new Step(i, ts.length, t, latents);
-                p.callback().onStep(step);
-                latents = step.latents();
-                if (step.cancelled()) {
-                    throw new GenerationCancelledException(i + 1, ts.length);
-                }
-            }
-            if (p.checkFinite() && !UNet2DConditionModel.allFinite(latents)) {
-                throw new NonFiniteException("non-finite latents after step " + (i + 1) + "/" + ts.length
-                        + " (timestep " + t + ")" + OPT_OUT, i, null);
-            }
-        }
-        stopIfCancelled(p, ts.length, ts.length);
+        Tensor latents = DenoiseLoop.run(p, scheduler, batch, start, unet, device, obs, (i, steps, x, t) -> {
+            UNet2DConditionModel.Input in = new UNet2DConditionModel.Input(x, new float[] {t}, cond.embeds(),
+                    cond.pooled(), cond.timeIds(), batch.pagPlan(), null, null, ip);
+            return control != null ? control.apply(in, i, steps) : in;
+        });
+        int total = start.timesteps().length;
+        DenoiseLoop.stopIfCancelled(p, total, total);
         Tensor image = null;
         if (p.outputType() == GenerationParams.OutputType.IMAGE) {
             stage.stage("decode");
             image = device.toHost(components.vae().decode(device.resident(components.vae().unscale(latents))));
         }
-        stopIfCancelled(p, ts.length, ts.length);
+        DenoiseLoop.stopIfCancelled(p, total, total);
         return new GenerationResult(latents, image, GenerationResult.describe(p, getClass().getSimpleName(),
                 scheduler.getClass().getSimpleName(), g.pag() ? PagLayers.describe(selection.layers(), selection.mode()) : null, h, w));
-    }
-
-    private static final String OPT_OUT = "; the check can be turned off with GenerationParams.checkFinite(false)"
-            + " (CLI: --no-finite-check)";
-
-    private static void stopIfCancelled(GenerationParams p, int done, int steps) {
-        if (p.cancellation() != null && p.cancellation().isCancelled()) {
-            throw new GenerationCancelledException(done, steps);
-        }
-    }
-
-    /** Locates a non-finite prediction: re-runs the step checking block outputs, then that block's weights. */
-    private static NonFiniteException nonFinitePrediction(UNet2DConditionModel unet, UNet2DConditionModel.Input in,
-            int i, int steps, float t) {
-        String block = unet.firstNonFiniteBlock(in);
-        StringBuilder msg = new StringBuilder("non-finite noise prediction at step " + (i + 1) + "/" + steps
-                + " (timestep " + t + ")");
-        if (block != null) {
-            msg.append(": first in UNet block ").append(block);
-            List<String> bad = nonFiniteWeights(unet, block.equals("conv_out") ? List.of("conv_out.", "conv_norm_out.")
-                    : List.of(block + "."));
-            if (bad.isEmpty()) {
-                // the block may only have received it through the time embedding
-                bad = nonFiniteWeights(unet, List.of("time_embedding.", "add_embedding."));
-            }
-            if (!bad.isEmpty()) {
-                msg.append(" (non-finite weights: ").append(String.join(", ", bad.subList(0, Math.min(5, bad.size()))))
-                        .append(bad.size() > 5 ? ", ..." : "").append(")");
-            }
-        }
-        return new NonFiniteException(msg.append(OPT_OUT).toString(), i, block);
-    }
-
-    private static List<String> nonFiniteWeights(UNet2DConditionModel unet, List<String> prefixes) {
-        List<String> bad = new java.util.ArrayList<>();
-        unet.namedParameters().forEach((name, param) -> {
-            if (prefixes.stream().anyMatch(name::startsWith) && !UNet2DConditionModel.allFinite(param.get())) {
-                bad.add(name);
-            }
-        });
-        return bad;
     }
 
     /**

@@ -1,0 +1,103 @@
+package dev.pagoda.diffusion.pipeline;
+
+import dev.pagoda.diffusion.guidance.GuidedBatch;
+import dev.pagoda.diffusion.scheduler.Scheduler;
+import dev.pagoda.nn.unet.UNet2DConditionModel;
+import dev.pagoda.tensor.Backend;
+import dev.pagoda.tensor.Tensor;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The UNet denoising loop the SDXL and SD 1.5/2.x pipelines share: per timestep the guided batch is
+ * scaled by the scheduler, sent through the UNet with the call's conditioning, combined (CFG, PAG,
+ * rescale) and stepped; then the start's post-step hook, the step callback, cancellation and the
+ * finite checks. The family decides only what goes into the UNet ({@link Inputs}).
+ */
+final class DenoiseLoop {
+
+    /** The UNet input of step {@code i} of {@code steps} for the resident scaled batch {@code sample}. */
+    interface Inputs {
+        UNet2DConditionModel.Input at(int i, int steps, Tensor sample, float t);
+    }
+
+    static final String OPT_OUT = "; the check can be turned off with GenerationParams.checkFinite(false)"
+            + " (CLI: --no-finite-check)";
+
+    private DenoiseLoop() {
+    }
+
+    /** Runs the loop from {@code start} and returns the final latents (on the host). */
+    static Tensor run(GenerationParams p, Scheduler scheduler, GuidedBatch batch, SdxlPipeline.Start start,
+            UNet2DConditionModel unet, Backend device, SdxlPipeline.DenoiserObserver obs, Inputs inputs) {
+        Tensor latents = start.latents();
+        float[] ts = start.timesteps();
+        for (int i = 0; i < ts.length; i++) {
+            stopIfCancelled(p, i, ts.length);
+            float t = ts[i];
+            Tensor input = start.extendInput(scheduler.scaleModelInput(batch.repeat(latents), t), batch);
+            UNet2DConditionModel.Input in = inputs.at(i, ts.length, device.resident(input), t);
+            Tensor out = device.toHost(unet.forward(in));
+            if (obs != null) {
+                obs.onDenoiserCall(i, in, out);
+            }
+            if (p.checkFinite() && !UNet2DConditionModel.allFinite(out)) {
+                throw nonFinitePrediction(unet, in, i, ts.length, t);
+            }
+            Tensor eps = batch.combine(out, t);
+            latents = scheduler.step(eps, t, latents, p.noise()).prevSample();
+            latents = start.afterStep(latents, scheduler, i, ts);
+            if (p.callback() != null) {
+                Step step = new Step(i, ts.length, t, latents);
+                p.callback().onStep(step);
+                latents = step.latents();
+                if (step.cancelled()) {
+                    throw new GenerationCancelledException(i + 1, ts.length);
+                }
+            }
+            if (p.checkFinite() && !UNet2DConditionModel.allFinite(latents)) {
+                throw new NonFiniteException("non-finite latents after step " + (i + 1) + "/" + ts.length
+                        + " (timestep " + t + ")" + OPT_OUT, i, null);
+            }
+        }
+        return latents;
+    }
+
+    static void stopIfCancelled(GenerationParams p, int done, int steps) {
+        if (p.cancellation() != null && p.cancellation().isCancelled()) {
+            throw new GenerationCancelledException(done, steps);
+        }
+    }
+
+    /** Locates a non-finite prediction: re-runs the step checking block outputs, then that block's weights. */
+    private static NonFiniteException nonFinitePrediction(UNet2DConditionModel unet, UNet2DConditionModel.Input in,
+            int i, int steps, float t) {
+        String block = unet.firstNonFiniteBlock(in);
+        StringBuilder msg = new StringBuilder("non-finite noise prediction at step " + (i + 1) + "/" + steps
+                + " (timestep " + t + ")");
+        if (block != null) {
+            msg.append(": first in UNet block ").append(block);
+            List<String> bad = nonFiniteWeights(unet, block.equals("conv_out") ? List.of("conv_out.", "conv_norm_out.")
+                    : List.of(block + "."));
+            if (bad.isEmpty()) {
+                // the block may only have received it through the time embedding
+                bad = nonFiniteWeights(unet, List.of("time_embedding.", "add_embedding."));
+            }
+            if (!bad.isEmpty()) {
+                msg.append(" (non-finite weights: ").append(String.join(", ", bad.subList(0, Math.min(5, bad.size()))))
+                        .append(bad.size() > 5 ? ", ..." : "").append(")");
+            }
+        }
+        return new NonFiniteException(msg.append(OPT_OUT).toString(), i, block);
+    }
+
+    private static List<String> nonFiniteWeights(UNet2DConditionModel unet, List<String> prefixes) {
+        List<String> bad = new ArrayList<>();
+        unet.namedParameters().forEach((name, param) -> {
+            if (prefixes.stream().anyMatch(name::startsWith) && !UNet2DConditionModel.allFinite(param.get())) {
+                bad.add(name);
+            }
+        });
+        return bad;
+    }
+}

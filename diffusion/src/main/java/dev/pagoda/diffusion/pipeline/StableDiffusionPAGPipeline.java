@@ -1,0 +1,202 @@
+package dev.pagoda.diffusion.pipeline;
+
+import dev.pagoda.diffusion.guidance.Guidance;
+import dev.pagoda.diffusion.guidance.GuidedBatch;
+import dev.pagoda.diffusion.scheduler.Scheduler;
+import dev.pagoda.diffusion.scheduler.SchedulerConfig;
+import dev.pagoda.diffusion.scheduler.SchedulerFactory;
+import dev.pagoda.nn.attention.Attention;
+import dev.pagoda.nn.attention.IpAdapterPlan;
+import dev.pagoda.nn.attention.PagLayers;
+import dev.pagoda.nn.unet.UNet2DConditionModel;
+import dev.pagoda.nn.vae.AutoencoderKL;
+import dev.pagoda.tensor.Backend;
+import dev.pagoda.tensor.Tensor;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Stable Diffusion 1.x / 2.x text-to-image with PAG (diffusers' {@code StableDiffusionPAGPipeline};
+ * with {@code pagEnabled} false, the plain {@code StableDiffusionPipeline}): one CLIP encoder
+ * ({@link SdPromptEncoder}: a missing negative prompt is {@code ""} encoded), the batch
+ * {@code [uncond, cond, perturbed]} of {@link GuidedBatch}, default PAG layers {@code ["mid"]}, the
+ * scheduler of the model's {@code scheduler_config.json} (PNDM for SD 1.5; DDIM/Euler with
+ * {@code v_prediction} for SD 2.x 768), {@code guidance_rescale}, and the shared {@link DenoiseLoop}.
+ * The loop starts from noise times the scheduler's initial sigma (the one random draw);
+ * {@link StableDiffusionPAGImg2ImgPipeline} starts from a noised image instead.
+ *
+ * <p>Thread-safe as {@link SdxlPipeline}: every call builds its own scheduler, guidance plan and
+ * conditioning; the shared modules are read only.
+ */
+public class StableDiffusionPAGPipeline implements DiffusionPipeline {
+
+    private record PagSelection(List<String> layers, PagLayers.Mode mode, List<Attention> modules) {
+    }
+
+    protected final SdComponents components;
+    private final boolean pagEnabled;
+    private volatile PagSelection pag;
+    private volatile String schedulerClass;
+    private volatile SdxlPipeline.DenoiserObserver observer;
+    private volatile SdxlPipeline.StageListener stages = name -> { };
+
+    /** @param pagAppliedLayers PAG layer patterns (null: {@code ["mid"]}, diffusers' default) */
+    public StableDiffusionPAGPipeline(SdComponents components, boolean pagEnabled, List<String> pagAppliedLayers) {
+        this.components = components;
+        this.pagEnabled = pagEnabled;
+        setPagAppliedLayers(pagAppliedLayers == null ? List.of("mid") : pagAppliedLayers, PagLayers.Mode.DIFFUSERS);
+    }
+
+    public SdComponents components() {
+        return components;
+    }
+
+    public boolean pagEnabled() {
+        return pagEnabled;
+    }
+
+    @Override
+    public AutoencoderKL vae() {
+        return components.vae();
+    }
+
+    @Override
+    public int defaultImageSize() {
+        return components.unet().config().sampleSize() * components.vae().scale();
+    }
+
+    @Override
+    public List<String> pagAppliedLayers() {
+        return pag.layers();
+    }
+
+    @Override
+    public void setPagAppliedLayers(List<String> layers, PagLayers.Mode mode) {
+        this.pag = new PagSelection(List.copyOf(layers), mode, PagLayers.modules(components.unet(), layers, mode));
+    }
+
+    @Override
+    public void setScheduler(String className) {
+        this.schedulerClass = className;
+    }
+
+    public void setObserver(SdxlPipeline.DenoiserObserver observer) {
+        this.observer = observer;
+    }
+
+    @Override
+    public void setStageListener(SdxlPipeline.StageListener listener) {
+        this.stages = listener == null ? name -> { } : listener;
+    }
+
+    /**
+     * Runs the pipeline (thread-safe).
+     *
+     * @throws IllegalArgumentException     for parameters SD pipelines do not have (named), or a bad size
+     * @throws GenerationCancelledException when cancelled
+     * @throws NonFiniteException           at the first NaN/inf prediction or latent (unless turned off)
+     * @throws IllegalStateException        when the components are closed
+     */
+    @Override
+    public GenerationResult generate(GenerationParams p) {
+        components.acquire();
+        try {
+            return run(p);
+        } finally {
+            components.release();
+        }
+    }
+
+    private GenerationResult run(GenerationParams p) {
+        rejectOthers(p);
+        PagSelection selection = pag;
+        SdxlPipeline.DenoiserObserver obs = observer;
+        SdxlPipeline.StageListener stage = stages;
+        String sc = schedulerClass;
+        Scheduler scheduler = sc == null ? SchedulerFactory.fromConfigFile(components.schedulerConfig())
+                : SchedulerFactory.create(sc, SchedulerConfig.read(components.schedulerConfig()));
+        UNet2DConditionModel unet = components.unet();
+        int[] hw = resolveSize(p);
+        int n = p.numImagesPerPrompt();
+        Guidance g = new Guidance(p.guidanceScale(), pagEnabled ? p.pagScale() : 0f, p.pagAdaptiveScale(),
+                p.guidanceRescale(), pagEnabled && !selection.modules().isEmpty());
+        GuidedBatch batch = GuidedBatch.of(g, n, selection.modules());
+        Backend device = components.backend();
+        stage.stage("encode prompt");
+        SdPromptEncoder.Encoded enc = components.promptEncoder().encode(p.prompt(), p.negativePrompt(), g.cfg());
+        SdxlPipeline.Start start = prepare(p, scheduler, hw[0], hw[1], n);
+        Tensor ehs = device.resident(batch.conditioning(enc.negative(), enc.positive()));
+        stage.stage("denoise");
+        Tensor latents = DenoiseLoop.run(p, scheduler, batch, start, unet, device, obs, (i, steps, x, t) ->
+                new UNet2DConditionModel.Input(x, new float[] {t}, ehs, null, null, batch.pagPlan(), null, null,
+                        IpAdapterPlan.NONE));
+        int total = start.timesteps().length;
+        DenoiseLoop.stopIfCancelled(p, total, total);
+        Tensor image = null;
+        if (p.outputType() == GenerationParams.OutputType.IMAGE) {
+            stage.stage("decode");
+            image = device.toHost(components.vae().decode(device.resident(components.vae().unscale(latents))));
+        }
+        DenoiseLoop.stopIfCancelled(p, total, total);
+        return new GenerationResult(latents, image, GenerationResult.describe(p, getClass().getSimpleName(),
+                scheduler.getClass().getSimpleName(),
+                g.pag() ? PagLayers.describe(selection.layers(), selection.mode()) : null, hw[0], hw[1]));
+    }
+
+    /** Where the loop starts: here pure noise times the initial sigma. */
+    protected SdxlPipeline.Start prepare(GenerationParams p, Scheduler scheduler, int h, int w, int n) {
+        if (p.image() != null || p.strength() != null) {
+            throw new IllegalArgumentException("StableDiffusionPAGPipeline is text-to-image: image/strength need "
+                    + "StableDiffusionPAGImg2ImgPipeline (AutoPipelineForImage2Image)");
+        }
+        scheduler.setTimesteps(p.numInferenceSteps());
+        int s = components.vae().scale();
+        Tensor noise = p.noise().next(n, components.unet().config().inChannels(), h / s, w / s);
+        return new SdxlPipeline.Start(Backend.cpu().affine(noise, scheduler.initNoiseSigma(), 0f),
+                scheduler.timesteps());
+    }
+
+    /** Height and width from the params, else the input image's, else the UNet's sample size × the VAE scale. */
+    int[] resolveSize(GenerationParams p) {
+        int dflt = defaultImageSize();
+        int h = p.height() != null ? p.height() : p.image() != null ? p.image().dim(2) : dflt;
+        int w = p.width() != null ? p.width() : p.image() != null ? p.image().dim(3) : dflt;
+        int factor = components.vae().scale() << components.unet().downsamplings();
+        if (h % factor != 0 || w % factor != 0) {
+            throw new IllegalArgumentException("height and width must be multiples of " + factor + " for this model, got "
+                    + h + "x" + w);
+        }
+        return new int[] {h, w};
+    }
+
+    /** SD's {@code __call__} has one prompt, no SDXL micro-conditioning, no mask here: refuse rather than ignore. */
+    private static void rejectOthers(GenerationParams p) {
+        List<String> bad = new ArrayList<>();
+        if (p.prompt2() != null || p.negativePrompt2() != null) {
+            bad.add("prompt2/negativePrompt2 (one text encoder)");
+        }
+        if (p.originalSize() != null || p.targetSize() != null || p.cropsCoordsTopLeft()[0] != 0
+                || p.cropsCoordsTopLeft()[1] != 0) {
+            bad.add("originalSize/targetSize/cropsCoordsTopLeft (SDXL micro-conditioning)");
+        }
+        if (p.mask() != null) {
+            bad.add("mask (no SD inpainting pipeline)");
+        }
+        if (p.controlNet() != null) {
+            bad.add("controlNet (no SD ControlNet pipeline)");
+        }
+        if (p.ipAdapterImages() != null && !p.ipAdapterImages().isEmpty()
+                || p.ipAdapterImageEmbeds() != null && !p.ipAdapterImageEmbeds().isEmpty()) {
+            bad.add("IP-Adapter images/embeds (SDXL only)");
+        }
+        if (!bad.isEmpty()) {
+            throw new IllegalArgumentException("Stable Diffusion 1.x/2.x pipeline: parameters it does not have: "
+                    + String.join(", ", bad));
+        }
+    }
+
+    @Override
+    public void close() {
+        components.close();
+    }
+}
