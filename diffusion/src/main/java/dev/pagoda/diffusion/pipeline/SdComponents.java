@@ -25,7 +25,7 @@ import java.util.TreeSet;
  * encoder, the UNet (no addition embedding), the VAE and the scheduler config. The safety checker and
  * feature extractor a folder may name are not loaded (Pagoda runs as diffusers with
  * {@code safety_checker=None}). Weights are memory-mapped in their stored dtype; pipelines made from
- * one instance share it, and {@link #close()} unmaps once no call is running.
+ * one instance share it; the last of them to close (or {@link #close()}) unmaps once no call is running.
  */
 public final class SdComponents implements AutoCloseable {
 
@@ -47,6 +47,7 @@ public final class SdComponents implements AutoCloseable {
     private Backend backend = Backend.cpu();
     private int running;
     private boolean closed;
+    private final Shares shares = new Shares(this::close);
 
     private SdComponents(Path folder, ClipTokenizer tokenizer, ClipTextModel textEncoder, UNet2DConditionModel unet,
             AutoencoderKL vae, Path schedulerConfig, List<TensorStore> stores) {
@@ -185,6 +186,11 @@ public final class SdComponents implements AutoCloseable {
 
     SdPromptEncoder promptEncoder() {
         return new SdPromptEncoder(tokenizer, textEncoder);
+    }
+
+    /** The share a pipeline built on these components holds until its {@code close()}. */
+    Shares.Share share() {
+        return shares.take(folder.toString());
     }
 
     synchronized void acquire() {

@@ -34,6 +34,7 @@ public class StableDiffusionPAGPipeline implements DiffusionPipeline {
     }
 
     protected final SdComponents components;
+    private final Shares.Share share;
     private final boolean pagEnabled;
     private volatile PagSelection pag;
     private volatile String schedulerClass;
@@ -45,6 +46,7 @@ public class StableDiffusionPAGPipeline implements DiffusionPipeline {
         this.components = components;
         this.pagEnabled = pagEnabled;
         setPagAppliedLayers(pagAppliedLayers == null ? List.of("mid") : pagAppliedLayers, PagLayers.Mode.DIFFUSERS);
+        this.share = components.share();
     }
 
     public SdComponents components() {
@@ -99,6 +101,7 @@ public class StableDiffusionPAGPipeline implements DiffusionPipeline {
      */
     @Override
     public GenerationResult generate(GenerationParams p) {
+        share.checkOpen();
         components.acquire();
         try {
             return run(p);
@@ -195,8 +198,9 @@ public class StableDiffusionPAGPipeline implements DiffusionPipeline {
         }
     }
 
+    /** Refuses this pipeline's later calls; the last {@code fromPipe} sibling to close unmaps the weights. */
     @Override
     public void close() {
-        components.close();
+        share.close();
     }
 }
