@@ -67,7 +67,7 @@ final class GenerateCommand {
               --negative-prompt-2 TEXT negative prompt for the second encoder
               --steps N                denoising steps (default 25; PixArt 20)
               --cfg W                  classifier-free guidance scale; CFG is on when W > 1
-                                       (default 5; PixArt 4.5)
+                                       (default 5; SD 1.x/2.x 7.5; PixArt 4.5)
               --pag-scale S            PAG scale; 0 turns PAG off (default 3)
               --pag-layers LIST        comma-separated PAG layer patterns, diffusers semantics
                                        (default mid; PixArt blocks.1); e.g. mid,down_blocks.2 or
@@ -252,7 +252,7 @@ final class GenerateCommand {
         }
         SchedulerChoice schedulerChoice = schedulerChoice(scheduler == null ? null : SCHEDULERS.get(scheduler),
                 a.get("scheduler-config", null), a.has("karras"));
-        float cfg = a.number("cfg", pixart ? 4.5f : 5f);
+        float cfg = a.number("cfg", pixart ? 4.5f : sd ? 7.5f : 5f); // each pipeline's own default in diffusers
         float pagScale = a.number("pag-scale", 3f);
         float adaptive = a.number("pag-adaptive-scale", 0f);
         float rescale = a.number("guidance-rescale", 0f);

@@ -38,6 +38,8 @@ class SdGenerateCommandTest {
         assertEquals(0, r.code(), r.err());
         String png = new String(Files.readAllBytes(a), java.nio.charset.StandardCharsets.ISO_8859_1);
         assertTrue(png.contains("StableDiffusionPAGPipeline") && png.contains("PNDMScheduler"), "tEXt chunks");
+        assertEquals("7.5", dev.pagoda.diffusion.image.PngWriter.readText(Files.readAllBytes(a)).get("guidance_scale"),
+                "the default CFG scale must be diffusers' SD default");
         Path b = dir.resolve("b.png");
         r = GenerateCommandTest.run(gen(b, "--init-image", "../golden/cases/sdxl_img2img_cfg_pag/input.png",
                 "--strength", "0.6"));
