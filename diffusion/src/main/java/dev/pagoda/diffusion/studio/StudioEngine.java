@@ -212,6 +212,8 @@ final class StudioEngine implements AutoCloseable {
             result = pipe.generate(b.build());
         } catch (IllegalArgumentException e) {
             throw new ApiException(400, null, e.getMessage());
+        } finally {
+            pipe.close(); // gives back its share of the weights: base.close() can then unmap them
         }
         if (job.cancellation().isCancelled()) {
             // cancelled after the last step: the request still ends with nothing written
