@@ -18,19 +18,15 @@ public interface DiffusionPipeline extends AutoCloseable {
     void setPagAppliedLayers(List<String> layers, PagLayers.Mode mode);
 
     /** Another scheduler class with the model's scheduler config, or null for the config's own class. */
-    void setScheduler(String className);
+    default void setScheduler(String className) {
+        setScheduler(SchedulerChoice.of(className));
+    }
 
     /**
      * A scheduler class (null = the model's own) with overrides of the model's scheduler config,
      * e.g. {@code new SchedulerChoice("DPMSolverMultistepScheduler", Map.of("use_karras_sigmas", true))}.
      */
-    default void setScheduler(SchedulerChoice choice) {
-        if (choice != null && !choice.overrides().isEmpty()) {
-            throw new UnsupportedOperationException(getClass().getSimpleName()
-                    + " does not take scheduler config overrides");
-        }
-        setScheduler(choice == null ? null : choice.className());
-    }
+    void setScheduler(SchedulerChoice choice);
 
     void setStageListener(SdxlPipeline.StageListener listener);
 

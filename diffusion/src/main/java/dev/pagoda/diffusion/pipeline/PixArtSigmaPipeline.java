@@ -89,12 +89,6 @@ public class PixArtSigmaPipeline implements DiffusionPipeline {
         this.pag = new PagSelection(List.copyOf(layers), mode, PagLayers.modules(components.transformer(), layers, mode));
     }
 
-    /** Uses another scheduler class with the model's scheduler config. */
-    @Override
-    public void setScheduler(String className) {
-        this.schedulerChoice = SchedulerChoice.of(className);
-    }
-
     /** A scheduler class (null = the model's) with overrides of the model's scheduler config. */
     @Override
     public void setScheduler(SchedulerChoice choice) {

@@ -184,12 +184,6 @@ public abstract class SdxlPipeline implements DiffusionPipeline {
         components.unloadIpAdapter();
     }
 
-    /** Uses another scheduler class (e.g. "EulerAncestralDiscreteScheduler") with the model's config. */
-    @Override
-    public void setScheduler(String className) {
-        this.schedulerChoice = SchedulerChoice.of(className);
-    }
-
     /** A scheduler class (null = the model's) with overrides of the model's scheduler config. */
     @Override
     public void setScheduler(SchedulerChoice choice) {

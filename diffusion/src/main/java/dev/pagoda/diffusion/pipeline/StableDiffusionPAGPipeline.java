@@ -3,8 +3,7 @@ package dev.pagoda.diffusion.pipeline;
 import dev.pagoda.diffusion.guidance.Guidance;
 import dev.pagoda.diffusion.guidance.GuidedBatch;
 import dev.pagoda.diffusion.scheduler.Scheduler;
-import dev.pagoda.diffusion.scheduler.SchedulerConfig;
-import dev.pagoda.diffusion.scheduler.SchedulerFactory;
+import dev.pagoda.diffusion.scheduler.SchedulerChoice;
 import dev.pagoda.nn.attention.Attention;
 import dev.pagoda.nn.attention.IpAdapterPlan;
 import dev.pagoda.nn.attention.PagLayers;
@@ -37,7 +36,7 @@ public class StableDiffusionPAGPipeline implements DiffusionPipeline {
     private final Shares.Share share;
     private final boolean pagEnabled;
     private volatile PagSelection pag;
-    private volatile String schedulerClass;
+    private volatile SchedulerChoice schedulerChoice = SchedulerChoice.MODEL;
     private volatile SdxlPipeline.DenoiserObserver observer;
     private volatile SdxlPipeline.StageListener stages = name -> { };
 
@@ -77,9 +76,10 @@ public class StableDiffusionPAGPipeline implements DiffusionPipeline {
         this.pag = new PagSelection(List.copyOf(layers), mode, PagLayers.modules(components.unet(), layers, mode));
     }
 
+    /** A scheduler class (null = the model's) with overrides of the model's scheduler config. */
     @Override
-    public void setScheduler(String className) {
-        this.schedulerClass = className;
+    public void setScheduler(SchedulerChoice choice) {
+        this.schedulerChoice = choice == null ? SchedulerChoice.MODEL : choice;
     }
 
     public void setObserver(SdxlPipeline.DenoiserObserver observer) {
@@ -115,9 +115,7 @@ public class StableDiffusionPAGPipeline implements DiffusionPipeline {
         PagSelection selection = pag;
         SdxlPipeline.DenoiserObserver obs = observer;
         SdxlPipeline.StageListener stage = stages;
-        String sc = schedulerClass;
-        Scheduler scheduler = sc == null ? SchedulerFactory.fromConfigFile(components.schedulerConfig())
-                : SchedulerFactory.create(sc, SchedulerConfig.read(components.schedulerConfig()));
+        Scheduler scheduler = schedulerChoice.build(components.schedulerConfig());
         UNet2DConditionModel unet = components.unet();
         int[] hw = resolveSize(p);
         int n = p.numImagesPerPrompt();

@@ -40,6 +40,11 @@ class SdGenerateCommandTest {
         assertTrue(png.contains("StableDiffusionPAGPipeline") && png.contains("PNDMScheduler"), "tEXt chunks");
         assertEquals("7.5", dev.pagoda.diffusion.image.PngWriter.readText(Files.readAllBytes(a)).get("guidance_scale"),
                 "the default CFG scale must be diffusers' SD default");
+        Path k = dir.resolve("karras.png");
+        r = GenerateCommandTest.run(gen(k, "--width", "96", "--scheduler", "dpm++", "--karras"));
+        assertEquals(0, r.code(), r.err()); // scheduler config overrides reach the SD pipeline too
+        assertTrue(new String(Files.readAllBytes(k), java.nio.charset.StandardCharsets.ISO_8859_1)
+                .contains("DPMSolverMultistepScheduler"), "sampler in the tEXt chunks");
         Path b = dir.resolve("b.png");
         r = GenerateCommandTest.run(gen(b, "--init-image", "../golden/cases/sdxl_img2img_cfg_pag/input.png",
                 "--strength", "0.6"));
