@@ -111,7 +111,7 @@ final class JobQueue implements AutoCloseable {
                         "reason", e.getMessage() + "; nothing written"));
             } catch (ApiException e) {
                 job.finish(Job.State.FAILED, "error", error(e.getMessage(), e.field()));
-            } catch (RuntimeException | OutOfMemoryError e) {
+            } catch (RuntimeException | Error e) { // any failure ends the job visibly; a dead worker would hang every later job
                 job.finish(Job.State.FAILED, "error", error(e.getMessage() == null ? e.toString() : e.getMessage(),
                         null));
             } finally {
