@@ -77,6 +77,13 @@ final class GenerateCommand {
               --pag-adaptive-scale A   PAG scale decays as max(0, S - A*(1000 - t)) (default 0)
               --guidance-rescale R     rescale the CFG prediction (default 0)
               --seed N                 seed of the torch-compatible CPU generator (default 0)
+              --clip-skip N            SDXL: condition on the text encoders' layer N+2 from the end
+                                       (diffusers' clip_skip; default: the penultimate layer)
+              --eta E                  DDIM's eta, the share of fresh noise per step (default 0)
+              --timesteps LIST         SDXL text-to-image: custom descending timesteps, comma-separated
+                                       (e.g. 999,749,499,249); the step count is their number
+              --sigmas LIST            SDXL text-to-image: custom noise levels, the final one last
+                                       (e.g. 14.6,6,2,0.5,0); --steps is their number minus one
               --width W --height H     image size, multiples of 8 (default: the model's, or the input's)
               --init-image PATH|URL    input image for image-to-image / inpainting
               --strength F             share of the schedule to run, in (0, 1]
@@ -107,7 +114,7 @@ final class GenerateCommand {
 
     private static final Set<String> VALUED = Set.of("variant", "vae", "model", "config", "lora", "prompt", "prompt-2", "negative-prompt",
             "negative-prompt-2", "steps", "cfg", "pag-scale", "pag-layers", "pag-adaptive-scale", "guidance-rescale",
-            "seed", "width", "height", "init-image", "strength", "mask", "scheduler", "scheduler-config", "out", "backend",
+            "seed", "clip-skip", "eta", "timesteps", "sigmas", "width", "height", "init-image", "strength", "mask", "scheduler", "scheduler-config", "out", "backend",
             "max-sequence-length", "controlnet", "control-image", "control-scale", "control-start", "control-end",
             "ip-adapter", "ip-adapter-image", "ip-image", "ip-scale", "image-encoder");
     private static final Set<String> SWITCHES = Set.of("guess-mode", "pag-strict", "karras", "tiled-vae", "no-finite-check",
@@ -264,6 +271,26 @@ final class GenerateCommand {
             throw new UsageException("--pag-layers is empty");
         }
         long seed = a.longValue("seed", 0);
+        Integer clipSkip = a.has("clip-skip") ? a.integer("clip-skip", 0) : null;
+        if (clipSkip != null && clipSkip < 0) {
+            throw new UsageException("--clip-skip must be >= 0, got " + clipSkip);
+        }
+        float eta = a.number("eta", 0f);
+        if (!(eta >= 0) || !Float.isFinite(eta)) {
+            throw new UsageException("--eta must be a finite number >= 0, got " + a.get("eta", null));
+        }
+        float[] customTimesteps = a.has("timesteps") ? numbers(a, "timesteps") : null;
+        float[] customSigmas = a.has("sigmas") ? numbers(a, "sigmas") : null;
+        if (customTimesteps != null && customSigmas != null) {
+            throw new UsageException("give --timesteps or --sigmas, not both");
+        }
+        if ((customTimesteps != null || customSigmas != null) && (a.has("init-image") || a.has("steps"))) {
+            throw new UsageException("--timesteps/--sigmas set the schedule of a text-to-image run: they exclude"
+                    + " --steps and --init-image");
+        }
+        if (customSigmas != null && customSigmas.length < 2) {
+            throw new UsageException("--sigmas needs at least 2 levels (the last is the final level)");
+        }
         List<Path> loraFiles = new java.util.ArrayList<>();
         List<Float> loraWeights = new java.util.ArrayList<>();
         for (String spec : a.all("lora")) {
@@ -393,7 +420,7 @@ final class GenerateCommand {
                     .negativePrompt(a.get("negative-prompt", null))
                     .negativePrompt2(a.get("negative-prompt-2", null))
                     .steps(steps).guidanceScale(cfg).pagScale(pagScale).pagAdaptiveScale(adaptive)
-                    .guidanceRescale(rescale).seed(seed)
+                    .guidanceRescale(rescale).seed(seed).clipSkip(clipSkip).eta(eta)
                     .callback(s -> progress.step(s.index(), s.steps()))
                     .cancellation(cancel)
                     .checkFinite(!a.has("no-finite-check"))
@@ -411,6 +438,12 @@ final class GenerateCommand {
             }
             if (strength != null) {
                 b.strength(strength);
+            }
+            if (customTimesteps != null) {
+                b.timesteps(customTimesteps);
+            }
+            if (customSigmas != null) {
+                b.sigmas(customSigmas);
             }
             ipAdapter.addTo(b);
             if (control != null) {
@@ -464,5 +497,23 @@ final class GenerateCommand {
         progress.summary("wrote " + outPath + (backend.peakDeviceBytes() > 0 ? String.format(java.util.Locale.ROOT,
                 " (%s, peak device memory %.1f MiB)", backend, backend.peakDeviceBytes() / 1048576.0) : ""));
         return 0;
+    }
+
+    /** A comma-separated list of finite numbers >= 0 ({@code --timesteps}, {@code --sigmas}). */
+    private static float[] numbers(Args a, String key) {
+        String[] parts = a.get(key, "").split(",", -1);
+        float[] v = new float[parts.length];
+        for (int i = 0; i < parts.length; i++) {
+            try {
+                v[i] = Float.parseFloat(parts[i].trim());
+            } catch (NumberFormatException e) {
+                throw new UsageException("--" + key + " must be comma-separated numbers, got \"" + a.get(key, "")
+                        + "\" (entry " + (i + 1) + ": \"" + parts[i].trim() + "\")");
+            }
+            if (!Float.isFinite(v[i]) || v[i] < 0) {
+                throw new UsageException("--" + key + " entries must be finite numbers >= 0, got " + parts[i].trim());
+            }
+        }
+        return v;
     }
 }

@@ -23,6 +23,23 @@ import dev.pagoda.tensor.random.NoiseSource;
  * @param controlNet  ControlNet pipelines: the control images and their options (null: none)
  * @param useResolutionBinning PixArt: generate at the nearest aspect-ratio bin of the model's resolution and
  *                    resize the image back (default true, as diffusers)
+ * @param prompts     SDXL: a batch of prompts (diffusers' {@code prompt} as a list; null: the one {@code prompt}).
+ *                    Each prompt gets {@code numImagesPerPrompt} images, prompt-major
+ * @param prompts2, negativePrompts, negativePrompts2 the lists for {@code prompt_2}, {@code negative_prompt},
+ *                    {@code negative_prompt_2} (null: the single string, repeated for every prompt)
+ * @param promptEmbeds SDXL {@code prompt_embeds} {@code [B, 77, C1+C2]} instead of encoding the prompt (then
+ *                    {@code pooledPromptEmbeds [B, P]} is required); {@code negativePromptEmbeds} and
+ *                    {@code negativePooledPromptEmbeds} likewise for the negative side
+ * @param latents     {@code latents}: text-to-image start latents {@code [B·n, C, H/8, W/8]} instead of a draw
+ *                    (multiplied by the scheduler's initial sigma, as diffusers)
+ * @param negativeOriginalSize, negativeCropsCoordsTopLeft, negativeTargetSize SDXL micro-conditioning of the
+ *                    uncond rows (null: the same as the positive ones)
+ * @param clipSkip    {@code clip_skip}: layers skipped from the end of the text encoders for the positive
+ *                    prompt (null: none, i.e. the penultimate layer)
+ * @param eta         {@code eta}: DDIM's η (ignored, as in diffusers, by schedulers without it)
+ * @param timesteps   custom {@code timesteps} (descending) for schedulers that accept them; then
+ *                    {@code numInferenceSteps} is their count
+ * @param sigmas      custom {@code sigmas} (the final level included, as diffusers' scheduler takes them)
  */
 public record GenerationParams(
         String prompt,
@@ -52,7 +69,23 @@ public record GenerationParams(
         boolean useResolutionBinning,
         List<List<BufferedImage>> ipAdapterImages,
         List<Tensor> ipAdapterImageEmbeds,
-        ControlNetParams controlNet) {
+        ControlNetParams controlNet,
+        List<String> prompts,
+        List<String> prompts2,
+        List<String> negativePrompts,
+        List<String> negativePrompts2,
+        Tensor promptEmbeds,
+        Tensor pooledPromptEmbeds,
+        Tensor negativePromptEmbeds,
+        Tensor negativePooledPromptEmbeds,
+        Tensor latents,
+        int[] negativeOriginalSize,
+        int[] negativeCropsCoordsTopLeft,
+        int[] negativeTargetSize,
+        Integer clipSkip,
+        float eta,
+        float[] timesteps,
+        float[] sigmas) {
 
     public enum OutputType { LATENT, IMAGE }
 
@@ -67,8 +100,72 @@ public record GenerationParams(
     }
 
     public GenerationParams {
-        if (prompt == null) {
-            throw new IllegalArgumentException("prompt must not be null");
+        if (prompts != null) {
+            if (prompts.isEmpty() || prompts.stream().anyMatch(java.util.Objects::isNull)) {
+                throw new IllegalArgumentException("prompts must be a non-empty list of strings, got " + prompts);
+            }
+            prompts = List.copyOf(prompts);
+            prompt = prompts.get(0);
+        }
+        if (prompt == null && promptEmbeds == null) {
+            throw new IllegalArgumentException("give a prompt or promptEmbeds (diffusers' prompt_embeds)");
+        }
+        if (prompt != null && promptEmbeds != null) {
+            throw new IllegalArgumentException("give prompt or promptEmbeds (prompt_embeds), not both");
+        }
+        if (promptEmbeds != null && pooledPromptEmbeds == null) {
+            throw new IllegalArgumentException("promptEmbeds (prompt_embeds) also need pooledPromptEmbeds"
+                    + " (pooled_prompt_embeds)");
+        }
+        if (negativePromptEmbeds != null && negativePooledPromptEmbeds == null) {
+            throw new IllegalArgumentException("negativePromptEmbeds (negative_prompt_embeds) also need"
+                    + " negativePooledPromptEmbeds (negative_pooled_prompt_embeds)");
+        }
+        if (negativePromptEmbeds != null && (negativePrompt != null || negativePrompts != null)) {
+            throw new IllegalArgumentException("give negativePrompt or negativePromptEmbeds"
+                    + " (negative_prompt_embeds), not both");
+        }
+        int batch = prompts != null ? prompts.size() : promptEmbeds != null ? promptEmbeds.dim(0) : 1;
+        prompts2 = batchList("prompts2 (prompt_2)", prompts2, batch);
+        negativePrompts = batchList("negativePrompts (negative_prompt)", negativePrompts, batch);
+        negativePrompts2 = batchList("negativePrompts2 (negative_prompt_2)", negativePrompts2, batch);
+        if (promptEmbeds != null && (promptEmbeds.rank() != 3 || pooledPromptEmbeds.rank() != 2
+                || pooledPromptEmbeds.dim(0) != promptEmbeds.dim(0))) {
+            throw new IllegalArgumentException("promptEmbeds must be [B, tokens, channels] and pooledPromptEmbeds"
+                    + " [B, channels], got " + dev.pagoda.tensor.Shapes.str(promptEmbeds.shape()) + " and "
+                    + dev.pagoda.tensor.Shapes.str(pooledPromptEmbeds.shape()));
+        }
+        if (negativePromptEmbeds != null && (!java.util.Arrays.equals(negativePromptEmbeds.shape(),
+                promptEmbeds != null ? promptEmbeds.shape() : negativePromptEmbeds.shape())
+                || negativePooledPromptEmbeds.rank() != 2 || negativePooledPromptEmbeds.dim(0) != batch
+                || negativePromptEmbeds.dim(0) != batch)) {
+            throw new IllegalArgumentException("negativePromptEmbeds must have promptEmbeds' shape and "
+                    + batch + " rows (one per prompt), got " + dev.pagoda.tensor.Shapes.str(negativePromptEmbeds.shape())
+                    + " and " + dev.pagoda.tensor.Shapes.str(negativePooledPromptEmbeds.shape()));
+        }
+        if (clipSkip != null && clipSkip < 0) {
+            throw new IllegalArgumentException("clipSkip (clip_skip) must be >= 0, got " + clipSkip);
+        }
+        if (!(eta >= 0) || !Float.isFinite(eta)) {
+            throw new IllegalArgumentException("eta must be a finite number >= 0, got " + eta);
+        }
+        if (timesteps != null && sigmas != null) {
+            throw new IllegalArgumentException("give custom timesteps or sigmas, not both");
+        }
+        if (timesteps != null) {
+            timesteps = timesteps.clone();
+            if (timesteps.length == 0) {
+                throw new IllegalArgumentException("timesteps must not be empty");
+            }
+            numInferenceSteps = timesteps.length;
+        }
+        if (sigmas != null) {
+            sigmas = sigmas.clone();
+            if (sigmas.length < 2) {
+                throw new IllegalArgumentException("sigmas must hold at least 2 levels (the last is the final"
+                        + " level), got " + sigmas.length);
+            }
+            numInferenceSteps = sigmas.length - 1;
         }
         if (numInferenceSteps <= 0) {
             throw new IllegalArgumentException("numInferenceSteps must be positive, got " + numInferenceSteps);
@@ -96,12 +193,87 @@ public record GenerationParams(
         ipAdapterImageEmbeds = ipAdapterImageEmbeds == null ? null : List.copyOf(ipAdapterImageEmbeds);
     }
 
+    private static List<String> batchList(String what, List<String> list, int batch) {
+        if (list == null) {
+            return null;
+        }
+        if (list.size() != batch) {
+            throw new IllegalArgumentException(what + " has " + list.size() + " entries but the prompt batch has "
+                    + batch + " (give one per prompt)");
+        }
+        return java.util.Collections.unmodifiableList(new java.util.ArrayList<>(list));
+    }
+
+    /** How many prompts the call has (diffusers' {@code batch_size}); each gets {@link #numImagesPerPrompt} images. */
+    public int batchSize() {
+        return prompts != null ? prompts.size() : promptEmbeds != null ? promptEmbeds.dim(0) : 1;
+    }
+
+    /** The prompts, one per batch entry (null entries when the call gives promptEmbeds). */
+    public List<String> promptBatch() {
+        return prompts != null ? prompts : java.util.Collections.nCopies(batchSize(), prompt);
+    }
+
+    public List<String> prompt2Batch() {
+        return prompts2 != null ? prompts2 : java.util.Collections.nCopies(batchSize(), prompt2);
+    }
+
+    public List<String> negativePromptBatch() {
+        return negativePrompts != null ? negativePrompts : java.util.Collections.nCopies(batchSize(), negativePrompt);
+    }
+
+    public List<String> negativePrompt2Batch() {
+        return negativePrompts2 != null ? negativePrompts2
+                : java.util.Collections.nCopies(batchSize(), negativePrompt2);
+    }
+
+    /** Whether the call gives no negative prompt at all (diffusers' {@code negative_prompt is None}). */
+    public boolean noNegativePrompt() {
+        return negativePrompt == null && negativePrompts == null;
+    }
+
+    /**
+     * The names of the options only the SDXL pipelines take that this call sets (for the other
+     * families to refuse by name rather than ignore).
+     */
+    public List<String> sdxlOnlyOptions() {
+        List<String> set = new java.util.ArrayList<>();
+        if (prompts != null && prompts.size() > 1 || prompts2 != null || negativePrompts != null
+                || negativePrompts2 != null) {
+            set.add("prompt lists");
+        }
+        if (promptEmbeds != null || negativePromptEmbeds != null) {
+            set.add("promptEmbeds/negativePromptEmbeds");
+        }
+        if (negativeOriginalSize != null || negativeCropsCoordsTopLeft != null || negativeTargetSize != null) {
+            set.add("negativeOriginalSize/negativeCropsCoordsTopLeft/negativeTargetSize");
+        }
+        if (clipSkip != null) {
+            set.add("clipSkip");
+        }
+        if (timesteps != null || sigmas != null) {
+            set.add("custom timesteps/sigmas");
+        }
+        if (latents != null) {
+            set.add("latents");
+        }
+        if (eta != 0) {
+            set.add("eta");
+        }
+        return set;
+    }
+
     public static Builder builder(String prompt) {
         return new Builder(prompt);
     }
 
+    /** A call with a batch of prompts (diffusers' {@code prompt} as a list). */
+    public static Builder builder(List<String> prompts) {
+        return new Builder(null).prompts(prompts);
+    }
+
     public Builder toBuilder() {
-        Builder b = new Builder(prompt);
+        Builder b = new Builder(prompts != null ? null : prompt);
         b.prompt2 = prompt2;
         b.negativePrompt = negativePrompt;
         b.negativePrompt2 = negativePrompt2;
@@ -129,6 +301,22 @@ public record GenerationParams(
         b.ipImages = ipAdapterImages;
         b.ipEmbeds = ipAdapterImageEmbeds;
         b.controlNet = controlNet;
+        b.prompts = prompts;
+        b.prompts2 = prompts2;
+        b.negativePrompts = negativePrompts;
+        b.negativePrompts2 = negativePrompts2;
+        b.promptEmbeds = promptEmbeds;
+        b.pooledPromptEmbeds = pooledPromptEmbeds;
+        b.negativePromptEmbeds = negativePromptEmbeds;
+        b.negativePooledPromptEmbeds = negativePooledPromptEmbeds;
+        b.latents = latents;
+        b.negativeOriginalSize = negativeOriginalSize;
+        b.negativeCrops = negativeCropsCoordsTopLeft;
+        b.negativeTargetSize = negativeTargetSize;
+        b.clipSkip = clipSkip;
+        b.eta = eta;
+        b.timesteps = timesteps;
+        b.sigmas = sigmas;
         return b;
     }
 
@@ -162,6 +350,22 @@ public record GenerationParams(
         private List<List<BufferedImage>> ipImages;
         private List<Tensor> ipEmbeds;
         private ControlNetParams controlNet;
+        private List<String> prompts;
+        private List<String> prompts2;
+        private List<String> negativePrompts;
+        private List<String> negativePrompts2;
+        private Tensor promptEmbeds;
+        private Tensor pooledPromptEmbeds;
+        private Tensor negativePromptEmbeds;
+        private Tensor negativePooledPromptEmbeds;
+        private Tensor latents;
+        private int[] negativeOriginalSize;
+        private int[] negativeCrops;
+        private int[] negativeTargetSize;
+        private Integer clipSkip;
+        private float eta;
+        private float[] timesteps;
+        private float[] sigmas;
 
         private Builder(String prompt) {
             this.prompt = prompt;
@@ -214,12 +418,65 @@ public record GenerationParams(
         /** ControlNet pipelines: one control image per net, other ControlNet arguments at their defaults. */
         public Builder controlImage(BufferedImage... perNet) { controlNet = ControlNetParams.of(perNet); return this; }
 
+        /** {@code prompt} as a list: a batch of prompts, each with {@code numImagesPerPrompt} images. */
+        public Builder prompts(List<String> v) {
+            if (prompt != null) {
+                throw new IllegalArgumentException("a builder made with builder(prompt) cannot take prompts(list):"
+                        + " use builder(list)");
+            }
+            prompts = v;
+            return this;
+        }
+        public Builder prompts2(List<String> v) { prompts2 = v; return this; }
+        public Builder negativePrompts(List<String> v) { negativePrompts = v; return this; }
+        public Builder negativePrompts2(List<String> v) { negativePrompts2 = v; return this; }
+
+        /** {@code prompt_embeds} and {@code pooled_prompt_embeds} instead of a prompt (build with {@code builder(null)}). */
+        public Builder promptEmbeds(Tensor embeds, Tensor pooled) {
+            promptEmbeds = embeds;
+            pooledPromptEmbeds = pooled;
+            return this;
+        }
+
+        /** {@code negative_prompt_embeds} and {@code negative_pooled_prompt_embeds}. */
+        public Builder negativePromptEmbeds(Tensor embeds, Tensor pooled) {
+            negativePromptEmbeds = embeds;
+            negativePooledPromptEmbeds = pooled;
+            return this;
+        }
+
+        /** {@code latents}: the text-to-image start (not yet multiplied by the initial sigma). */
+        public Builder latents(Tensor v) { latents = v; return this; }
+        public Builder negativeOriginalSize(int h, int w) { negativeOriginalSize = new int[] {h, w}; return this; }
+        public Builder negativeCropsCoordsTopLeft(int top, int left) { negativeCrops = new int[] {top, left}; return this; }
+        public Builder negativeTargetSize(int h, int w) { negativeTargetSize = new int[] {h, w}; return this; }
+        public Builder clipSkip(Integer v) { clipSkip = v; return this; }
+        public Builder eta(float v) { eta = v; return this; }
+
+        /** Custom {@code timesteps} (descending); the step count becomes their number. */
+        public Builder timesteps(float... v) { timesteps = v; return this; }
+
+        /** Custom {@code sigmas}, the final level included; the step count becomes their number minus one. */
+        public Builder sigmas(float... v) { sigmas = v; return this; }
+
+        /**
+         * {@code generator} as a list: image {@code i} of the batch draws from {@code perImage.get(i)}
+         * (one per prompt × image).
+         */
+        public Builder generators(List<? extends NoiseSource> perImage) {
+            noise = NoiseSource.perImage(perImage);
+            return this;
+        }
+
         public GenerationParams build() {
             return new GenerationParams(prompt, prompt2, negativePrompt, negativePrompt2, height, width, steps,
                     guidanceScale, pagScale, pagAdaptiveScale, guidanceRescale, strength, image, mask,
                     noise == null ? NoiseSource.seeded(0) : noise, images, originalSize, crops, targetSize,
                     outputType, callback, cancellation, checkFinite, maxSequenceLength,
-                    useResolutionBinning, ipImages, ipEmbeds, controlNet);
+                    useResolutionBinning, ipImages, ipEmbeds, controlNet, prompts, prompts2, negativePrompts,
+                    negativePrompts2, promptEmbeds, pooledPromptEmbeds, negativePromptEmbeds,
+                    negativePooledPromptEmbeds, latents, negativeOriginalSize, negativeCrops, negativeTargetSize,
+                    clipSkip, eta, timesteps, sigmas);
         }
     }
 }

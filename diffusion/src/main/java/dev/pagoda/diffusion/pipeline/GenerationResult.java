@@ -9,7 +9,8 @@ import java.util.Map;
 
 /**
  * What a pipeline call produced: diffusers' {@code output_type} "latent" ({@link #latents}), "pt"
- * ({@link #image}) and "np" ({@link #numpy}); {@code ImageTensors.toImage} gives "pil".
+ * ({@link #pt}) and "np" ({@link #numpy}); {@code ImageTensors.toImage} gives "pil". {@link #image} is the
+ * VAE's raw output before that post-processing.
  *
  * @param latents    final latents {@code [n, 4, H/8, W/8]} in pipeline (scaled) space
  * @param image      decoded images {@code [n, 3, H, W]} in about [-1, 1], or null for latent output
@@ -24,6 +25,16 @@ public record GenerationResult(Tensor latents, Tensor image, Map<String, String>
 
     public GenerationResult(Tensor latents, Tensor image) {
         this(latents, image, Map.of());
+    }
+
+    /** The images {@code [n, 3, H, W]} in [0, 1], as diffusers' {@code output_type="pt"} returns them. */
+    public Tensor pt() {
+        requireImage();
+        float[] v = image.contiguous().toFloatArray();
+        for (int i = 0; i < v.length; i++) {
+            v[i] = Math.min(Math.max(v[i] / 2f + 0.5f, 0f), 1f);
+        }
+        return Tensor.of(v, image.shape());
     }
 
     /** The images as a float array tensor {@code [n, H, W, 3]} in [0, 1] (diffusers' "np"). */
@@ -49,7 +60,14 @@ public record GenerationResult(Tensor latents, Tensor image, Map<String, String>
         if (index < 0 || index >= image.dim(0)) {
             throw new IndexOutOfBoundsException("image " + index + " of a result with " + image.dim(0) + " images");
         }
-        PngWriter.write(ImageTensors.toImage(image.narrow(0, index, 1)), parameters, file);
+        Map<String, String> own = parameters;
+        if (parameters.containsKey("prompts")) {
+            own = new LinkedHashMap<>(parameters);
+            String[] prompts = parameters.get("prompts").split("\n", -1);
+            int perPrompt = Integer.parseInt(parameters.get("images_per_prompt"));
+            own.put("prompt", prompts[Math.min(index / perPrompt, prompts.length - 1)]);
+        }
+        PngWriter.write(ImageTensors.toImage(image.narrow(0, index, 1)), own, file);
     }
 
     /**
@@ -61,7 +79,12 @@ public record GenerationResult(Tensor latents, Tensor image, Map<String, String>
     static Map<String, String> describe(GenerationParams p, String pipeline, String scheduler, String pagLayers,
             int height, int width) {
         Map<String, String> m = new LinkedHashMap<>();
-        m.put("prompt", p.prompt());
+        m.put("prompt", p.prompt() != null ? p.prompt() : "(prompt_embeds)");
+        if (p.batchSize() > 1 && p.prompts() != null) {
+            // save(file, i) names image i's own prompt: prompt-major, numImagesPerPrompt each
+            m.put("prompts", String.join("\n", p.prompts()));
+            m.put("images_per_prompt", Integer.toString(p.numImagesPerPrompt()));
+        }
         if (p.negativePrompt() != null) {
             m.put("negative_prompt", p.negativePrompt());
         }
@@ -76,6 +99,18 @@ public record GenerationResult(Tensor latents, Tensor image, Map<String, String>
         }
         if (p.strength() != null) {
             m.put("strength", Float.toString(p.strength()));
+        }
+        if (p.clipSkip() != null) {
+            m.put("clip_skip", Integer.toString(p.clipSkip()));
+        }
+        if (p.timesteps() != null) {
+            m.put("timesteps", java.util.Arrays.toString(p.timesteps()));
+        }
+        if (p.sigmas() != null) {
+            m.put("sigmas", java.util.Arrays.toString(p.sigmas()));
+        }
+        if (p.eta() != 0) {
+            m.put("eta", Float.toString(p.eta()));
         }
         m.put("size", width + "x" + height);
         m.put("pipeline", pipeline);

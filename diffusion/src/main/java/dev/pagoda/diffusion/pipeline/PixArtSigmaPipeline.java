@@ -205,6 +205,9 @@ public class PixArtSigmaPipeline implements DiffusionPipeline {
         if (p.prompt2() != null || p.negativePrompt2() != null) {
             bad.add("prompt2/negativePrompt2 (one T5 encoder)");
         }
+        if (!p.sdxlOnlyOptions().isEmpty()) {
+            bad.add(String.join(", ", p.sdxlOnlyOptions()) + " (SDXL pipelines only so far)");
+        }
         if (p.guidanceRescale() != 0) {
             bad.add("guidanceRescale");
         }

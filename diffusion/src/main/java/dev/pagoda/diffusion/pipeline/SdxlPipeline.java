@@ -237,16 +237,24 @@ public abstract class SdxlPipeline implements DiffusionPipeline {
         int[] hw = resolveSize(p);
         int h = hw[0];
         int w = hw[1];
-        int n = p.numImagesPerPrompt();
+        if (!textToImage() && (p.latents() != null || p.timesteps() != null || p.sigmas() != null)) {
+            throw new IllegalArgumentException(getClass().getSimpleName() + ": latents and custom timesteps/sigmas"
+                    + " are supported by the text-to-image pipelines (StableDiffusionXLPipeline, its ControlNet"
+                    + " variant)");
+        }
+        // diffusers' batch_size * num_images_per_prompt rows per guidance term, prompt-major
+        int n = p.batchSize() * p.numImagesPerPrompt();
         GuidedBatch batch = GuidedBatch.of(g, n, selection.modules());
         Backend device = components.backend();
         ControlNetConditioning control = controlConditioning(p, batch, h, w, device);
         stage.stage("encode prompt");
-        SdxlPromptEncoder.Encoded enc = components.promptEncoder()
-                .encode(p.prompt(), p.prompt2(), p.negativePrompt(), p.negativePrompt2(), g.cfg());
+        SdxlPromptEncoder.Encoded enc = encodePrompt(p, g.cfg());
 
         IpAdapterPlan ip = IpAdapterConditioning.prepare(ipAdapters, p.ipAdapterImages(), p.ipAdapterImageEmbeds(),
                 batch, n, device);
+        if (scheduler instanceof dev.pagoda.diffusion.scheduler.EtaScheduler eta) {
+            eta.setEta(p.eta());
+        }
         Start start = prepare(p, scheduler, h, w, n);
         // The conditioning crosses to the denoiser's backend once per call; per step only the
         // latents go up and the noise prediction comes back (guidance and schedulers run on the host).
@@ -375,15 +383,99 @@ public abstract class SdxlPipeline implements DiffusionPipeline {
 
     private Conditioning conditioning(SdxlPromptEncoder.Encoded enc, GuidedBatch batch, GenerationParams p, int h,
             int w) {
-        int[] orig = p.originalSize() != null ? p.originalSize() : new int[] {h, w};
-        int[] target = p.targetSize() != null ? p.targetSize() : new int[] {h, w};
-        int[] crops = p.cropsCoordsTopLeft();
-        Tensor ids = Tensor.of(new float[] {orig[0], orig[1], crops[0], crops[1], target[0], target[1]}, 1, 6);
+        int[] hw = {h, w};
+        Tensor ids = timeIds(or(p.originalSize(), hw), p.cropsCoordsTopLeft(), or(p.targetSize(), hw));
         boolean cfg = batch.has(GuidedBatch.Term.UNCOND);
+        // diffusers: negative_add_time_ids from the negative_* sizes where given, else the positive ids
+        Tensor negIds = p.negativeOriginalSize() == null && p.negativeCropsCoordsTopLeft() == null
+                && p.negativeTargetSize() == null ? ids
+                : timeIds(or(p.negativeOriginalSize(), or(p.originalSize(), hw)),
+                        or(p.negativeCropsCoordsTopLeft(), p.cropsCoordsTopLeft()),
+                        or(p.negativeTargetSize(), or(p.targetSize(), hw)));
+        int n = p.numImagesPerPrompt();
         return new Conditioning(
-                batch.conditioning(cfg ? enc.negative().embeds() : null, enc.positive().embeds()),
-                batch.conditioning(cfg ? enc.negative().pooled() : null, enc.positive().pooled()),
-                batch.repeat(ids));
+                batch.conditioning(cfg ? perImage(enc.negative().embeds(), n) : null, perImage(enc.positive().embeds(), n)),
+                batch.conditioning(cfg ? perImage(enc.negative().pooled(), n) : null, perImage(enc.positive().pooled(), n)),
+                cfg ? batch.conditioning(negIds, ids) : batch.repeat(ids));
+    }
+
+    private static int[] or(int[] x, int[] y) {
+        return x != null ? x : y;
+    }
+
+    private static Tensor timeIds(int[] orig, int[] crops, int[] target) {
+        return Tensor.of(new float[] {orig[0], orig[1], crops[0], crops[1], target[0], target[1]}, 1, 6);
+    }
+
+    /**
+     * The call's prompt conditioning, {@code [batchSize, ...]}: the given {@code prompt_embeds} (and
+     * negatives) or the encoded prompts; a missing negative side is encoded from the negative prompts,
+     * or zeros where the model forces them, as diffusers' {@code encode_prompt}.
+     */
+    private SdxlPromptEncoder.Encoded encodePrompt(GenerationParams p, boolean cfg) {
+        SdxlPromptEncoder encoder = components.promptEncoder();
+        if (p.promptEmbeds() == null) {
+            if (p.negativePromptEmbeds() == null) {
+                return encoder.encode(p.promptBatch(), p.prompt2Batch(), p.negativePromptBatch(),
+                        p.negativePrompt2Batch(), p.noNegativePrompt(), cfg, p.clipSkip());
+            }
+            SdxlPromptEncoder.Encoded pos = encoder.encode(p.promptBatch(), p.prompt2Batch(), null, null, true,
+                    false, p.clipSkip());
+            return new SdxlPromptEncoder.Encoded(pos.positive(), cfg ? given(p.negativePromptEmbeds(),
+                    p.negativePooledPromptEmbeds()) : null);
+        }
+        if (p.clipSkip() != null) {
+            throw new IllegalArgumentException("clipSkip (clip_skip) applies to encoded prompts, not to the given"
+                    + " promptEmbeds");
+        }
+        SdxlPromptEncoder.Embeddings pos = given(p.promptEmbeds(), p.pooledPromptEmbeds());
+        if (!cfg) {
+            return new SdxlPromptEncoder.Encoded(pos, null);
+        }
+        if (p.negativePromptEmbeds() != null) {
+            return new SdxlPromptEncoder.Encoded(pos, given(p.negativePromptEmbeds(), p.negativePooledPromptEmbeds()));
+        }
+        if (p.noNegativePrompt() && encoder.forceZerosForEmptyPrompt()) {
+            return new SdxlPromptEncoder.Encoded(pos, SdxlPromptEncoder.zerosLike(pos));
+        }
+        List<String> negatives = p.negativePromptBatch().stream().map(x -> x == null ? "" : x).toList();
+        SdxlPromptEncoder.Embeddings neg = encoder.encode(negatives, p.negativePrompt2Batch(), null, null, true, false,
+                null).positive();
+        if (!java.util.Arrays.equals(neg.embeds().shape(), pos.embeds().shape())
+                || !java.util.Arrays.equals(neg.pooled().shape(), pos.pooled().shape())) {
+            throw new IllegalArgumentException("promptEmbeds " + Shapes.str(pos.embeds().shape()) + " / pooled "
+                    + Shapes.str(pos.pooled().shape()) + " do not fit this model's encoded negative prompt "
+                    + Shapes.str(neg.embeds().shape()) + " / " + Shapes.str(neg.pooled().shape()));
+        }
+        return new SdxlPromptEncoder.Encoded(pos, neg);
+    }
+
+    private SdxlPromptEncoder.Embeddings given(Tensor embeds, Tensor pooled) {
+        dev.pagoda.nn.unet.UNetConfig c = components.unet().config();
+        if (embeds.dim(2) != c.crossAttentionDim()) {
+            throw new IllegalArgumentException("promptEmbeds have " + embeds.dim(2) + " channels but the UNet's"
+                    + " cross_attention_dim is " + c.crossAttentionDim());
+        }
+        return new SdxlPromptEncoder.Embeddings(embeds.contiguous(), pooled.contiguous());
+    }
+
+    /** diffusers' {@code repeat(1, n, 1).view(B·n, ...)}: each row {@code n} times, in order. */
+    private static Tensor perImage(Tensor x, int n) {
+        if (n == 1) {
+            return x;
+        }
+        Tensor[] rows = new Tensor[x.dim(0) * n];
+        for (int b = 0; b < x.dim(0); b++) {
+            for (int i = 0; i < n; i++) {
+                rows[b * n + i] = x.narrow(0, b, 1);
+            }
+        }
+        return Backend.cpu().concat(0, rows);
+    }
+
+    /** Whether this pipeline starts from noise (then it takes {@code latents} and custom timesteps/sigmas). */
+    protected boolean textToImage() {
+        return false;
     }
 
     /**

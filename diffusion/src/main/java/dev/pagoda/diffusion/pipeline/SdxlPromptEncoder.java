@@ -5,6 +5,7 @@ import dev.pagoda.nn.clip.ClipTextOutput;
 import dev.pagoda.nn.clip.ClipTokenizer;
 import dev.pagoda.tensor.Backend;
 import dev.pagoda.tensor.Tensor;
+import java.util.List;
 
 /**
  * SDXL's {@code encode_prompt}: each prompt goes through both CLIP tokenizers and encoders; the
@@ -51,18 +52,65 @@ public final class SdxlPromptEncoder {
      * @param cfg             whether classifier-free guidance needs the negative side
      */
     public Encoded encode(String prompt, String prompt2, String negative, String negative2, boolean cfg) {
-        Embeddings pos = encodeOne(prompt, or(prompt2, prompt));
+        return encode(List.of(prompt), java.util.Collections.singletonList(prompt2),
+                java.util.Collections.singletonList(negative), java.util.Collections.singletonList(negative2),
+                negative == null, cfg, null);
+    }
+
+    /**
+     * A batch of prompts (diffusers' {@code encode_prompt} with lists): row {@code b} of each output is
+     * prompt {@code b}'s conditioning, {@code embeds[B, 77, C1+C2]}, {@code pooled[B, P]}.
+     *
+     * @param prompts     encoder 1's prompts
+     * @param prompts2    encoder 2's, entry-wise {@code prompt_2 or prompt}
+     * @param negatives   the negative prompts (entries null or empty: "")
+     * @param negatives2  encoder 2's negatives, entry-wise {@code negative_prompt_2 or negative_prompt}
+     * @param noNegative  diffusers' {@code negative_prompt is None}: zeros where the model forces them
+     * @param clipSkip    {@code clip_skip} for the positive prompts (null: the penultimate layer); the
+     *                    negatives always use the penultimate layer, as diffusers
+     */
+    public Encoded encode(List<String> prompts, List<String> prompts2, List<String> negatives,
+            List<String> negatives2, boolean noNegative, boolean cfg, Integer clipSkip) {
+        int b = prompts.size();
+        Embeddings[] pos = new Embeddings[b];
+        for (int i = 0; i < b; i++) {
+            pos[i] = encodeOne(prompts.get(i), or(prompts2.get(i), prompts.get(i)), clipSkip);
+        }
+        Embeddings positive = stack(pos);
         if (!cfg) {
-            return new Encoded(pos, null);
+            return new Encoded(positive, null);
         }
-        Embeddings neg;
-        if (negative == null && forceZerosForEmptyPrompt) {
-            neg = new Embeddings(Tensor.zeros(pos.embeds().shape()), Tensor.zeros(pos.pooled().shape()));
-        } else {
-            String n1 = negative == null ? "" : negative;
-            neg = encodeOne(n1, or(negative2, n1));
+        if (noNegative && forceZerosForEmptyPrompt) {
+            return new Encoded(positive, zerosLike(positive));
         }
-        return new Encoded(pos, neg);
+        Embeddings[] neg = new Embeddings[b];
+        for (int i = 0; i < b; i++) {
+            String n1 = or(negatives.get(i), "");
+            neg[i] = encodeOne(n1, or(negatives2.get(i), n1), null);
+        }
+        return new Encoded(positive, stack(neg));
+    }
+
+    /** The all-zero negative of diffusers' {@code force_zeros_for_empty_prompt}, shaped as {@code positive}. */
+    public static Embeddings zerosLike(Embeddings positive) {
+        return new Embeddings(Tensor.zeros(positive.embeds().shape()), Tensor.zeros(positive.pooled().shape()));
+    }
+
+    public boolean forceZerosForEmptyPrompt() {
+        return forceZerosForEmptyPrompt;
+    }
+
+    private static Embeddings stack(Embeddings[] rows) {
+        if (rows.length == 1) {
+            return rows[0];
+        }
+        Tensor[] e = new Tensor[rows.length];
+        Tensor[] p = new Tensor[rows.length];
+        for (int i = 0; i < rows.length; i++) {
+            e[i] = rows[i].embeds();
+            p[i] = rows[i].pooled();
+        }
+        return new Embeddings(Backend.cpu().concat(0, e), Backend.cpu().concat(0, p));
     }
 
     /** Python's {@code x or y} for optional strings: null and "" are falsy. */
@@ -70,11 +118,26 @@ public final class SdxlPromptEncoder {
         return x == null || x.isEmpty() ? y : x;
     }
 
-    private Embeddings encodeOne(String p1, String p2) {
+    private Embeddings encodeOne(String p1, String p2, Integer clipSkip) {
         ClipTextOutput o1 = textEncoder.forward(ids(tokenizer, p1));
         ClipTextOutput o2 = textEncoder2.forward(ids(tokenizer2, p2));
-        Tensor embeds = Backend.cpu().concat(2, o1.penultimateHiddenState(), o2.penultimateHiddenState());
+        Tensor embeds = Backend.cpu().concat(2, skipped(o1, clipSkip, "text_encoder"),
+                skipped(o2, clipSkip, "text_encoder_2"));
         return new Embeddings(embeds, o2.textEmbeds());
+    }
+
+    /** {@code hidden_states[-(clip_skip + 2)]} (clip_skip null: {@code [-2]}). */
+    private static Tensor skipped(ClipTextOutput o, Integer clipSkip, String encoder) {
+        if (clipSkip == null) {
+            return o.penultimateHiddenState();
+        }
+        int index = o.hiddenStates().size() - (clipSkip + 2);
+        if (index < 0) {
+            throw new IllegalArgumentException("clipSkip (clip_skip) " + clipSkip + " skips more layers than "
+                    + encoder + " has (" + (o.hiddenStates().size() - 1) + " layers: at most "
+                    + (o.hiddenStates().size() - 2) + ")");
+        }
+        return o.hiddenStates().get(index);
     }
 
     private static Tensor ids(ClipTokenizer tok, String prompt) {

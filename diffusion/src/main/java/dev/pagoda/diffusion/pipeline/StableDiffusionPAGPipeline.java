@@ -180,6 +180,9 @@ public class StableDiffusionPAGPipeline implements DiffusionPipeline {
                 || p.cropsCoordsTopLeft()[1] != 0) {
             bad.add("originalSize/targetSize/cropsCoordsTopLeft (SDXL micro-conditioning)");
         }
+        if (!p.sdxlOnlyOptions().isEmpty()) {
+            bad.add(String.join(", ", p.sdxlOnlyOptions()) + " (SDXL pipelines only so far)");
+        }
         if (p.mask() != null) {
             bad.add("mask (no SD inpainting pipeline)");
         }

@@ -25,6 +25,11 @@ public final class StableDiffusionXLControlNetPipeline extends SdxlPipeline {
     }
 
     @Override
+    protected boolean textToImage() {
+        return true;
+    }
+
+    @Override
     protected Start prepare(GenerationParams p, Scheduler scheduler, int h, int w, int n) {
         return StableDiffusionXLPipeline.noiseStart(components, p, scheduler, h, w, n);
     }

@@ -24,12 +24,38 @@ public final class StableDiffusionXLPipeline extends SdxlPipeline {
         return noiseStart(components, p, scheduler, h, w, n);
     }
 
-    /** The text-to-image start (shared with the ControlNet pipeline). */
+    @Override
+    protected boolean textToImage() {
+        return true;
+    }
+
+    /**
+     * The text-to-image start (shared with the ControlNet pipeline): diffusers' {@code retrieve_timesteps}
+     * (the step count, or custom timesteps or sigmas) and {@code prepare_latents} (a draw, or the
+     * given latents), times the initial sigma.
+     */
     static Start noiseStart(SdxlComponents components, GenerationParams p, Scheduler scheduler, int h, int w, int n) {
-        scheduler.setTimesteps(p.numInferenceSteps());
+        if (p.timesteps() != null) {
+            scheduler.setTimesteps(p.timesteps());
+        } else if (p.sigmas() != null) {
+            scheduler.setSigmas(p.sigmas());
+        } else {
+            scheduler.setTimesteps(p.numInferenceSteps());
+        }
         int lat = components.unet().config().inChannels();
         int s = components.vae().scale();
-        Tensor noise = p.noise().next(n, lat, h / s, w / s);
+        int[] shape = {n, lat, h / s, w / s};
+        Tensor noise;
+        if (p.latents() != null) {
+            if (!java.util.Arrays.equals(p.latents().shape(), shape)) {
+                throw new IllegalArgumentException("latents must be " + dev.pagoda.tensor.Shapes.str(shape)
+                        + " (prompts x images per prompt, latent channels, height / " + s + ", width / " + s
+                        + "), got " + dev.pagoda.tensor.Shapes.str(p.latents().shape()));
+            }
+            noise = p.latents().contiguous();
+        } else {
+            noise = p.noise().next(shape);
+        }
         Tensor latents = Backend.cpu().affine(noise, scheduler.initNoiseSigma(), 0f);
         return new Start(latents, scheduler.timesteps());
     }

@@ -97,6 +97,66 @@ public final class EulerDiscreteScheduler extends SigmaScheduler {
     }
 
     /**
+     * diffusers' {@code set_timesteps(timesteps=...)}: the σ of each given timestep from the table
+     * (linear interpolation), then the final level as configured.
+     *
+     * @throws IllegalArgumentException with Karras/exponential/beta sigmas or continuous v-prediction
+     *     timesteps, which diffusers refuses too, or for an empty or non-finite list
+     */
+    @Override
+    public void setTimesteps(float[] timesteps) {
+        if (sigmaSpacing != SigmaSpacing.TABLE) {
+            throw new IllegalArgumentException(CLASS_NAME + ": cannot set custom timesteps with " + sigmaSpacing
+                    + " sigmas (diffusers refuses them with use_karras/exponential/beta_sigmas too)");
+        }
+        if (continuousTimesteps) {
+            throw new IllegalArgumentException(CLASS_NAME + ": cannot set custom timesteps with timestep_type"
+                    + " continuous and prediction_type v_prediction (as in diffusers)");
+        }
+        int n = requireCustom("timesteps", timesteps, 1);
+        double[] t64 = new double[n];
+        for (int i = 0; i < n; i++) {
+            t64[i] = timesteps[i];
+        }
+        double[] levels = schedule.interpolateSigmas(t64);
+        float[] sig = new float[n + 1];
+        for (int i = 0; i < n; i++) {
+            sig[i] = (float) levels[i];
+        }
+        sig[n] = finalSigmaZero ? 0.0f : schedule.sigma(0);
+        install(timesteps.clone(), sig);
+    }
+
+    /**
+     * diffusers' {@code set_timesteps(sigmas=...)}: the levels as given (float32, the last one the final
+     * level), each step's timestep from {@code _sigma_to_t} on the float32 level.
+     */
+    @Override
+    public void setSigmas(float[] sigmas) {
+        int n = requireCustom("sigmas", sigmas, 2) - 1;
+        float[] ts = new float[n];
+        for (int i = 0; i < n; i++) {
+            ts[i] = continuousTimesteps ? 0.25f * (float) Math.log(sigmas[i])
+                    : (float) schedule.sigmaToTimestep(sigmas[i]);
+        }
+        install(ts, sigmas.clone());
+    }
+
+    private static int requireCustom(String what, float[] v, int min) {
+        if (v == null || v.length < min) {
+            throw new IllegalArgumentException(CLASS_NAME + ": custom " + what + " need at least " + min + " value"
+                    + (min == 1 ? "" : "s") + ", got " + (v == null ? "none" : v.length));
+        }
+        for (float x : v) {
+            if (!Float.isFinite(x) || x < 0) {
+                throw new IllegalArgumentException(CLASS_NAME + ": custom " + what + " must be finite and >= 0, got "
+                        + java.util.Arrays.toString(v));
+            }
+        }
+        return v.length;
+    }
+
+    /**
      * The float32 timesteps of the Euler schedulers: {@code linspace} in float32, or the integer
      * {@code leading} (plus {@code steps_offset}) and {@code trailing} (minus one) grids.
      */

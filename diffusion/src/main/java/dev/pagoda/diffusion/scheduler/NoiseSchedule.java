@@ -190,6 +190,33 @@ final class NoiseSchedule {
         return (1 - w) * low + w * high;
     }
 
+    /**
+     * {@code _sigma_to_t} on a float32 level (custom sigmas): numpy then keeps log σ, the distances and
+     * the weight in float32 (value-based casting of a float32 scalar), and only the final blend of the
+     * two integer indices is float64.
+     */
+    double sigmaToTimestep(float sigma) {
+        float logSigma = (float) Math.log(Math.max(sigma, 1e-10f));
+        int count = 0;
+        int best = 0;
+        int low = 0;
+        for (int i = 0; i < logSigmas.length; i++) {
+            if (logSigma - logSigmas[i] >= 0) {
+                count++;
+            }
+            if (count > best) {
+                best = count;
+                low = i;
+            }
+        }
+        low = Math.min(low, logSigmas.length - 2);
+        int high = low + 1;
+        float lo = logSigmas[low];
+        float w = (lo - logSigma) / (lo - logSigmas[high]);
+        w = Math.min(Math.max(w, 0f), 1f);
+        return (double) (1 - w) * low + (double) w * high;
+    }
+
     /** log σ_t as float32 (diffusers' {@code log_sigmas}). */
     float logSigma(int t) {
         return logSigmas[t];

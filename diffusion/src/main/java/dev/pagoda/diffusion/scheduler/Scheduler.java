@@ -43,6 +43,29 @@ public interface Scheduler {
     void setTimesteps(int numInferenceSteps);
 
     /**
+     * diffusers' {@code set_timesteps(timesteps=...)}: a custom schedule, highest noise first; the
+     * step count is its length. Only some schedulers take one.
+     *
+     * @throws IllegalArgumentException when this scheduler does not take custom timesteps, or when they
+     *     do not fit its configuration
+     */
+    default void setTimesteps(float[] timesteps) {
+        throw new IllegalArgumentException("The current scheduler class " + className() + "'s `set_timesteps` does"
+                + " not support custom timestep schedules (as in diffusers); use EulerDiscreteScheduler");
+    }
+
+    /**
+     * diffusers' {@code set_timesteps(sigmas=...)}: custom noise levels, highest first and the final
+     * level last (so {@code sigmas.length - 1} steps). Only some schedulers take them.
+     *
+     * @throws IllegalArgumentException when this scheduler does not take custom sigmas
+     */
+    default void setSigmas(float[] sigmas) {
+        throw new IllegalArgumentException("The current scheduler class " + className() + "'s `set_timesteps` does"
+                + " not support custom sigmas schedules (as in diffusers); use EulerDiscreteScheduler");
+    }
+
+    /**
      * The img2img / inpainting schedule of diffusers' SDXL pipelines ({@code get_timesteps} with
      * {@code denoising_start=None}): sets the full schedule for {@code numInferenceSteps}, keeps the
      * last {@code min(int(n·strength), n)} steps, sets the begin index there, and returns the timesteps

@@ -21,6 +21,11 @@ public interface NoiseSource {
         return new TorchGenerator(seed);
     }
 
+    /** One generator per image of the batch (diffusers' list of generators). */
+    static PerImageNoise perImage(List<? extends NoiseSource> perImage) {
+        return new PerImageNoise(perImage);
+    }
+
     /** Hands out {@code draws} in order, checking each requested shape. */
     static NoiseReplay replay(List<Tensor> draws) {
         return new NoiseReplay(draws);

@@ -1,0 +1,213 @@
+package dev.pagoda.diffusion.pipeline;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.pagoda.tensor.Tensor;
+import dev.pagoda.tensor.json.Json;
+import dev.pagoda.tensor.random.NoiseSource;
+import dev.pagoda.tensor.safetensors.SafetensorsFile;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * SDXL call options against diffusers 0.31's {@code StableDiffusionXLPAGPipeline} on golden tiny-sdxl
+ * (fixtures and the script that made them: src/test/resources/callopts/): prompt and negative prompt
+ * lists with a list of generators, {@code clip_skip}, the negative micro-conditioning, given latents,
+ * DDIM's {@code eta}, custom timesteps and sigmas. diffusers got the prompts as embeddings composed from
+ * golden's recorded text-encoder states; Pagoda gets the strings and encodes them itself. Each case also
+ * runs once without its option, which must land far outside the tolerance, so no case passes by
+ * ignoring the option.
+ */
+class CallOptionsTest {
+
+    static final Path GOLDEN = Path.of(System.getProperty("pagoda.golden"));
+    static final Path TINY = GOLDEN.resolve("models").resolve("tiny-sdxl");
+    static SdxlPipeline pipe;
+    static List<String> prompts;
+
+    @BeforeAll
+    static void load() throws Exception {
+        pipe = AutoPipelineForText2Image.fromPretrained(TINY, PipelineOptions.pag(List.of("mid")));
+        Map<String, Object> cases = Json.parseObject(Files.readString(resource("cases.json")));
+        prompts = ((List<?>) cases.get("prompts")).stream().map(String.class::cast).toList();
+    }
+
+    @AfterAll
+    static void close() {
+        pipe.close();
+    }
+
+    static Path resource(String name) throws Exception {
+        return Path.of(CallOptionsTest.class.getResource("/callopts/" + name).toURI());
+    }
+
+    static GenerationParams.Builder call(List<Integer> promptIds, int h, int w) {
+        return GenerationParams.builder(promptIds.stream().map(prompts::get).toList()).size(h, w).steps(3)
+                .guidanceScale(5f).pagScale(3f).outputType(GenerationParams.OutputType.LATENT);
+    }
+
+    /** golden/README.md: pipeline output.latent rel (max|got-ref| / max(1, max|ref|)) <= 2e-4. */
+    static double rel(String fixture, Tensor got) throws Exception {
+        try (SafetensorsFile f = SafetensorsFile.open(resource(fixture + ".safetensors"))) {
+            Tensor want = f.tensor("output.latent");
+            assertArrayEquals(want.shape(), got.shape(), fixture + ": shape");
+            float[] a = want.toFloatArray();
+            float[] b = got.toFloatArray();
+            double max = 1;
+            double err = 0;
+            for (int i = 0; i < a.length; i++) {
+                max = Math.max(max, Math.abs(a[i]));
+                err = Math.max(err, Math.abs(a[i] - b[i]));
+            }
+            return err / max;
+        }
+    }
+
+    static void matches(String fixture, GenerationParams p) throws Exception {
+        double r = rel(fixture, pipe.generate(p).latents());
+        assertTrue(r <= 2e-4, fixture + ": output.latent rel error " + r);
+    }
+
+    static void differs(String fixture, GenerationParams p) throws Exception {
+        double r = rel(fixture, pipe.generate(p).latents());
+        assertTrue(r > 1e-2, fixture + ": the run without the option is as close as " + r);
+    }
+
+    @Test
+    void promptListsWithOneGeneratorPerImage() throws Exception {
+        pipe.setScheduler("EulerAncestralDiscreteScheduler");
+        try {
+            GenerationParams.Builder b = call(List.of(0, 2), 96, 128)
+                    .negativePrompts(List.of(prompts.get(1), prompts.get(3))).numImagesPerPrompt(2)
+                    .generators(List.of(NoiseSource.seeded(3), NoiseSource.seeded(1), NoiseSource.seeded(4),
+                            NoiseSource.seeded(5)));
+            matches("batch_lists", b.build());
+            // the same generators in another order give other images
+            differs("batch_lists", b.generators(List.of(NoiseSource.seeded(1), NoiseSource.seeded(3),
+                    NoiseSource.seeded(4), NoiseSource.seeded(5))).build());
+        } finally {
+            pipe.setScheduler((String) null);
+        }
+    }
+
+    @Test
+    void clipSkipNegativeMicroConditioningAndGivenLatents() throws Exception {
+        Tensor latents;
+        try (SafetensorsFile f = SafetensorsFile.open(resource("clip_skip_sizes_latents.safetensors"))) {
+            Tensor t = f.tensor("input.latents");
+            latents = Tensor.of(t.toFloatArray(), t.shape()); // a heap copy: the file's mapping closes here
+        }
+        GenerationParams.Builder b = call(List.of(0), 128, 96).clipSkip(1).originalSize(256, 192)
+                .negativeOriginalSize(64, 80).negativeCropsCoordsTopLeft(8, 16).negativeTargetSize(96, 112)
+                .latents(latents);
+        matches("clip_skip_sizes_latents", b.build());
+        differs("clip_skip_sizes_latents", b.clipSkip(null).build());
+    }
+
+    @Test
+    void negativeMicroConditioningReachesOnlyTheUncondRows() {
+        List<Tensor> timeIds = new java.util.ArrayList<>();
+        pipe.setObserver((i, in, out) -> timeIds.add(in.timeIds()));
+        try {
+            pipe.generate(call(List.of(0), 64, 64).originalSize(256, 192).cropsCoordsTopLeft(4, 2)
+                    .negativeOriginalSize(64, 80).negativeTargetSize(96, 112).build());
+        } finally {
+            pipe.setObserver(null);
+        }
+        // rows [uncond, cond, perturbed]; negative crops default to the positive ones (diffusers)
+        assertArrayEquals(new float[] {64, 80, 4, 2, 96, 112, 256, 192, 4, 2, 64, 64, 256, 192, 4, 2, 64, 64},
+                timeIds.get(0).contiguous().toFloatArray());
+    }
+
+    @Test
+    void ddimEta() throws Exception {
+        pipe.setScheduler("DDIMScheduler");
+        try {
+            GenerationParams.Builder b = call(List.of(0), 128, 128).negativePrompt(prompts.get(1)).eta(0.7f).seed(2);
+            matches("ddim_eta", b.build());
+            differs("ddim_eta", b.eta(0f).seed(2).build());
+        } finally {
+            pipe.setScheduler((String) null);
+        }
+    }
+
+    @Test
+    void customTimestepsAndSigmas() throws Exception {
+        GenerationParams.Builder b = call(List.of(2), 128, 128).timesteps(900, 650, 420, 77).seed(6);
+        matches("custom_timesteps", b.build());
+        differs("custom_timesteps", call(List.of(2), 128, 128).steps(4).seed(6).build());
+        matches("custom_sigmas", call(List.of(2), 128, 128).sigmas(12f, 5.5f, 2f, 0.6f, 0f).seed(8).build());
+    }
+
+    @Test
+    void givenPromptEmbedsEqualTheEncodedPrompt() {
+        SdxlPromptEncoder.Encoded enc = pipe.components().promptEncoder().encode(prompts.get(0), null, "blurry",
+                null, true);
+        // a built call holds a generator with state: build each run afresh
+        java.util.function.Supplier<GenerationParams> byText = () -> call(List.of(0), 64, 64).negativePrompt("blurry")
+                .seed(4).build();
+        GenerationParams byEmbeds = GenerationParams.builder((String) null).size(64, 64).steps(3).guidanceScale(5f)
+                .pagScale(3f).outputType(GenerationParams.OutputType.LATENT).seed(4)
+                .promptEmbeds(enc.positive().embeds(), enc.positive().pooled())
+                .negativePromptEmbeds(enc.negative().embeds(), enc.negative().pooled()).build();
+        assertArrayEquals(pipe.generate(byText.get()).latents().toFloatArray(), pipe.generate(byEmbeds).latents().toFloatArray());
+        // a negative prompt string with given prompt embeds is encoded, as diffusers does
+        GenerationParams mixed = byEmbeds.toBuilder().negativePromptEmbeds(null, null).negativePrompt("blurry").seed(4)
+                .build();
+        assertArrayEquals(pipe.generate(byText.get()).latents().toFloatArray(), pipe.generate(mixed).latents().toFloatArray());
+    }
+
+    @Test
+    void imageIOfABatchIsTheImageItsGeneratorGivesAlone() {
+        GenerationParams both = call(List.of(0, 3), 64, 64).generators(List.of(NoiseSource.seeded(11),
+                NoiseSource.seeded(12))).outputType(GenerationParams.OutputType.IMAGE).build();
+        GenerationResult r = pipe.generate(both);
+        GenerationResult second = pipe.generate(GenerationParams.builder(prompts.get(3)).size(64, 64).steps(3)
+                .guidanceScale(5f).pagScale(3f).seed(12).build());
+        float[] batch = r.latents().narrow(0, 1, 1).contiguous().toFloatArray();
+        float[] alone = second.latents().toFloatArray();
+        double err = 0;
+        for (int i = 0; i < alone.length; i++) {
+            err = Math.max(err, Math.abs(batch[i] - alone[i]));
+        }
+        // batch rows go through the same kernels; only summation blocking may differ
+        assertTrue(err < 1e-4, "row 1 of the batch vs the same prompt and generator alone: " + err);
+        Tensor pt = r.pt();
+        assertArrayEquals(new int[] {2, 3, 64, 64}, pt.shape());
+        for (float v : pt.toFloatArray()) {
+            assertTrue(v >= 0 && v <= 1, "pt output outside [0, 1]: " + v);
+        }
+    }
+
+    @Test
+    void badCallOptionsAreNamed() {
+        assertEquals("negativePrompts (negative_prompt) has 1 entries but the prompt batch has 2 (give one per prompt)",
+                assertThrows(IllegalArgumentException.class, () -> call(List.of(0, 2), 64, 64)
+                        .negativePrompts(List.of("x")).build()).getMessage());
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> pipe.generate(call(List.of(0, 2), 64, 64)
+                .generators(List.of(NoiseSource.seeded(1))).build())).getMessage()
+                .contains("a list of 1 generators was given"));
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> pipe.generate(call(List.of(0), 64, 64)
+                .latents(Tensor.zeros(1, 4, 8, 9)).build())).getMessage()
+                .startsWith("latents must be [1, 4, 8, 8]"));
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> pipe.generate(call(List.of(0), 64, 64)
+                .clipSkip(5).build())).getMessage().contains("clipSkip (clip_skip) 5 skips more layers than text_encoder"));
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> GenerationParams.builder((String) null)
+                .promptEmbeds(Tensor.zeros(1, 77, 48), null).build()).getMessage().contains("pooledPromptEmbeds"));
+        pipe.setScheduler("DDIMScheduler");
+        try {
+            assertTrue(assertThrows(IllegalArgumentException.class, () -> pipe.generate(call(List.of(0), 64, 64)
+                    .timesteps(900, 100).build())).getMessage().contains("does not support custom timestep"));
+        } finally {
+            pipe.setScheduler((String) null);
+        }
+    }
+}

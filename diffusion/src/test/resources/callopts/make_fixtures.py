@@ -1,0 +1,133 @@
+"""Records diffusers 0.31 reference outputs for Pagoda's SDXL call options (issue 15): prompt lists, a
+list of generators, negative prompt lists, clip_skip, negative_* micro-conditioning, given latents, eta,
+and custom timesteps / sigmas.
+
+Every case runs StableDiffusionXLPAGPipeline on golden tiny-sdxl (float32, CPU, pag_applied_layers
+["mid"], guidance 5, PAG scale 3, output_type latent) and stores output.latent in <case>.safetensors, with
+the call's arguments in cases.json.
+
+transformers is not installed here (pystub/ holds stand-in class names only), so the text encoders are not
+run: the prompt embeddings are composed from golden text_encoders' recorded hidden states of its prompts
+p0..p3 (transformers 4.45.0.dev0 made them), exactly as diffusers' encode_prompt composes them:
+cat(te1.hidden_states[-(clip_skip + 2)], te2.hidden_states[-(clip_skip + 2)]) with clip_skip None -> [-2],
+pooled = te2.text_embeds. The Java tests pass the prompt strings and let Pagoda encode them.
+
+Run from the repository root (diffusers v0.31.0 source tree, Debian python3-torch 1.13.1, numpy 1.24.2):
+    PYTHONPATH=diffusion/src/test/resources/call/pystub:/work/ref/pyshim:/work/ref/diffusers/src:/work/ref/huggingface_hub/src \
+        /usr/bin/python3 diffusion/src/test/resources/callopts/make_fixtures.py
+(/work/ref/pyshim: a pure-Python safetensors stand-in and torch 2's scaled_dot_product_attention for
+torch 1.13, written as softmax(q k^T * scale) v.)
+"""
+
+import json
+import os
+
+import torch
+from safetensors.torch import load_file, save_file
+
+from diffusers import (AutoencoderKL, DDIMScheduler, EulerAncestralDiscreteScheduler, EulerDiscreteScheduler,
+                       UNet2DConditionModel)
+from diffusers.pipelines.pag.pipeline_pag_sd_xl import StableDiffusionXLPAGPipeline
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.abspath(os.path.join(HERE, "..", "..", "..", "..", ".."))
+GOLDEN = os.path.join(ROOT, "golden")
+TINY = os.path.join(GOLDEN, "models", "tiny-sdxl")
+
+torch.set_grad_enabled(False)
+enc = load_file(os.path.join(GOLDEN, "cases", "text_encoders", "tensors.safetensors"))
+with open(os.path.join(GOLDEN, "cases", "text_encoders", "case.json")) as f:
+    PROMPTS = [p["prompt"] for p in json.load(f)["items"]]
+
+
+def embeds(k, clip_skip=None):
+    layers = len([n for n in enc if n.startswith(f"p{k}.te1.hidden_states.")])
+    i = layers - (2 if clip_skip is None else clip_skip + 2)
+    e = torch.cat([enc[f"p{k}.te1.hidden_states.{i}"], enc[f"p{k}.te2.hidden_states.{i}"]], dim=-1)
+    return e, enc[f"p{k}.te2.text_embeds"]
+
+
+# the composition above is what golden recorded as encode0's prompt embeds
+e0, pooled0 = embeds(0)
+assert torch.equal(e0, enc["encode0.prompt_embeds"]) and torch.equal(pooled0, enc["encode0.pooled_prompt_embeds"])
+
+
+def batch(ks, clip_skip=None):
+    parts = [embeds(k, clip_skip) for k in ks]
+    return torch.cat([p[0] for p in parts]), torch.cat([p[1] for p in parts])
+
+
+vae = AutoencoderKL.from_pretrained(os.path.join(TINY, "vae"))
+unet = UNet2DConditionModel.from_pretrained(os.path.join(TINY, "unet"))
+sched_cfg = EulerDiscreteScheduler.load_config(os.path.join(TINY, "scheduler"))
+
+
+def pipe_with(scheduler):
+    p = StableDiffusionXLPAGPipeline(vae=vae, text_encoder=None, text_encoder_2=None, tokenizer=None,
+                                     tokenizer_2=None, unet=unet, scheduler=scheduler,
+                                     pag_applied_layers=["mid"])
+    p.set_progress_bar_config(disable=True)
+    return p
+
+
+cases = {}
+
+
+def run(name, scheduler, java, **kwargs):
+    out = pipe_with(scheduler)(guidance_scale=5.0, pag_scale=3.0, output_type="latent", **kwargs).images
+    tensors = {"output.latent": out.contiguous()}
+    if kwargs.get("latents") is not None:
+        tensors["input.latents"] = kwargs["latents"].contiguous()
+    save_file(tensors, os.path.join(HERE, name + ".safetensors"))
+    cases[name] = java
+    print(name, tuple(out.shape), float(out.abs().max()))
+
+
+# A: prompt and negative_prompt as lists, 2 images per prompt, one generator per image, an ancestral
+#    scheduler so every step draws from the per-image generators too
+pe, pp = batch([0, 2])
+ne, npool = batch([1, 3])
+seeds = [3, 1, 4, 5]
+run("batch_lists", EulerAncestralDiscreteScheduler.from_config(sched_cfg),
+    {"prompts": [0, 2], "negative_prompts": [1, 3], "images_per_prompt": 2, "generator_seeds": seeds,
+     "scheduler": "EulerAncestralDiscreteScheduler", "height": 96, "width": 128, "steps": 3},
+    prompt_embeds=pe, pooled_prompt_embeds=pp, negative_prompt_embeds=ne, negative_pooled_prompt_embeds=npool,
+    num_images_per_prompt=2, generator=[torch.Generator().manual_seed(s) for s in seeds],
+    height=96, width=128, num_inference_steps=3)
+
+# B: clip_skip 1, no negative prompt (zeros: force_zeros_for_empty_prompt), positive and negative
+#    micro-conditioning, and the start latents given
+pe, pp = batch([0], clip_skip=1)
+lat = torch.randn(1, 4, 16, 12, generator=torch.Generator().manual_seed(9))
+run("clip_skip_sizes_latents", EulerDiscreteScheduler.from_config(sched_cfg),
+    {"prompts": [0], "clip_skip": 1, "original_size": [256, 192], "negative_original_size": [64, 80],
+     "negative_crops_coords_top_left": [8, 16], "negative_target_size": [96, 112], "height": 128, "width": 96,
+     "steps": 3, "latents": "input.latents"},
+    prompt_embeds=pe, pooled_prompt_embeds=pp, original_size=(256, 192), negative_original_size=(64, 80),
+    negative_crops_coords_top_left=(8, 16), negative_target_size=(96, 112), latents=lat.clone(),
+    height=128, width=96, num_inference_steps=3)
+
+# C: DDIM with eta 0.7 (fresh noise every step), negative prompt "" encoded (p1 is "")
+pe, pp = batch([0])
+ne, npool = batch([1])
+run("ddim_eta", DDIMScheduler.from_config(sched_cfg),
+    {"prompts": [0], "negative_prompts": [1], "eta": 0.7, "scheduler": "DDIMScheduler", "seed": 2,
+     "height": 128, "width": 128, "steps": 3},
+    prompt_embeds=pe, pooled_prompt_embeds=pp, negative_prompt_embeds=ne, negative_pooled_prompt_embeds=npool,
+    eta=0.7, generator=torch.Generator().manual_seed(2), height=128, width=128, num_inference_steps=3)
+
+# D, E: custom timesteps and custom sigmas on the model's Euler scheduler
+pe, pp = batch([2])
+TS = [900, 650, 420, 77]
+run("custom_timesteps", EulerDiscreteScheduler.from_config(sched_cfg),
+    {"prompts": [2], "timesteps": TS, "seed": 6, "height": 128, "width": 128},
+    prompt_embeds=pe, pooled_prompt_embeds=pp, timesteps=TS, generator=torch.Generator().manual_seed(6),
+    height=128, width=128)
+SIG = [12.0, 5.5, 2.0, 0.6, 0.0]
+run("custom_sigmas", EulerDiscreteScheduler.from_config(sched_cfg),
+    {"prompts": [2], "sigmas": SIG, "seed": 8, "height": 128, "width": 128},
+    prompt_embeds=pe, pooled_prompt_embeds=pp, sigmas=SIG, generator=torch.Generator().manual_seed(8),
+    height=128, width=128)
+
+with open(os.path.join(HERE, "cases.json"), "w") as f:
+    json.dump({"prompts": PROMPTS, "cases": cases}, f, indent=1, ensure_ascii=False)
