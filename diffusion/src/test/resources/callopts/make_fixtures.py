@@ -25,8 +25,8 @@ import os
 import torch
 from safetensors.torch import load_file, save_file
 
-from diffusers import (AutoencoderKL, DDIMScheduler, EulerAncestralDiscreteScheduler, EulerDiscreteScheduler,
-                       UNet2DConditionModel)
+from diffusers import (AutoencoderKL, DDIMScheduler, DPMSolverMultistepScheduler, EulerAncestralDiscreteScheduler,
+                       EulerDiscreteScheduler, UNet2DConditionModel)
 from diffusers.pipelines.pag.pipeline_pag_sd_xl import StableDiffusionXLPAGPipeline
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -127,6 +127,14 @@ SIG = [12.0, 5.5, 2.0, 0.6, 0.0]
 run("custom_sigmas", EulerDiscreteScheduler.from_config(sched_cfg),
     {"prompts": [2], "sigmas": SIG, "seed": 8, "height": 128, "width": 128},
     prompt_embeds=pe, pooled_prompt_embeds=pp, sigmas=SIG, generator=torch.Generator().manual_seed(8),
+    height=128, width=128)
+
+# F: custom timesteps on DPM-Solver++ (2M), the other scheduler diffusers 0.31 lets the SDXL pipeline give them to
+DTS = [999, 700, 400, 150]
+run("custom_timesteps_dpm", DPMSolverMultistepScheduler.from_config(sched_cfg),
+    {"prompts": [2], "timesteps": DTS, "scheduler": "DPMSolverMultistepScheduler", "seed": 6, "height": 128,
+     "width": 128},
+    prompt_embeds=pe, pooled_prompt_embeds=pp, timesteps=DTS, generator=torch.Generator().manual_seed(6),
     height=128, width=128)
 
 with open(os.path.join(HERE, "cases.json"), "w") as f:

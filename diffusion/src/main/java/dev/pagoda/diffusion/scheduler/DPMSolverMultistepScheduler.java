@@ -108,6 +108,37 @@ public final class DPMSolverMultistepScheduler extends SigmaScheduler {
                 ts[i] = round && !cosineSchedule ? Math.rint(t) : t;
             }
         }
+        installSchedule(ts, levels, m);
+    }
+
+    /**
+     * diffusers' {@code set_timesteps(timesteps=...)}: the given timesteps as int64, their σ from the
+     * table, the final level as configured.
+     *
+     * @throws IllegalArgumentException with Karras, Lu-lambda, exponential or beta sigmas (diffusers
+     *     refuses them too), or for an empty, negative or non-finite list
+     */
+    @Override
+    public void setTimesteps(float[] custom) {
+        if (sigmaSpacing != SigmaSpacing.TABLE) {
+            throw new IllegalArgumentException(CLASS_NAME + ": cannot use custom timesteps with " + sigmaSpacing
+                    + " sigmas (diffusers refuses them with use_karras/lu_lambdas/exponential/beta_sigmas too)");
+        }
+        if (custom == null || custom.length == 0) {
+            throw new IllegalArgumentException(CLASS_NAME + ": custom timesteps must not be empty");
+        }
+        double[] ts = new double[custom.length];
+        for (int i = 0; i < ts.length; i++) {
+            if (!Float.isFinite(custom[i]) || custom[i] < 0) {
+                throw new IllegalArgumentException(CLASS_NAME + ": custom timesteps must be finite and >= 0, got "
+                        + java.util.Arrays.toString(custom));
+            }
+            ts[i] = (long) custom[i]; // np.array(timesteps).astype(np.int64)
+        }
+        installSchedule(ts, schedule.interpolateSigmas(ts), ts.length);
+    }
+
+    private void installSchedule(double[] ts, double[] levels, int m) {
         float[] timesteps = new float[m];
         float[] sig = new float[m + 1];
         for (int i = 0; i < m; i++) {

@@ -145,6 +145,13 @@ class CallOptionsTest {
         matches("custom_timesteps", b.build());
         differs("custom_timesteps", call(List.of(2), 128, 128).steps(4).seed(6).build());
         matches("custom_sigmas", call(List.of(2), 128, 128).sigmas(12f, 5.5f, 2f, 0.6f, 0f).seed(8).build());
+        pipe.setScheduler("DPMSolverMultistepScheduler");
+        try {
+            matches("custom_timesteps_dpm", call(List.of(2), 128, 128).timesteps(999, 700, 400, 150).seed(6).build());
+            differs("custom_timesteps_dpm", call(List.of(2), 128, 128).steps(4).seed(6).build());
+        } finally {
+            pipe.setScheduler((String) null);
+        }
     }
 
     @Test
