@@ -13,7 +13,7 @@ import java.util.zip.CRC32;
 import javax.imageio.ImageIO;
 
 /**
- * Writes PNG files with the generation parameters as {@code tEXt} chunks, atomically: the bytes go to
+ * Writes PNG files with the generation parameters as {@code tEXt} chunks ({@code iTXt} for text outside Latin-1), atomically: the bytes go to
  * a temporary file beside the target, which is then moved into place, so a failure never leaves a
  * partial image. The output depends only on the pixels and the text, so the same inputs give a
  * byte-identical file.
@@ -81,13 +81,25 @@ public final class PngWriter {
         if (key.isEmpty() || key.length() > 79) {
             throw new IllegalArgumentException("PNG text key must have 1..79 characters: \"" + key + "\"");
         }
-        // tEXt is Latin-1; characters outside it are written as '?' rather than corrupting the chunk
         byte[] k = key.getBytes(StandardCharsets.ISO_8859_1);
-        byte[] v = value.getBytes(StandardCharsets.ISO_8859_1);
-        byte[] data = new byte[k.length + 1 + v.length];
-        System.arraycopy(k, 0, data, 0, k.length);
-        System.arraycopy(v, 0, data, k.length + 1, v.length);
-        byte[] type = "tEXt".getBytes(StandardCharsets.US_ASCII);
+        byte[] data;
+        String chunk;
+        if (StandardCharsets.ISO_8859_1.newEncoder().canEncode(value)) {
+            byte[] v = value.getBytes(StandardCharsets.ISO_8859_1);
+            data = new byte[k.length + 1 + v.length];
+            System.arraycopy(k, 0, data, 0, k.length);
+            System.arraycopy(v, 0, data, k.length + 1, v.length);
+            chunk = "tEXt";
+        } else {
+            // tEXt is Latin-1 only: a prompt with other characters (emoji, CJK) goes in an uncompressed
+            // iTXt chunk (UTF-8; no language tag or translated keyword), which Pillow reads into img.text too
+            byte[] v = value.getBytes(StandardCharsets.UTF_8);
+            data = new byte[k.length + 5 + v.length];
+            System.arraycopy(k, 0, data, 0, k.length);
+            System.arraycopy(v, 0, data, k.length + 5, v.length);
+            chunk = "iTXt";
+        }
+        byte[] type = chunk.getBytes(StandardCharsets.US_ASCII);
         writeInt(out, data.length);
         out.writeBytes(type);
         out.writeBytes(data);
@@ -104,7 +116,15 @@ public final class PngWriter {
         out.write(v);
     }
 
-    /** Reads the {@code tEXt} chunks of a PNG (tests, tools). */
+    private static int nul(byte[] png, int from) {
+        int z = from;
+        while (png[z] != 0) {
+            z++;
+        }
+        return z;
+    }
+
+    /** Reads the {@code tEXt} and uncompressed {@code iTXt} chunks of a PNG (tests, tools). */
     public static Map<String, String> readText(byte[] png) {
         Map<String, String> out = new java.util.LinkedHashMap<>();
         int p = 8;
@@ -115,12 +135,18 @@ public final class PngWriter {
                 break;
             }
             if (type.equals("tEXt")) {
-                int z = p + 8;
-                while (png[z] != 0) {
-                    z++;
-                }
+                int z = nul(png, p + 8);
                 out.put(new String(png, p + 8, z - p - 8, StandardCharsets.ISO_8859_1),
                         new String(png, z + 1, p + 8 + len - z - 1, StandardCharsets.ISO_8859_1));
+            } else if (type.equals("iTXt") && len > 0) {
+                int z = nul(png, p + 8);
+                boolean compressed = png[z + 1] != 0;
+                int lang = nul(png, z + 3);
+                int translated = nul(png, lang + 1);
+                if (!compressed) {
+                    out.put(new String(png, p + 8, z - p - 8, StandardCharsets.ISO_8859_1),
+                            new String(png, translated + 1, p + 8 + len - translated - 1, StandardCharsets.UTF_8));
+                }
             }
             p += 12 + len;
         }

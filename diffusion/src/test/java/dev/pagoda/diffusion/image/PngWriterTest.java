@@ -48,6 +48,20 @@ class PngWriterTest {
     }
 
     @Test
+    void textOutsideLatin1RoundTripsThroughITxt(@TempDir Path dir) throws Exception {
+        Map<String, String> text = new LinkedHashMap<>();
+        text.put("prompt", "🐱 cat emoji 🚀🔥, 山の寺");
+        text.put("negative_prompt", "café crème"); // Latin-1: stays tEXt
+        Path out = dir.resolve("u.png");
+        PngWriter.write(gradient(8, 8), text, out);
+        byte[] bytes = Files.readAllBytes(out);
+        assertEquals(text, PngWriter.readText(bytes));
+        String raw = new String(bytes, java.nio.charset.StandardCharsets.ISO_8859_1);
+        assertTrue(raw.contains("iTXtprompt") && raw.contains("tEXtnegative_prompt"), "chunk types");
+        assertEquals(8, ImageIO.read(out.toFile()).getWidth()); // the iTXt chunk is well formed for a decoder
+    }
+
+    @Test
     void sameInputsGiveByteIdenticalFiles(@TempDir Path dir) throws Exception {
         Map<String, String> text = Map.of("prompt", "x");
         PngWriter.write(gradient(8, 8), text, dir.resolve("1.png"));

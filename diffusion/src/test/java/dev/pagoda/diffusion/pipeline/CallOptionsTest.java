@@ -195,6 +195,19 @@ class CallOptionsTest {
     }
 
     @Test
+    void eachSavedImageOfAPromptBatchCarriesItsOwnPrompt(@org.junit.jupiter.api.io.TempDir Path dir)
+            throws Exception {
+        GenerationResult r = pipe.generate(call(List.of(0, 3), 64, 64).numImagesPerPrompt(2)
+                .outputType(GenerationParams.OutputType.IMAGE).build());
+        for (int i = 0; i < 4; i++) {
+            r.save(dir.resolve(i + ".png"), i);
+            Map<String, String> text = dev.pagoda.diffusion.image.PngWriter.readText(
+                    Files.readAllBytes(dir.resolve(i + ".png")));
+            assertEquals(prompts.get(i < 2 ? 0 : 3), text.get("prompt"), "image " + i);
+        }
+    }
+
+    @Test
     void badCallOptionsAreNamed() {
         assertEquals("negativePrompts (negative_prompt) has 1 entries but the prompt batch has 2 (give one per prompt)",
                 assertThrows(IllegalArgumentException.class, () -> call(List.of(0, 2), 64, 64)
