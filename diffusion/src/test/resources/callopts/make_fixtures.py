@@ -137,5 +137,32 @@ run("custom_timesteps_dpm", DPMSolverMultistepScheduler.from_config(sched_cfg),
     prompt_embeds=pe, pooled_prompt_embeds=pp, timesteps=DTS, generator=torch.Generator().manual_seed(6),
     height=128, width=128)
 
+# G: masked_image_latents given to the 9-channel inpainting UNet of ../call/inpaint9 (PAG pipeline, strength 0.8,
+#    so the init image is still encoded; the given latents are used as they are, without a VAE draw)
+from diffusers.pipelines.pag.pipeline_pag_sd_xl_inpaint import StableDiffusionXLPAGInpaintPipeline
+from PIL import Image
+
+CASE = os.path.join(GOLDEN, "cases", "sdxl_inpaint_cfg_pag")
+golden = load_file(os.path.join(CASE, "tensors.safetensors"))
+unet9 = UNet2DConditionModel.from_pretrained(os.path.join(HERE, "..", "call", "inpaint9", "unet"))
+inpaint = StableDiffusionXLPAGInpaintPipeline(vae=vae, text_encoder=None, text_encoder_2=None, tokenizer=None,
+                                              tokenizer_2=None, unet=unet9,
+                                              scheduler=EulerDiscreteScheduler.from_config(sched_cfg),
+                                              pag_applied_layers=["mid"])
+inpaint.set_progress_bar_config(disable=True)
+given = torch.randn(1, 4, 16, 16, generator=torch.Generator().manual_seed(21)) * 0.5
+out = inpaint(prompt_embeds=golden["denoiser0.encoder_hidden_states"][1:2].clone(),
+              pooled_prompt_embeds=golden["denoiser0.text_embeds"][1:2].clone(),
+              image=Image.open(os.path.join(CASE, "input.png")), mask_image=Image.open(os.path.join(CASE, "mask.png")),
+              masked_image_latents=given.clone(), height=128, width=128, strength=0.8, num_inference_steps=4,
+              guidance_scale=5.0, pag_scale=3.0, generator=torch.Generator().manual_seed(13),
+              output_type="latent").images
+save_file({"output.latent": out.contiguous(), "input.masked_image_latents": given.contiguous()},
+          os.path.join(HERE, "inpaint_masked_image_latents.safetensors"))
+cases["inpaint_masked_image_latents"] = {"prompt": "a yellow sun in a clear blue sky", "unet": "../call/inpaint9",
+                                         "strength": 0.8, "steps": 4, "seed": 13,
+                                         "masked_image_latents": "input.masked_image_latents"}
+print("inpaint_masked_image_latents", tuple(out.shape), float(out.abs().max()))
+
 with open(os.path.join(HERE, "cases.json"), "w") as f:
     json.dump({"prompts": PROMPTS, "cases": cases}, f, indent=1, ensure_ascii=False)

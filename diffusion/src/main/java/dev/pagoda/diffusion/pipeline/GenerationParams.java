@@ -40,6 +40,8 @@ import dev.pagoda.tensor.random.NoiseSource;
  * @param timesteps   custom {@code timesteps} (descending) for schedulers that accept them; then
  *                    {@code numInferenceSteps} is their count
  * @param sigmas      custom {@code sigmas} (the final level included, as diffusers' scheduler takes them)
+ * @param maskedImageLatents inpainting: {@code masked_image_latents} {@code [1, 4, H/8, W/8]}, already
+ *                    scaled, used instead of VAE-encoding the masked image (no random draw then)
  */
 public record GenerationParams(
         String prompt,
@@ -85,7 +87,8 @@ public record GenerationParams(
         Integer clipSkip,
         float eta,
         float[] timesteps,
-        float[] sigmas) {
+        float[] sigmas,
+        Tensor maskedImageLatents) {
 
     public enum OutputType { LATENT, IMAGE }
 
@@ -260,6 +263,9 @@ public record GenerationParams(
         if (eta != 0) {
             set.add("eta");
         }
+        if (maskedImageLatents != null) {
+            set.add("maskedImageLatents");
+        }
         return set;
     }
 
@@ -317,6 +323,7 @@ public record GenerationParams(
         b.eta = eta;
         b.timesteps = timesteps;
         b.sigmas = sigmas;
+        b.maskedImageLatents = maskedImageLatents;
         return b;
     }
 
@@ -366,6 +373,7 @@ public record GenerationParams(
         private float eta;
         private float[] timesteps;
         private float[] sigmas;
+        private Tensor maskedImageLatents;
 
         private Builder(String prompt) {
             this.prompt = prompt;
@@ -459,6 +467,9 @@ public record GenerationParams(
         /** Custom {@code sigmas}, the final level included; the step count becomes their number minus one. */
         public Builder sigmas(float... v) { sigmas = v; return this; }
 
+        /** Inpainting: {@code masked_image_latents} (scaled latents of the masked image) instead of encoding it. */
+        public Builder maskedImageLatents(Tensor v) { maskedImageLatents = v; return this; }
+
         /**
          * {@code generator} as a list: image {@code i} of the batch draws from {@code perImage.get(i)}
          * (one per prompt × image).
@@ -476,7 +487,7 @@ public record GenerationParams(
                     useResolutionBinning, ipImages, ipEmbeds, controlNet, prompts, prompts2, negativePrompts,
                     negativePrompts2, promptEmbeds, pooledPromptEmbeds, negativePromptEmbeds,
                     negativePooledPromptEmbeds, latents, negativeOriginalSize, negativeCrops, negativeTargetSize,
-                    clipSkip, eta, timesteps, sigmas);
+                    clipSkip, eta, timesteps, sigmas, maskedImageLatents);
         }
     }
 }

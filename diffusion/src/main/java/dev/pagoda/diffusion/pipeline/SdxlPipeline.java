@@ -242,6 +242,10 @@ public abstract class SdxlPipeline implements DiffusionPipeline {
                     + " are supported by the text-to-image pipelines (StableDiffusionXLPipeline, its ControlNet"
                     + " variant)");
         }
+        if (p.maskedImageLatents() != null && !(this instanceof StableDiffusionXLInpaintPipeline)) {
+            throw new IllegalArgumentException(getClass().getSimpleName() + ": maskedImageLatents"
+                    + " (masked_image_latents) belong to the inpainting pipeline");
+        }
         // diffusers' batch_size * num_images_per_prompt rows per guidance term, prompt-major
         int n = p.batchSize() * p.numImagesPerPrompt();
         GuidedBatch batch = GuidedBatch.of(g, n, selection.modules());

@@ -62,9 +62,20 @@ public final class StableDiffusionXLInpaintPipeline extends SdxlPipeline {
         Tensor latents = strengthMax ? be.affine(initNoise, scheduler.initNoiseSigma(), 0f)
                 : scheduler.addNoise(imageLatents, initNoise, ts[0]);
         Tensor latentMask = repeat(nearest(mask, h / s, w / s), n);
-        Tensor maskedImageLatents = repeat(vae.scaleLatentsPlain(encodeLatents(maskedImage, p.noise().next(1, lat, h / s, w / s))),
-                n);
+        Tensor maskedImageLatents = repeat(p.maskedImageLatents() != null ? givenMaskedLatents(p, lat, h / s, w / s, n)
+                : vae.scaleLatentsPlain(encodeLatents(maskedImage, p.noise().next(1, lat, h / s, w / s))), n);
         return new Blend(latents, ts, nineChannel(), imageLatents, initNoise, latentMask, maskedImageLatents);
+    }
+
+    /** diffusers' {@code masked_image_latents}: used as given (already scaled), one row or one per image. */
+    private static Tensor givenMaskedLatents(GenerationParams p, int channels, int lh, int lw, int n) {
+        Tensor m = p.maskedImageLatents();
+        if (m.rank() != 4 || m.dim(0) != 1 || m.dim(1) != channels || m.dim(2) != lh || m.dim(3) != lw) {
+            throw new IllegalArgumentException("maskedImageLatents (masked_image_latents) must be [1, " + channels + ", "
+                    + lh + ", " + lw + "] (the masked image's scaled latents), got "
+                    + dev.pagoda.tensor.Shapes.str(m.shape()));
+        }
+        return m.contiguous();
     }
 
     /** One call's blending state: the known region, its noise, the mask and the masked-image latents. */

@@ -195,6 +195,40 @@ class CallOptionsTest {
     }
 
     @Test
+    void givenMaskedImageLatentsFeedTheNineChannelUNet(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
+        // golden tiny-sdxl with the 9-channel inpainting UNet of ../call/inpaint9
+        for (String part : List.of("model_index.json", "scheduler", "text_encoder", "text_encoder_2", "tokenizer",
+                "tokenizer_2", "vae")) {
+            Files.createSymbolicLink(dir.resolve(part), TINY.resolve(part).toAbsolutePath());
+        }
+        Files.createSymbolicLink(dir.resolve("unet"), resource("../call/inpaint9/unet").toAbsolutePath());
+        Path inpaintCase = GOLDEN.resolve("cases").resolve("sdxl_inpaint_cfg_pag");
+        Tensor given;
+        try (SafetensorsFile f = SafetensorsFile.open(resource("inpaint_masked_image_latents.safetensors"))) {
+            Tensor t = f.tensor("input.masked_image_latents");
+            given = Tensor.of(t.toFloatArray(), t.shape());
+        }
+        try (StableDiffusionXLInpaintPipeline inpaint = AutoPipelineForInpainting.fromPretrained(dir,
+                PipelineOptions.pag(List.of("mid")))) {
+            GenerationParams.Builder b = GenerationParams.builder("a yellow sun in a clear blue sky").size(128, 128)
+                    .steps(4).guidanceScale(5f).pagScale(3f).strength(0.8f).seed(13)
+                    .image(dev.pagoda.diffusion.image.ImageTensors.toTensor(dev.pagoda.diffusion.image.ImageSource
+                            .load(inpaintCase.resolve("input.png").toString())))
+                    .mask(dev.pagoda.diffusion.image.ImageTensors.toMask(dev.pagoda.diffusion.image.ImageSource
+                            .load(inpaintCase.resolve("mask.png").toString())))
+                    .outputType(GenerationParams.OutputType.LATENT).maskedImageLatents(given);
+            double r = rel("inpaint_masked_image_latents", inpaint.generate(b.build()).latents());
+            assertTrue(r <= 2e-4, "output.latent rel error " + r);
+            double without = rel("inpaint_masked_image_latents", inpaint.generate(b.maskedImageLatents(null).seed(13)
+                    .build()).latents());
+            assertTrue(without > 1e-2, "encoding the masked image instead is as close as " + without);
+            assertTrue(assertThrows(IllegalArgumentException.class, () -> inpaint.generate(b.maskedImageLatents(
+                    Tensor.zeros(1, 4, 8, 8)).seed(13).build())).getMessage().startsWith(
+                    "maskedImageLatents (masked_image_latents) must be [1, 4, 16, 16]"));
+        }
+    }
+
+    @Test
     void eachSavedImageOfAPromptBatchCarriesItsOwnPrompt(@org.junit.jupiter.api.io.TempDir Path dir)
             throws Exception {
         GenerationResult r = pipe.generate(call(List.of(0, 3), 64, 64).numImagesPerPrompt(2)
