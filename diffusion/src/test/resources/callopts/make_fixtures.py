@@ -164,5 +164,61 @@ cases["inpaint_masked_image_latents"] = {"prompt": "a yellow sun in a clear blue
                                          "masked_image_latents": "input.masked_image_latents"}
 print("inpaint_masked_image_latents", tuple(out.shape), float(out.abs().max()))
 
+# H, I: SD 1.5 (StableDiffusionPAGPipeline on ../sd15/models/tiny-sd15, CFG 7.5 + PAG 3 on mid). SD's clip_skip is
+#    final_layer_norm(hidden_states[-(clip_skip + 1)]); the negative side is last_hidden_state.
+from diffusers.pipelines.pag.pipeline_pag_sd import StableDiffusionPAGPipeline
+
+SD = os.path.join(HERE, "..", "sd15", "models", "tiny-sd15")
+sd_unet = UNet2DConditionModel.from_pretrained(os.path.join(SD, "unet"))
+sd_vae = AutoencoderKL.from_pretrained(os.path.join(SD, "vae"))
+te1 = load_file(os.path.join(SD, "text_encoder", "model.safetensors"))
+with open(os.path.join(SD, "text_encoder", "config.json")) as f:
+    te1_eps = json.load(f)["layer_norm_eps"]
+
+
+def sd_embeds(k, clip_skip=None):
+    if clip_skip is None:
+        return enc[f"p{k}.te1.last_hidden_state"]
+    layers = len([n for n in enc if n.startswith(f"p{k}.te1.hidden_states.")])
+    h = enc[f"p{k}.te1.hidden_states.{layers - (clip_skip + 1)}"]
+    return torch.nn.functional.layer_norm(h, (h.shape[-1],), te1["text_model.final_layer_norm.weight"].float(),
+                                          te1["text_model.final_layer_norm.bias"].float(), te1_eps)
+
+
+# the composition without clip_skip is golden's last_hidden_state, and with clip_skip 0 it equals it too
+assert torch.allclose(sd_embeds(0, 0), sd_embeds(0), atol=1e-5)
+
+
+def sd_run(name, scheduler, java, **kwargs):
+    p = StableDiffusionPAGPipeline(vae=sd_vae, text_encoder=None, tokenizer=None, unet=sd_unet, scheduler=scheduler,
+                                   safety_checker=None, feature_extractor=None, requires_safety_checker=False,
+                                   pag_applied_layers=["mid"])
+    p.set_progress_bar_config(disable=True)
+    out = p(guidance_scale=7.5, pag_scale=3.0, output_type="latent", **kwargs).images
+    tensors = {"output.latent": out.contiguous()}
+    if kwargs.get("latents") is not None:
+        tensors["input.latents"] = kwargs["latents"].contiguous()
+    save_file(tensors, os.path.join(HERE, name + ".safetensors"))
+    cases[name] = java
+    print(name, tuple(out.shape), float(out.abs().max()))
+
+
+sd_sched = DDIMScheduler.load_config(os.path.join(SD, "scheduler"))
+seeds = [7, 8, 9, 10]
+sd_run("sd_batch_clip_skip_eta", DDIMScheduler.from_config(sd_sched),
+       {"prompts": [0, 2], "negative_prompts": [1, 3], "clip_skip": 1, "images_per_prompt": 2, "generator_seeds": seeds,
+        "scheduler": "DDIMScheduler", "eta": 0.5, "height": 64, "width": 96, "steps": 3},
+       prompt_embeds=torch.cat([sd_embeds(0, 1), sd_embeds(2, 1)]),
+       negative_prompt_embeds=torch.cat([sd_embeds(1), sd_embeds(3)]), num_images_per_prompt=2,
+       generator=[torch.Generator().manual_seed(s) for s in seeds], eta=0.5, height=64, width=96,
+       num_inference_steps=3)
+sd_lat = torch.randn(1, 4, 8, 8, generator=torch.Generator().manual_seed(31))
+SD_SIG = [9.0, 3.0, 0.8, 0.0]
+sd_run("sd_sigmas_latents", EulerDiscreteScheduler.from_config(sd_sched),
+       {"prompts": [0], "scheduler": "EulerDiscreteScheduler", "sigmas": SD_SIG, "latents": "input.latents",
+        "height": 64, "width": 64},
+       prompt_embeds=sd_embeds(0), negative_prompt_embeds=sd_embeds(1), sigmas=SD_SIG, latents=sd_lat.clone(),
+       height=64, width=64)
+
 with open(os.path.join(HERE, "cases.json"), "w") as f:
     json.dump({"prompts": PROMPTS, "cases": cases}, f, indent=1, ensure_ascii=False)

@@ -63,6 +63,35 @@ final class DenoiseLoop {
         return latents;
     }
 
+    /**
+     * The text-to-image start: diffusers' {@code retrieve_timesteps} (the step count, or the call's
+     * custom timesteps or sigmas) and {@code prepare_latents} (a draw of {@code [n, channels, lh, lw]},
+     * or the call's latents), times the initial sigma.
+     */
+    static SdxlPipeline.Start noiseStart(GenerationParams p, Scheduler scheduler, int n, int channels, int lh, int lw) {
+        if (p.timesteps() != null) {
+            scheduler.setTimesteps(p.timesteps());
+        } else if (p.sigmas() != null) {
+            scheduler.setSigmas(p.sigmas());
+        } else {
+            scheduler.setTimesteps(p.numInferenceSteps());
+        }
+        int[] shape = {n, channels, lh, lw};
+        Tensor noise;
+        if (p.latents() != null) {
+            if (!java.util.Arrays.equals(p.latents().shape(), shape)) {
+                throw new IllegalArgumentException("latents must be " + dev.pagoda.tensor.Shapes.str(shape)
+                        + " (prompts x images per prompt, latent channels, height / VAE scale, width / VAE scale),"
+                        + " got " + dev.pagoda.tensor.Shapes.str(p.latents().shape()));
+            }
+            noise = p.latents().contiguous();
+        } else {
+            noise = p.noise().next(shape);
+        }
+        return new SdxlPipeline.Start(Backend.cpu().affine(noise, scheduler.initNoiseSigma(), 0f),
+                scheduler.timesteps());
+    }
+
     static void stopIfCancelled(GenerationParams p, int done, int steps) {
         if (p.cancellation() != null && p.cancellation().isCancelled()) {
             throw new GenerationCancelledException(done, steps);

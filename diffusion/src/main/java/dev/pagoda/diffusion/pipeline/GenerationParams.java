@@ -116,14 +116,6 @@ public record GenerationParams(
         if (prompt != null && promptEmbeds != null) {
             throw new IllegalArgumentException("give prompt or promptEmbeds (prompt_embeds), not both");
         }
-        if (promptEmbeds != null && pooledPromptEmbeds == null) {
-            throw new IllegalArgumentException("promptEmbeds (prompt_embeds) also need pooledPromptEmbeds"
-                    + " (pooled_prompt_embeds)");
-        }
-        if (negativePromptEmbeds != null && negativePooledPromptEmbeds == null) {
-            throw new IllegalArgumentException("negativePromptEmbeds (negative_prompt_embeds) also need"
-                    + " negativePooledPromptEmbeds (negative_pooled_prompt_embeds)");
-        }
         if (negativePromptEmbeds != null && (negativePrompt != null || negativePrompts != null)) {
             throw new IllegalArgumentException("give negativePrompt or negativePromptEmbeds"
                     + " (negative_prompt_embeds), not both");
@@ -132,19 +124,20 @@ public record GenerationParams(
         prompts2 = batchList("prompts2 (prompt_2)", prompts2, batch);
         negativePrompts = batchList("negativePrompts (negative_prompt)", negativePrompts, batch);
         negativePrompts2 = batchList("negativePrompts2 (negative_prompt_2)", negativePrompts2, batch);
-        if (promptEmbeds != null && (promptEmbeds.rank() != 3 || pooledPromptEmbeds.rank() != 2
-                || pooledPromptEmbeds.dim(0) != promptEmbeds.dim(0))) {
+        if (promptEmbeds != null && (promptEmbeds.rank() != 3 || pooledPromptEmbeds != null
+                && (pooledPromptEmbeds.rank() != 2 || pooledPromptEmbeds.dim(0) != promptEmbeds.dim(0)))) {
             throw new IllegalArgumentException("promptEmbeds must be [B, tokens, channels] and pooledPromptEmbeds"
                     + " [B, channels], got " + dev.pagoda.tensor.Shapes.str(promptEmbeds.shape()) + " and "
-                    + dev.pagoda.tensor.Shapes.str(pooledPromptEmbeds.shape()));
+                    + (pooledPromptEmbeds == null ? "none" : dev.pagoda.tensor.Shapes.str(pooledPromptEmbeds.shape())));
         }
         if (negativePromptEmbeds != null && (!java.util.Arrays.equals(negativePromptEmbeds.shape(),
                 promptEmbeds != null ? promptEmbeds.shape() : negativePromptEmbeds.shape())
-                || negativePooledPromptEmbeds.rank() != 2 || negativePooledPromptEmbeds.dim(0) != batch
-                || negativePromptEmbeds.dim(0) != batch)) {
+                || negativePromptEmbeds.dim(0) != batch || negativePooledPromptEmbeds != null
+                && (negativePooledPromptEmbeds.rank() != 2 || negativePooledPromptEmbeds.dim(0) != batch))) {
             throw new IllegalArgumentException("negativePromptEmbeds must have promptEmbeds' shape and "
                     + batch + " rows (one per prompt), got " + dev.pagoda.tensor.Shapes.str(negativePromptEmbeds.shape())
-                    + " and " + dev.pagoda.tensor.Shapes.str(negativePooledPromptEmbeds.shape()));
+                    + (negativePooledPromptEmbeds == null ? ""
+                            : " and " + dev.pagoda.tensor.Shapes.str(negativePooledPromptEmbeds.shape())));
         }
         if (clipSkip != null && clipSkip < 0) {
             throw new IllegalArgumentException("clipSkip (clip_skip) must be >= 0, got " + clipSkip);

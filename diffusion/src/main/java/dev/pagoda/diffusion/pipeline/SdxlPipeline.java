@@ -418,6 +418,15 @@ public abstract class SdxlPipeline implements DiffusionPipeline {
      */
     private SdxlPromptEncoder.Encoded encodePrompt(GenerationParams p, boolean cfg) {
         SdxlPromptEncoder encoder = components.promptEncoder();
+        // diffusers' check_inputs: SDXL's embeddings come with their pooled halves
+        if (p.promptEmbeds() != null && p.pooledPromptEmbeds() == null) {
+            throw new IllegalArgumentException("promptEmbeds (prompt_embeds) also need pooledPromptEmbeds"
+                    + " (pooled_prompt_embeds)");
+        }
+        if (p.negativePromptEmbeds() != null && p.negativePooledPromptEmbeds() == null) {
+            throw new IllegalArgumentException("negativePromptEmbeds (negative_prompt_embeds) also need"
+                    + " negativePooledPromptEmbeds (negative_pooled_prompt_embeds)");
+        }
         if (p.promptEmbeds() == null) {
             if (p.negativePromptEmbeds() == null) {
                 return encoder.encode(p.promptBatch(), p.prompt2Batch(), p.negativePromptBatch(),

@@ -118,15 +118,26 @@ public class StableDiffusionPAGPipeline implements DiffusionPipeline {
         Scheduler scheduler = schedulerChoice.build(components.schedulerConfig());
         UNet2DConditionModel unet = components.unet();
         int[] hw = resolveSize(p);
-        int n = p.numImagesPerPrompt();
+        if (getClass() != StableDiffusionPAGPipeline.class
+                && (p.latents() != null || p.timesteps() != null || p.sigmas() != null)) {
+            throw new IllegalArgumentException(getClass().getSimpleName() + ": latents and custom timesteps/sigmas"
+                    + " are supported by the text-to-image pipeline (StableDiffusionPAGPipeline)");
+        }
+        // diffusers' batch_size * num_images_per_prompt, prompt-major
+        int n = p.batchSize() * p.numImagesPerPrompt();
         Guidance g = new Guidance(p.guidanceScale(), pagEnabled ? p.pagScale() : 0f, p.pagAdaptiveScale(),
                 p.guidanceRescale(), pagEnabled && !selection.modules().isEmpty());
         GuidedBatch batch = GuidedBatch.of(g, n, selection.modules());
         Backend device = components.backend();
         stage.stage("encode prompt");
-        SdPromptEncoder.Encoded enc = components.promptEncoder().encode(p.prompt(), p.negativePrompt(), g.cfg());
+        SdPromptEncoder.Encoded enc = encodePrompt(p, g.cfg());
+        if (scheduler instanceof dev.pagoda.diffusion.scheduler.EtaScheduler eta) {
+            eta.setEta(p.eta());
+        }
         SdxlPipeline.Start start = prepare(p, scheduler, hw[0], hw[1], n);
-        Tensor ehs = device.resident(batch.conditioning(enc.negative(), enc.positive()));
+        int per = p.numImagesPerPrompt();
+        Tensor ehs = device.resident(batch.conditioning(g.cfg() ? perImage(enc.negative(), per) : null,
+                perImage(enc.positive(), per)));
         stage.stage("denoise");
         Tensor latents = DenoiseLoop.run(p, scheduler, batch, start, unet, device, obs, (i, steps, x, t) ->
                 new UNet2DConditionModel.Input(x, new float[] {t}, ehs, null, null, batch.pagPlan(), null, null,
@@ -144,17 +155,62 @@ public class StableDiffusionPAGPipeline implements DiffusionPipeline {
                 g.pag() ? PagLayers.describe(selection.layers(), selection.mode()) : null, hw[0], hw[1]));
     }
 
+    /**
+     * SD's {@code encode_prompt}: the given {@code prompt_embeds} / {@code negative_prompt_embeds} or the
+     * encoded prompts (a missing negative prompt is {@code ""}), {@code [batchSize, 77, hidden]} each.
+     */
+    private SdPromptEncoder.Encoded encodePrompt(GenerationParams p, boolean cfg) {
+        int hidden = components.unet().config().crossAttentionDim();
+        Tensor pos;
+        if (p.promptEmbeds() != null) {
+            if (p.clipSkip() != null) {
+                throw new IllegalArgumentException("clipSkip (clip_skip) applies to encoded prompts, not to the given"
+                        + " promptEmbeds");
+            }
+            pos = requireHidden("promptEmbeds", p.promptEmbeds(), hidden);
+        } else {
+            pos = components.promptEncoder().encode(p.promptBatch(), null, false, p.clipSkip()).positive();
+        }
+        if (!cfg) {
+            return new SdPromptEncoder.Encoded(pos, null);
+        }
+        Tensor neg = p.negativePromptEmbeds() != null
+                ? requireHidden("negativePromptEmbeds", p.negativePromptEmbeds(), hidden)
+                : components.promptEncoder().encode(p.negativePromptBatch().stream().map(x -> x == null ? "" : x)
+                        .toList(), null, false, null).positive();
+        return new SdPromptEncoder.Encoded(pos, neg);
+    }
+
+    private static Tensor requireHidden(String what, Tensor t, int hidden) {
+        if (t.dim(2) != hidden) {
+            throw new IllegalArgumentException(what + " have " + t.dim(2) + " channels but the UNet's"
+                    + " cross_attention_dim is " + hidden);
+        }
+        return t.contiguous();
+    }
+
+    /** Each row {@code n} times, in order (diffusers' {@code repeat(1, n, 1).view(B·n, ...)}). */
+    private static Tensor perImage(Tensor x, int n) {
+        if (n == 1) {
+            return x;
+        }
+        Tensor[] rows = new Tensor[x.dim(0) * n];
+        for (int b = 0; b < x.dim(0); b++) {
+            for (int i = 0; i < n; i++) {
+                rows[b * n + i] = x.narrow(0, b, 1);
+            }
+        }
+        return Backend.cpu().concat(0, rows);
+    }
+
     /** Where the loop starts: here pure noise times the initial sigma. */
     protected SdxlPipeline.Start prepare(GenerationParams p, Scheduler scheduler, int h, int w, int n) {
         if (p.image() != null || p.strength() != null) {
             throw new IllegalArgumentException("StableDiffusionPAGPipeline is text-to-image: image/strength need "
                     + "StableDiffusionPAGImg2ImgPipeline (AutoPipelineForImage2Image)");
         }
-        scheduler.setTimesteps(p.numInferenceSteps());
         int s = components.vae().scale();
-        Tensor noise = p.noise().next(n, components.unet().config().inChannels(), h / s, w / s);
-        return new SdxlPipeline.Start(Backend.cpu().affine(noise, scheduler.initNoiseSigma(), 0f),
-                scheduler.timesteps());
+        return DenoiseLoop.noiseStart(p, scheduler, n, components.unet().config().inChannels(), h / s, w / s);
     }
 
     /** Height and width from the params, else the input image's, else the UNet's sample size × the VAE scale. */
@@ -180,8 +236,18 @@ public class StableDiffusionPAGPipeline implements DiffusionPipeline {
                 || p.cropsCoordsTopLeft()[1] != 0) {
             bad.add("originalSize/targetSize/cropsCoordsTopLeft (SDXL micro-conditioning)");
         }
-        if (!p.sdxlOnlyOptions().isEmpty()) {
-            bad.add(String.join(", ", p.sdxlOnlyOptions()) + " (SDXL pipelines only so far)");
+        if (p.prompts2() != null || p.negativePrompts2() != null) {
+            bad.add("prompts2/negativePrompts2 (one text encoder)");
+        }
+        if (p.pooledPromptEmbeds() != null || p.negativePooledPromptEmbeds() != null) {
+            bad.add("pooled prompt embeddings (SDXL's second encoder)");
+        }
+        if (p.negativeOriginalSize() != null || p.negativeCropsCoordsTopLeft() != null
+                || p.negativeTargetSize() != null) {
+            bad.add("negativeOriginalSize/negativeCropsCoordsTopLeft/negativeTargetSize (SDXL micro-conditioning)");
+        }
+        if (p.maskedImageLatents() != null) {
+            bad.add("maskedImageLatents (no SD inpainting pipeline)");
         }
         if (p.mask() != null) {
             bad.add("mask (no SD inpainting pipeline)");

@@ -35,28 +35,7 @@ public final class StableDiffusionXLPipeline extends SdxlPipeline {
      * given latents), times the initial sigma.
      */
     static Start noiseStart(SdxlComponents components, GenerationParams p, Scheduler scheduler, int h, int w, int n) {
-        if (p.timesteps() != null) {
-            scheduler.setTimesteps(p.timesteps());
-        } else if (p.sigmas() != null) {
-            scheduler.setSigmas(p.sigmas());
-        } else {
-            scheduler.setTimesteps(p.numInferenceSteps());
-        }
-        int lat = components.unet().config().inChannels();
         int s = components.vae().scale();
-        int[] shape = {n, lat, h / s, w / s};
-        Tensor noise;
-        if (p.latents() != null) {
-            if (!java.util.Arrays.equals(p.latents().shape(), shape)) {
-                throw new IllegalArgumentException("latents must be " + dev.pagoda.tensor.Shapes.str(shape)
-                        + " (prompts x images per prompt, latent channels, height / " + s + ", width / " + s
-                        + "), got " + dev.pagoda.tensor.Shapes.str(p.latents().shape()));
-            }
-            noise = p.latents().contiguous();
-        } else {
-            noise = p.noise().next(shape);
-        }
-        Tensor latents = Backend.cpu().affine(noise, scheduler.initNoiseSigma(), 0f);
-        return new Start(latents, scheduler.timesteps());
+        return DenoiseLoop.noiseStart(p, scheduler, n, components.unet().config().inChannels(), h / s, w / s);
     }
 }

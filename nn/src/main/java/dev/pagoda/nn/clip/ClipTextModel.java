@@ -43,6 +43,11 @@ public final class ClipTextModel extends Module {
         return textModel.config();
     }
 
+    /** {@code text_model.final_layer_norm} applied to {@code hidden} {@code [B, L, H]}. */
+    public Tensor finalLayerNorm(Tensor hidden) {
+        return textModel.finalLayerNorm(hidden);
+    }
+
     public boolean hasProjection() {
         return textProjection != null;
     }

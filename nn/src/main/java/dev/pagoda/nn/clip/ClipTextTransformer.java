@@ -103,6 +103,11 @@ public final class ClipTextTransformer extends Module {
         return Tensor.of(m, 1, 1, len, len);
     }
 
+    /** {@code final_layer_norm} alone (SD's {@code clip_skip} normalises an earlier hidden state with it). */
+    public Tensor finalLayerNorm(Tensor hidden) {
+        return finalLayerNorm.forward(hidden);
+    }
+
     public ClipTextConfig config() {
         return config;
     }
