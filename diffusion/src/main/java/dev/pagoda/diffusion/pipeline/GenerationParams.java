@@ -42,6 +42,9 @@ import dev.pagoda.tensor.random.NoiseSource;
  * @param sigmas      custom {@code sigmas} (the final level included, as diffusers' scheduler takes them)
  * @param maskedImageLatents inpainting: {@code masked_image_latents} {@code [1, 4, H/8, W/8]}, already
  *                    scaled, used instead of VAE-encoding the masked image (no random draw then)
+ * @param loraScale   {@code cross_attention_kwargs={"scale": s}}: this call's multiplier of every unfused LoRA
+ *                    adapter's update, UNet and text encoders (default 1; fused adapters are not affected,
+ *                    as in diffusers)
  */
 public record GenerationParams(
         String prompt,
@@ -88,7 +91,8 @@ public record GenerationParams(
         float eta,
         float[] timesteps,
         float[] sigmas,
-        Tensor maskedImageLatents) {
+        Tensor maskedImageLatents,
+        float loraScale) {
 
     public enum OutputType { LATENT, IMAGE }
 
@@ -144,6 +148,10 @@ public record GenerationParams(
         }
         if (!(eta >= 0) || !Float.isFinite(eta)) {
             throw new IllegalArgumentException("eta must be a finite number >= 0, got " + eta);
+        }
+        if (!Float.isFinite(loraScale)) {
+            throw new IllegalArgumentException("loraScale (cross_attention_kwargs scale) must be finite, got "
+                    + loraScale);
         }
         if (timesteps != null && sigmas != null) {
             throw new IllegalArgumentException("give custom timesteps or sigmas, not both");
@@ -259,6 +267,9 @@ public record GenerationParams(
         if (maskedImageLatents != null) {
             set.add("maskedImageLatents");
         }
+        if (loraScale != 1f) {
+            set.add("loraScale");
+        }
         return set;
     }
 
@@ -317,6 +328,7 @@ public record GenerationParams(
         b.timesteps = timesteps;
         b.sigmas = sigmas;
         b.maskedImageLatents = maskedImageLatents;
+        b.loraScale = loraScale;
         return b;
     }
 
@@ -367,6 +379,7 @@ public record GenerationParams(
         private float[] timesteps;
         private float[] sigmas;
         private Tensor maskedImageLatents;
+        private float loraScale = 1f;
 
         private Builder(String prompt) {
             this.prompt = prompt;
@@ -460,6 +473,9 @@ public record GenerationParams(
         /** Custom {@code sigmas}, the final level included; the step count becomes their number minus one. */
         public Builder sigmas(float... v) { sigmas = v; return this; }
 
+        /** {@code cross_attention_kwargs={"scale": v}}: this call's LoRA scale (default 1). */
+        public Builder loraScale(float v) { loraScale = v; return this; }
+
         /** Inpainting: {@code masked_image_latents} (scaled latents of the masked image) instead of encoding it. */
         public Builder maskedImageLatents(Tensor v) { maskedImageLatents = v; return this; }
 
@@ -480,7 +496,7 @@ public record GenerationParams(
                     useResolutionBinning, ipImages, ipEmbeds, controlNet, prompts, prompts2, negativePrompts,
                     negativePrompts2, promptEmbeds, pooledPromptEmbeds, negativePromptEmbeds,
                     negativePooledPromptEmbeds, latents, negativeOriginalSize, negativeCrops, negativeTargetSize,
-                    clipSkip, eta, timesteps, sigmas, maskedImageLatents);
+                    clipSkip, eta, timesteps, sigmas, maskedImageLatents, loraScale);
         }
     }
 }

@@ -217,7 +217,9 @@ public abstract class SdxlPipeline implements DiffusionPipeline {
         share.checkOpen();
         components.acquire();
         try {
-            return run(p);
+            // the call's LoRA scale reaches the adapters of the modules this thread runs
+            return ScopedValue.where(dev.pagoda.nn.layers.LowRankAdapters.CALL_SCALE, p.loraScale())
+                    .call(() -> run(p));
         } finally {
             components.release();
         }

@@ -104,7 +104,9 @@ public class StableDiffusionPAGPipeline implements DiffusionPipeline {
         share.checkOpen();
         components.acquire();
         try {
-            return run(p);
+            // the call's LoRA scale reaches the adapters of the modules this thread runs
+            return ScopedValue.where(dev.pagoda.nn.layers.LowRankAdapters.CALL_SCALE, p.loraScale())
+                    .call(() -> run(p));
         } finally {
             components.release();
         }

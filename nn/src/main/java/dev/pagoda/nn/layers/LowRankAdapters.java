@@ -19,6 +19,13 @@ import java.util.Map;
  */
 public final class LowRankAdapters {
 
+    /**
+     * The LoRA scale of the call running on this thread (diffusers' {@code cross_attention_kwargs={"scale": s}}
+     * / {@code lora_scale}), multiplying every unfused adapter's update; 1 when unbound. A scoped value, so
+     * concurrent calls on shared modules each keep their own scale; module code runs on the calling thread.
+     */
+    public static final ScopedValue<Float> CALL_SCALE = ScopedValue.newInstance();
+
     /** {@code down [r, in(, k, k)]}, {@code up [out, r(, 1, 1)]}, {@code scale = alpha / r}. */
     public record Adapter(Tensor down, Tensor up, float scale) {
     }
@@ -70,10 +77,12 @@ public final class LowRankAdapters {
         if (unfused != null) {
             return y;
         }
+        float call = CALL_SCALE.orElse(1f);
         for (Map.Entry<String, Adapter> e : adapters.entrySet()) {
             float w = weights.get(e.getKey());
-            if (w != 0f) {
-                y = y.backend().axpby(1f, y, w * e.getValue().scale(), lowRank.apply(x, e.getValue()));
+            if (w != 0f && call != 0f) {
+                // PEFT's scale_lora_layers: the layer's scaling (weight·alpha/rank) times the call's scale
+                y = y.backend().axpby(1f, y, w * e.getValue().scale() * call, lowRank.apply(x, e.getValue()));
             }
         }
         return y;
