@@ -220,5 +220,60 @@ sd_run("sd_sigmas_latents", EulerDiscreteScheduler.from_config(sd_sched),
        prompt_embeds=sd_embeds(0), negative_prompt_embeds=sd_embeds(1), sigmas=SD_SIG, latents=sd_lat.clone(),
        height=64, width=64)
 
+# J, K, L: a list of generators with an input image. img2img encodes the image once per generator (each
+#    sampled with its own); inpainting's one-row encodes (image, masked image) draw from generator[0] only.
+from diffusers.pipelines.pag.pipeline_pag_sd_xl_img2img import StableDiffusionXLPAGImg2ImgPipeline
+from diffusers.pipelines.pag.pipeline_pag_sd_img2img import StableDiffusionPAGImg2ImgPipeline
+
+I2I = os.path.join(GOLDEN, "cases", "sdxl_img2img_cfg_pag")
+g_i2i = load_file(os.path.join(I2I, "tensors.safetensors"))
+i2i = StableDiffusionXLPAGImg2ImgPipeline(vae=vae, text_encoder=None, text_encoder_2=None, tokenizer=None,
+                                          tokenizer_2=None, unet=unet,
+                                          scheduler=EulerDiscreteScheduler.from_config(sched_cfg),
+                                          pag_applied_layers=["mid"])
+i2i.set_progress_bar_config(disable=True)
+out = i2i(prompt_embeds=g_i2i["denoiser0.encoder_hidden_states"][1:2].clone(),
+          pooled_prompt_embeds=g_i2i["denoiser0.text_embeds"][1:2].clone(),
+          image=Image.open(os.path.join(I2I, "input.png")), strength=0.6, num_inference_steps=4, guidance_scale=5.0,
+          pag_scale=3.0, num_images_per_prompt=2, generator=[torch.Generator().manual_seed(s) for s in (5, 6)],
+          output_type="latent").images
+save_file({"output.latent": out.contiguous()}, os.path.join(HERE, "img2img_generators.safetensors"))
+cases["img2img_generators"] = {"prompt": "a red cube on a wooden table, studio light", "strength": 0.6, "steps": 4,
+                               "images_per_prompt": 2, "generator_seeds": [5, 6]}
+print("img2img_generators", tuple(out.shape), float(out.abs().max()))
+
+inp4 = StableDiffusionXLPAGInpaintPipeline(vae=vae, text_encoder=None, text_encoder_2=None, tokenizer=None,
+                                           tokenizer_2=None, unet=unet,
+                                           scheduler=EulerDiscreteScheduler.from_config(sched_cfg),
+                                           pag_applied_layers=["mid"])
+inp4.set_progress_bar_config(disable=True)
+out = inp4(prompt_embeds=golden["denoiser0.encoder_hidden_states"][1:2].clone(),
+           pooled_prompt_embeds=golden["denoiser0.text_embeds"][1:2].clone(),
+           image=Image.open(os.path.join(CASE, "input.png")), mask_image=Image.open(os.path.join(CASE, "mask.png")),
+           height=128, width=128, strength=0.7, num_inference_steps=4, guidance_scale=5.0, pag_scale=3.0,
+           num_images_per_prompt=2, generator=[torch.Generator().manual_seed(s) for s in (15, 16)],
+           output_type="latent").images
+save_file({"output.latent": out.contiguous()}, os.path.join(HERE, "inpaint_generators.safetensors"))
+cases["inpaint_generators"] = {"prompt": "a yellow sun in a clear blue sky", "strength": 0.7, "steps": 4,
+                               "images_per_prompt": 2, "generator_seeds": [15, 16]}
+print("inpaint_generators", tuple(out.shape), float(out.abs().max()))
+
+sd_i2i = StableDiffusionPAGImg2ImgPipeline(vae=sd_vae, text_encoder=None, tokenizer=None, unet=sd_unet,
+                                           scheduler=DDIMScheduler.from_config(sd_sched), safety_checker=None,
+                                           feature_extractor=None, requires_safety_checker=False,
+                                           pag_applied_layers=["mid"])
+sd_i2i.set_progress_bar_config(disable=True)
+small = Image.open(os.path.join(I2I, "input.png")).resize((64, 64))
+small.save(os.path.join(HERE, "sd_img2img_input.png"))
+out = sd_i2i(prompt_embeds=sd_embeds(0), negative_prompt_embeds=sd_embeds(1),
+             image=Image.open(os.path.join(HERE, "sd_img2img_input.png")), strength=0.6, num_inference_steps=4,
+             guidance_scale=7.5, pag_scale=3.0, num_images_per_prompt=2,
+             generator=[torch.Generator().manual_seed(s) for s in (25, 26)], output_type="latent").images
+save_file({"output.latent": out.contiguous()}, os.path.join(HERE, "sd_img2img_generators.safetensors"))
+cases["sd_img2img_generators"] = {"prompts": [0], "scheduler": "DDIMScheduler", "strength": 0.6, "steps": 4,
+                                  "images_per_prompt": 2, "generator_seeds": [25, 26],
+                                  "image": "sd_img2img_input.png (golden sdxl_img2img_cfg_pag input.png, PIL resize to 64x64)"}
+print("sd_img2img_generators", tuple(out.shape), float(out.abs().max()))
+
 with open(os.path.join(HERE, "cases.json"), "w") as f:
     json.dump({"prompts": PROMPTS, "cases": cases}, f, indent=1, ensure_ascii=False)

@@ -36,9 +36,15 @@ public final class StableDiffusionPAGImg2ImgPipeline extends StableDiffusionPAGP
         float[] ts = scheduler.setTimesteps(p.numInferenceSteps(), strength);
         AutoencoderKL vae = components.vae();
         Backend device = components.backend();
-        Tensor draw = p.noise().next(1, vae.config().latentChannels(), h / vae.scale(), w / vae.scale());
+        boolean perImage = p.noise() instanceof dev.pagoda.tensor.random.PerImageNoise;
+        if (perImage && n > 1) {
+            // diffusers with a list of generators: image i is encoded on its own, sampled with generator i
+            img = Backend.cpu().concat(0, Collections.nCopies(n, img).toArray(Tensor[]::new));
+        }
+        Tensor draw = p.noise().next(perImage ? n : 1, vae.config().latentChannels(), h / vae.scale(),
+                w / vae.scale());
         Tensor latents = vae.scaleLatents(device.toHost(vae.encode(device.resident(img)).sample(device.resident(draw))));
-        if (n > 1) {
+        if (n > 1 && !perImage) {
             latents = Backend.cpu().concat(0, Collections.nCopies(n, latents).toArray(Tensor[]::new));
         }
         Tensor noise = p.noise().next(latents.shape());

@@ -36,9 +36,16 @@ public final class StableDiffusionXLImg2ImgPipeline extends SdxlPipeline {
         float strength = p.strength() == null ? defaultStrength : p.strength();
         float[] ts = scheduler.setTimesteps(p.numInferenceSteps(), strength);
         AutoencoderKL vae = components.vae();
-        Tensor imageLatents = vae.scaleLatents(pipe.encodeLatents(p.image(), p.noise().next(
-                1, vae.config().latentChannels(), h / vae.scale(), w / vae.scale())));
-        imageLatents = repeat(imageLatents, n);
+        int lat = vae.config().latentChannels();
+        Tensor imageLatents;
+        if (p.noise() instanceof dev.pagoda.tensor.random.PerImageNoise) {
+            // diffusers with a list of generators: image i is encoded on its own, sampled with generator i
+            imageLatents = vae.scaleLatents(pipe.encodeLatents(repeat(p.image(), n),
+                    p.noise().next(n, lat, h / vae.scale(), w / vae.scale())));
+        } else {
+            imageLatents = repeat(vae.scaleLatents(pipe.encodeLatents(p.image(), p.noise().next(
+                    1, lat, h / vae.scale(), w / vae.scale()))), n);
+        }
         Tensor noise = p.noise().next(imageLatents.shape());
         return new Start(scheduler.addNoise(imageLatents, noise, ts[0]), ts);
     }

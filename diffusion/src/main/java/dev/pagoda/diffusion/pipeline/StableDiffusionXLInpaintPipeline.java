@@ -5,6 +5,8 @@ import dev.pagoda.diffusion.scheduler.Scheduler;
 import dev.pagoda.nn.vae.AutoencoderKL;
 import dev.pagoda.tensor.Backend;
 import dev.pagoda.tensor.Tensor;
+import dev.pagoda.tensor.random.NoiseSource;
+import dev.pagoda.tensor.random.PerImageNoise;
 import java.util.List;
 
 /**
@@ -54,16 +56,18 @@ public final class StableDiffusionXLInpaintPipeline extends SdxlPipeline {
         Tensor maskedImage = be.mul(p.image(), Tensor.of(keep, 1, 1, h, w));
 
         boolean strengthMax = strength == 1.0f;
+        // the one-row encodes draw from the first generator of a list, as diffusers' _encode_vae_image does
+        NoiseSource one = p.noise() instanceof PerImageNoise list ? list.first() : p.noise();
         // diffusers encodes the image only where it is used: a 9-channel UNet starting from pure
         // noise never reads it, and skipping it leaves the draw to the initial noise.
         Tensor imageLatents = nineChannel() && strengthMax ? null
-                : repeat(vae.scaleLatentsPlain(encodeLatents(p.image(), p.noise().next(1, lat, h / s, w / s))), n);
+                : repeat(vae.scaleLatentsPlain(encodeLatents(p.image(), one.next(1, lat, h / s, w / s))), n);
         Tensor initNoise = p.noise().next(n, lat, h / s, w / s);
         Tensor latents = strengthMax ? be.affine(initNoise, scheduler.initNoiseSigma(), 0f)
                 : scheduler.addNoise(imageLatents, initNoise, ts[0]);
         Tensor latentMask = repeat(nearest(mask, h / s, w / s), n);
         Tensor maskedImageLatents = repeat(p.maskedImageLatents() != null ? givenMaskedLatents(p, lat, h / s, w / s, n)
-                : vae.scaleLatentsPlain(encodeLatents(maskedImage, p.noise().next(1, lat, h / s, w / s))), n);
+                : vae.scaleLatentsPlain(encodeLatents(maskedImage, one.next(1, lat, h / s, w / s))), n);
         return new Blend(latents, ts, nineChannel(), imageLatents, initNoise, latentMask, maskedImageLatents);
     }
 

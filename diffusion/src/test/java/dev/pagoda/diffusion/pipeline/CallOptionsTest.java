@@ -77,12 +77,20 @@ class CallOptionsTest {
     }
 
     static void matches(String fixture, GenerationParams p) throws Exception {
-        double r = rel(fixture, pipe.generate(p).latents());
-        assertTrue(r <= 2e-4, fixture + ": output.latent rel error " + r);
+        matches(pipe, fixture, p);
     }
 
     static void differs(String fixture, GenerationParams p) throws Exception {
-        double r = rel(fixture, pipe.generate(p).latents());
+        differs(pipe, fixture, p);
+    }
+
+    static void matches(DiffusionPipeline on, String fixture, GenerationParams p) throws Exception {
+        double r = rel(fixture, on.generate(p).latents());
+        assertTrue(r <= 2e-4, fixture + ": output.latent rel error " + r);
+    }
+
+    static void differs(DiffusionPipeline on, String fixture, GenerationParams p) throws Exception {
+        double r = rel(fixture, on.generate(p).latents());
         assertTrue(r > 1e-2, fixture + ": the run without the option is as close as " + r);
     }
 
@@ -230,6 +238,39 @@ class CallOptionsTest {
             assertTrue(assertThrows(IllegalArgumentException.class, () -> inpaint.generate(b.maskedImageLatents(
                     Tensor.zeros(1, 4, 8, 8)).seed(13).build())).getMessage().startsWith(
                     "maskedImageLatents (masked_image_latents) must be [1, 4, 16, 16]"));
+        }
+    }
+
+    static Tensor golden(String caseName, String file) {
+        return dev.pagoda.diffusion.image.ImageTensors.toTensor(dev.pagoda.diffusion.image.ImageSource.load(
+                GOLDEN.resolve("cases").resolve(caseName).resolve(file).toString()));
+    }
+
+    static Tensor goldenMask(String caseName, String file) {
+        return dev.pagoda.diffusion.image.ImageTensors.toMask(dev.pagoda.diffusion.image.ImageSource.load(
+                GOLDEN.resolve("cases").resolve(caseName).resolve(file).toString()));
+    }
+
+    @Test
+    void aListOfGeneratorsWithAnInputImage() throws Exception {
+        try (SdxlPipeline i2i = AutoPipelineForImage2Image.fromPipe(pipe, true)) {
+            GenerationParams.Builder b = GenerationParams.builder("a red cube on a wooden table, studio light")
+                    .steps(4).guidanceScale(5f).pagScale(3f).strength(0.6f).numImagesPerPrompt(2)
+                    .image(golden("sdxl_img2img_cfg_pag", "input.png")).outputType(GenerationParams.OutputType.LATENT)
+                    .generators(List.of(NoiseSource.seeded(5), NoiseSource.seeded(6)));
+            matches(i2i, "img2img_generators", b.build());
+            // one encode sampled with the first generator and repeated (the single-generator path) is different
+            differs(i2i, "img2img_generators", b.noise(NoiseSource.seeded(5)).build());
+        }
+        try (SdxlPipeline inpaint = AutoPipelineForInpainting.fromPipe(pipe, true)) {
+            GenerationParams.Builder b = GenerationParams.builder("a yellow sun in a clear blue sky").size(128, 128)
+                    .steps(4).guidanceScale(5f).pagScale(3f).strength(0.7f).numImagesPerPrompt(2)
+                    .image(golden("sdxl_inpaint_cfg_pag", "input.png"))
+                    .mask(goldenMask("sdxl_inpaint_cfg_pag", "mask.png")).outputType(GenerationParams.OutputType.LATENT)
+                    .generators(List.of(NoiseSource.seeded(15), NoiseSource.seeded(16)));
+            matches(inpaint, "inpaint_generators", b.build());
+            differs(inpaint, "inpaint_generators", b.generators(List.of(NoiseSource.seeded(16), NoiseSource.seeded(15)))
+                    .build());
         }
     }
 

@@ -59,5 +59,17 @@ class SdCallOptionsTest {
                     .build()).latents());
             assertTrue(without > 1e-2, "without the custom sigmas as close as " + without);
         }
+        try (StableDiffusionPAGImg2ImgPipeline i2i = SdPipelines.image2Image(sd15(), PipelineOptions.pag(List.of("mid")))) {
+            i2i.setScheduler("DDIMScheduler");
+            Tensor image = dev.pagoda.diffusion.image.ImageTensors.toTensor(dev.pagoda.diffusion.image.ImageSource.load(
+                    CallOptionsTest.resource("sd_img2img_input.png").toString()));
+            GenerationParams.Builder b = call(List.of(0), 64, 64).steps(4).strength(0.6f).image(image)
+                    .numImagesPerPrompt(2).generators(List.of(NoiseSource.seeded(25), NoiseSource.seeded(26)));
+            double r = CallOptionsTest.rel("sd_img2img_generators", i2i.generate(b.build()).latents());
+            assertTrue(r <= 2e-4, "sd_img2img_generators: rel error " + r);
+            double single = CallOptionsTest.rel("sd_img2img_generators", i2i.generate(b.noise(NoiseSource.seeded(25))
+                    .build()).latents());
+            assertTrue(single > 1e-2, "one generator instead of the list as close as " + single);
+        }
     }
 }

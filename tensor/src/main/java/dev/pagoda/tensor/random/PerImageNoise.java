@@ -27,6 +27,14 @@ public final class PerImageNoise implements NoiseSource {
     }
 
     /**
+     * The first generator: diffusers' {@code _encode_vae_image} draws a one-row image's sample from
+     * {@code generator[0]} alone (inpainting's image and masked-image latents).
+     */
+    public NoiseSource first() {
+        return perImage.get(0);
+    }
+
+    /**
      * @throws IllegalArgumentException when the draw's batch size is not the number of generators (as
      *                                  diffusers' "You have passed a list of generators of length ...")
      */
