@@ -92,6 +92,23 @@ final class DenoiseLoop {
                 scheduler.timesteps());
     }
 
+    /**
+     * Per-prompt conditioning {@code [B, ...]} for {@code n} images per prompt: each row {@code n} times,
+     * in order (diffusers' {@code repeat(1, n, 1).view(B·n, ...)}).
+     */
+    static Tensor perImage(Tensor x, int n) {
+        if (n == 1) {
+            return x;
+        }
+        Tensor[] rows = new Tensor[x.dim(0) * n];
+        for (int b = 0; b < x.dim(0); b++) {
+            for (int i = 0; i < n; i++) {
+                rows[b * n + i] = x.narrow(0, b, 1);
+            }
+        }
+        return Backend.cpu().concat(0, rows);
+    }
+
     static void stopIfCancelled(GenerationParams p, int done, int steps) {
         if (p.cancellation() != null && p.cancellation().isCancelled()) {
             throw new GenerationCancelledException(done, steps);

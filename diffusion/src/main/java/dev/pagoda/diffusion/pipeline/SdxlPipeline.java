@@ -400,8 +400,8 @@ public abstract class SdxlPipeline implements DiffusionPipeline {
                         or(p.negativeTargetSize(), or(p.targetSize(), hw)));
         int n = p.numImagesPerPrompt();
         return new Conditioning(
-                batch.conditioning(cfg ? perImage(enc.negative().embeds(), n) : null, perImage(enc.positive().embeds(), n)),
-                batch.conditioning(cfg ? perImage(enc.negative().pooled(), n) : null, perImage(enc.positive().pooled(), n)),
+                batch.conditioning(cfg ? DenoiseLoop.perImage(enc.negative().embeds(), n) : null, DenoiseLoop.perImage(enc.positive().embeds(), n)),
+                batch.conditioning(cfg ? DenoiseLoop.perImage(enc.negative().pooled(), n) : null, DenoiseLoop.perImage(enc.positive().pooled(), n)),
                 cfg ? batch.conditioning(negIds, ids) : batch.repeat(ids));
     }
 
@@ -472,20 +472,6 @@ public abstract class SdxlPipeline implements DiffusionPipeline {
                     + " cross_attention_dim is " + c.crossAttentionDim());
         }
         return new SdxlPromptEncoder.Embeddings(embeds.contiguous(), pooled.contiguous());
-    }
-
-    /** diffusers' {@code repeat(1, n, 1).view(B·n, ...)}: each row {@code n} times, in order. */
-    private static Tensor perImage(Tensor x, int n) {
-        if (n == 1) {
-            return x;
-        }
-        Tensor[] rows = new Tensor[x.dim(0) * n];
-        for (int b = 0; b < x.dim(0); b++) {
-            for (int i = 0; i < n; i++) {
-                rows[b * n + i] = x.narrow(0, b, 1);
-            }
-        }
-        return Backend.cpu().concat(0, rows);
     }
 
     /** Whether this pipeline starts from noise (then it takes {@code latents} and custom timesteps/sigmas). */

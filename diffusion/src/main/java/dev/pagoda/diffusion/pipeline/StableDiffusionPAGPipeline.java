@@ -138,8 +138,8 @@ public class StableDiffusionPAGPipeline implements DiffusionPipeline {
         }
         SdxlPipeline.Start start = prepare(p, scheduler, hw[0], hw[1], n);
         int per = p.numImagesPerPrompt();
-        Tensor ehs = device.resident(batch.conditioning(g.cfg() ? perImage(enc.negative(), per) : null,
-                perImage(enc.positive(), per)));
+        Tensor ehs = device.resident(batch.conditioning(g.cfg() ? DenoiseLoop.perImage(enc.negative(), per) : null,
+                DenoiseLoop.perImage(enc.positive(), per)));
         stage.stage("denoise");
         Tensor latents = DenoiseLoop.run(p, scheduler, batch, start, unet, device, obs, (i, steps, x, t) ->
                 new UNet2DConditionModel.Input(x, new float[] {t}, ehs, null, null, batch.pagPlan(), null, null,
@@ -189,20 +189,6 @@ public class StableDiffusionPAGPipeline implements DiffusionPipeline {
                     + " cross_attention_dim is " + hidden);
         }
         return t.contiguous();
-    }
-
-    /** Each row {@code n} times, in order (diffusers' {@code repeat(1, n, 1).view(B·n, ...)}). */
-    private static Tensor perImage(Tensor x, int n) {
-        if (n == 1) {
-            return x;
-        }
-        Tensor[] rows = new Tensor[x.dim(0) * n];
-        for (int b = 0; b < x.dim(0); b++) {
-            for (int i = 0; i < n; i++) {
-                rows[b * n + i] = x.narrow(0, b, 1);
-            }
-        }
-        return Backend.cpu().concat(0, rows);
     }
 
     /** Where the loop starts: here pure noise times the initial sigma. */
