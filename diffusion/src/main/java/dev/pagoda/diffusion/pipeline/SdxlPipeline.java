@@ -399,9 +399,11 @@ public abstract class SdxlPipeline implements DiffusionPipeline {
                         or(p.negativeCropsCoordsTopLeft(), p.cropsCoordsTopLeft()),
                         or(p.negativeTargetSize(), or(p.targetSize(), hw)));
         int n = p.numImagesPerPrompt();
+        Tensor negEmbeds = cfg ? DenoiseLoop.perImage(enc.negative().embeds(), n) : null;
+        Tensor negPooled = cfg ? DenoiseLoop.perImage(enc.negative().pooled(), n) : null;
         return new Conditioning(
-                batch.conditioning(cfg ? DenoiseLoop.perImage(enc.negative().embeds(), n) : null, DenoiseLoop.perImage(enc.positive().embeds(), n)),
-                batch.conditioning(cfg ? DenoiseLoop.perImage(enc.negative().pooled(), n) : null, DenoiseLoop.perImage(enc.positive().pooled(), n)),
+                batch.conditioning(negEmbeds, DenoiseLoop.perImage(enc.positive().embeds(), n)),
+                batch.conditioning(negPooled, DenoiseLoop.perImage(enc.positive().pooled(), n)),
                 cfg ? batch.conditioning(negIds, ids) : batch.repeat(ids));
     }
 
