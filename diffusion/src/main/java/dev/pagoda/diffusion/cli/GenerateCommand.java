@@ -14,7 +14,9 @@ import dev.pagoda.diffusion.pipeline.MemoryGuard;
 import dev.pagoda.diffusion.pipeline.PipelineOptions;
 import dev.pagoda.tensor.Backend;
 import dev.pagoda.diffusion.pipeline.DiffusionPipeline;
+import dev.pagoda.diffusion.pipeline.SdPipelines;
 import dev.pagoda.diffusion.pipeline.SdxlPipeline;
+import dev.pagoda.diffusion.pipeline.StableDiffusionPAGPipeline;
 import dev.pagoda.diffusion.scheduler.SchedulerChoice;
 import dev.pagoda.diffusion.pipeline.PixArtComponents;
 import dev.pagoda.nn.JsonConfig;
@@ -40,6 +42,7 @@ final class GenerateCommand {
             from model_index.json) and Perturbed-Attention Guidance. Text-to-image by default; with SDXL,
             image-to-image with --init-image and inpainting with --init-image and --mask; ControlNet
             (text-to-image, or image-to-image with --init-image) with --controlnet and --control-image.
+            SD 1.x/2.x folders: text-to-image (also with --controlnet) and image-to-image.
 
               --model DIR|ORG/NAME     pipeline folder, or a Hugging Face repo id found in the local
                                        cache ($HF_HOME/hub or ~/.cache/huggingface/hub), or one
@@ -175,6 +178,23 @@ final class GenerateCommand {
         }
     }
 
+    /** The SD 1.x/2.x ControlNet text-to-image pipeline over {@code base}'s modules; {@code base} is closed on failure. */
+    private static StableDiffusionPAGPipeline withControlNet(StableDiffusionPAGPipeline base, ControlNetArgs control,
+            boolean fp16) {
+        try {
+            List<dev.pagoda.nn.controlnet.ControlNetModel> nets = control.loadNets(fp16);
+            try {
+                return SdPipelines.text2Image(base, base.pagEnabled(), base.pagAppliedLayers(), nets);
+            } catch (RuntimeException e) {
+                nets.forEach(dev.pagoda.nn.controlnet.ControlNetModel::close);
+                throw e;
+            }
+        } catch (RuntimeException e) {
+            base.close();
+            throw e;
+        }
+    }
+
     /** Exit code of a run stopped by Ctrl-C (128 + SIGINT, what a shell reports for it). */
     static final int CANCELLED = 130;
 
@@ -209,7 +229,7 @@ final class GenerateCommand {
         boolean pixart = singleFile == null && PixArtComponents.isPixArtFolder(model);
         boolean sd = singleFile == null && dev.pagoda.diffusion.pipeline.SdComponents.isSdFolder(model);
         if (sd) {
-            for (String f : List.of("mask", "prompt-2", "negative-prompt-2", "controlnet", "lora", "ip-adapter")) {
+            for (String f : List.of("mask", "prompt-2", "negative-prompt-2", "lora", "ip-adapter")) {
                 if (a.has(f)) {
                     throw new UsageException("--" + f + " does not apply to the Stable Diffusion 1.x/2.x pipelines of "
                             + model + " (SDXL only)");
@@ -248,6 +268,10 @@ final class GenerateCommand {
             throw new UsageException("--strength needs --init-image");
         }
         ControlNetArgs control = ControlNetArgs.parse(a);
+        if (control != null && sd && a.has("init-image")) {
+            throw new UsageException("--controlnet with a Stable Diffusion 1.x/2.x model is text-to-image only (no"
+                    + " --init-image): diffusers' StableDiffusionControlNetPAGPipeline");
+        }
         if (control != null && (pixart || a.has("mask"))) {
             throw new UsageException("--controlnet applies to SDXL text-to-image and image-to-image (not "
                     + (pixart ? "PixArt" : "inpainting with --mask") + ")");
@@ -373,6 +397,7 @@ final class GenerateCommand {
             progress.stage("load ControlNet");
         }
         DiffusionPipeline pipe = control == null ? loaded
+                : loaded instanceof StableDiffusionPAGPipeline sdBase ? withControlNet(sdBase, control, a.fp16Variant())
                 : withControlNet((SdxlPipeline) loaded, control, a.fp16Variant(), image != null);
         List<String> loraNames = new java.util.ArrayList<>();
         try {

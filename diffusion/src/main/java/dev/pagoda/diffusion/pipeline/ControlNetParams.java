@@ -91,4 +91,50 @@ public record ControlNetParams(
     public ControlNetParams withResize(boolean on) {
         return new ControlNetParams(images, conditioningScale, guidanceStart, guidanceEnd, guessMode, on);
     }
+
+    /**
+     * A call's ControlNet conditioning for {@code controlnet} (null for a pipeline without ControlNets,
+     * then the result is null too), shared by the SDXL and SD pipelines.
+     *
+     * @param howToGetOne where the error for control images on a pipeline without nets points the user
+     * @throws IllegalArgumentException when the call's ControlNet arguments do not fit the nets
+     */
+    static dev.pagoda.diffusion.controlnet.ControlNetConditioning prepare(
+            dev.pagoda.nn.controlnet.MultiControlNetModel controlnet, ControlNetParams cp,
+            dev.pagoda.diffusion.guidance.GuidedBatch batch, int h, int w, dev.pagoda.tensor.Backend device,
+            String howToGetOne) {
+        if (controlnet == null) {
+            if (cp != null) {
+                throw new IllegalArgumentException("this pipeline has no ControlNet; control images need a"
+                        + " ControlNet pipeline (" + howToGetOne + ")");
+            }
+            return null;
+        }
+        if (cp == null) {
+            throw new IllegalArgumentException("a ControlNet pipeline needs a control image per net"
+                    + " (GenerationParams.Builder.controlNet)");
+        }
+        int n = controlnet.size();
+        if (cp.images().size() != n) {
+            throw new IllegalArgumentException("ControlNet: " + cp.images().size() + " control image"
+                    + (cp.images().size() == 1 ? "" : "s") + " for " + n + " ControlNet" + (n == 1 ? "" : "s")
+                    + " (give one per net)");
+        }
+        float[] scales = perNet("controlnet_conditioning_scale", cp.conditioningScale(), n);
+        float[] start = perNet("control_guidance_start", cp.guidanceStart(), n);
+        float[] end = perNet("control_guidance_end", cp.guidanceEnd(), n);
+        List<dev.pagoda.tensor.Tensor> images = new java.util.ArrayList<>(n);
+        for (int k = 0; k < n; k++) {
+            BufferedImage img = cp.images().get(k);
+            if (!cp.resize() && (img.getWidth() != w || img.getHeight() != h)) {
+                throw new IllegalArgumentException("ControlNet: control image " + k + " is " + img.getWidth() + "x"
+                        + img.getHeight() + " but the generation size is " + w + "x" + h + " and resizing is off");
+            }
+            images.add(dev.pagoda.diffusion.image.ImageTensors.toControlTensor(img, h, w));
+        }
+        // diffusers: guess_mode = guess_mode or global_pool_conditions (of the first net)
+        boolean guess = cp.guessMode() || controlnet.nets().get(0).config().globalPoolConditions();
+        return dev.pagoda.diffusion.controlnet.ControlNetConditioning.prepare(controlnet, images, scales, start, end,
+                guess, batch, device);
+    }
 }

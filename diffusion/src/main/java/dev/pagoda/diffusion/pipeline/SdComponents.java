@@ -5,6 +5,8 @@ import dev.pagoda.nn.JsonConfig;
 import dev.pagoda.nn.WeightLoader;
 import dev.pagoda.nn.clip.ClipTextModel;
 import dev.pagoda.nn.clip.ClipTokenizer;
+import dev.pagoda.nn.controlnet.ControlNetModel;
+import dev.pagoda.nn.controlnet.MultiControlNetModel;
 import dev.pagoda.nn.unet.UNet2DConditionModel;
 import dev.pagoda.nn.unet.UNetConfig;
 import dev.pagoda.nn.vae.AutoencoderKL;
@@ -48,6 +50,7 @@ public final class SdComponents implements AutoCloseable {
     private int running;
     private boolean closed;
     private final Shares shares = new Shares(this::close);
+    private final List<ControlNetModel> controlNets = new java.util.ArrayList<>();
 
     private SdComponents(Path folder, ClipTokenizer tokenizer, ClipTextModel textEncoder, UNet2DConditionModel unet,
             AutoencoderKL vae, Path schedulerConfig, List<TensorStore> stores) {
@@ -180,8 +183,31 @@ public final class SdComponents implements AutoCloseable {
         }
         unet.to(target);
         vae.to(target);
+        controlNets.forEach(net -> net.to(target));
         backend = target;
         return this;
+    }
+
+    /**
+     * Moves ControlNets to these components' backend and keeps them to close with the weights (nets
+     * already attached are kept once); null for none.
+     *
+     * @throws IllegalArgumentException when a net does not fit the UNet (cross-attention width, blocks)
+     */
+    public synchronized MultiControlNetModel attachControlNets(List<ControlNetModel> nets) {
+        if (nets.isEmpty()) {
+            return null;
+        }
+        for (int k = 0; k < nets.size(); k++) {
+            nets.get(k).checkCompatible(unet, "ControlNet " + k);
+        }
+        for (ControlNetModel net : nets) {
+            if (!controlNets.contains(net)) {
+                net.to(backend);
+                controlNets.add(net);
+            }
+        }
+        return new MultiControlNetModel(nets);
     }
 
     SdPromptEncoder promptEncoder() {
@@ -222,5 +248,7 @@ public final class SdComponents implements AutoCloseable {
         }
         stores.forEach(TensorStore::close);
         stores.clear();
+        controlNets.forEach(ControlNetModel::close);
+        controlNets.clear();
     }
 }

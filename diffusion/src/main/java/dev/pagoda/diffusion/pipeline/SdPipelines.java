@@ -1,5 +1,6 @@
 package dev.pagoda.diffusion.pipeline;
 
+import dev.pagoda.nn.controlnet.MultiControlNetModel;
 import java.nio.file.Path;
 import java.util.List;
 
@@ -15,8 +16,17 @@ public final class SdPipelines {
 
     /** {@code AutoPipelineForText2Image.from_pretrained} of an SD 1.x/2.x folder. */
     public static StableDiffusionPAGPipeline text2Image(Path dir, PipelineOptions options) {
-        SdComponents c = load(dir, options);
-        return new StableDiffusionPAGPipeline(c, options.enablePag(), options.pagAppliedLayers());
+        SdComponents c = SdComponents.load(dir, options.preferFp16());
+        try {
+            c.to(options.backend());
+            MultiControlNetModel cn = c.attachControlNets(options.controlnet());
+            return cn != null // stable-diffusion-controlnet-pag
+                    ? new StableDiffusionControlNetPAGPipeline(c, cn, options.enablePag(), options.pagAppliedLayers())
+                    : new StableDiffusionPAGPipeline(c, options.enablePag(), options.pagAppliedLayers());
+        } catch (RuntimeException e) {
+            c.close();
+            throw e;
+        }
     }
 
     /** {@code AutoPipelineForImage2Image.from_pretrained} of an SD 1.x/2.x folder. */
@@ -31,17 +41,39 @@ public final class SdPipelines {
         return new StableDiffusionPAGImg2ImgPipeline(pipe.components(), enablePag, pagAppliedLayers);
     }
 
-    /** The text-to-image pipeline over {@code pipe}'s loaded modules (no reload), with these PAG settings. */
+    /**
+     * The text-to-image pipeline over {@code pipe}'s loaded modules (no reload), with these PAG settings and
+     * {@code pipe}'s ControlNets, if any.
+     */
     public static StableDiffusionPAGPipeline text2Image(StableDiffusionPAGPipeline pipe, boolean enablePag,
             List<String> pagAppliedLayers) {
-        return new StableDiffusionPAGPipeline(pipe.components(), enablePag, pagAppliedLayers);
+        return pipe.controlnet() != null
+                ? new StableDiffusionControlNetPAGPipeline(pipe.components(), pipe.controlnet(), enablePag,
+                        pagAppliedLayers)
+                : new StableDiffusionPAGPipeline(pipe.components(), enablePag, pagAppliedLayers);
+    }
+
+    /**
+     * diffusers' {@code from_pipe(pipe, controlnet=...)}: the ControlNet text-to-image pipeline over
+     * {@code pipe}'s loaded modules; the nets move to its backend and close with its weights.
+     *
+     * @throws IllegalArgumentException when a net does not fit the UNet
+     */
+    public static StableDiffusionControlNetPAGPipeline text2Image(StableDiffusionPAGPipeline pipe, boolean enablePag,
+            List<String> pagAppliedLayers, List<dev.pagoda.nn.controlnet.ControlNetModel> nets) {
+        MultiControlNetModel cn = pipe.components().attachControlNets(nets);
+        if (cn == null) {
+            throw new IllegalArgumentException("no ControlNet given");
+        }
+        return new StableDiffusionControlNetPAGPipeline(pipe.components(), cn, enablePag, pagAppliedLayers);
     }
 
     private static SdComponents load(Path dir, PipelineOptions options) {
         SdComponents c = SdComponents.load(dir, options.preferFp16());
         try {
             if (!options.controlnet().isEmpty()) {
-                throw new IllegalArgumentException(dir + ": ControlNets are not supported for SD 1.x/2.x pipelines yet");
+                throw new IllegalArgumentException(dir + ": ControlNets with SD 1.x/2.x are supported for text-to-image"
+                        + " (StableDiffusionControlNetPAGPipeline), not for image-to-image yet");
             }
             return c.to(options.backend());
         } catch (RuntimeException e) {

@@ -325,39 +325,8 @@ public abstract class SdxlPipeline implements DiffusionPipeline {
      */
     private ControlNetConditioning controlConditioning(GenerationParams p, GuidedBatch batch, int h, int w,
             Backend device) {
-        ControlNetParams cp = p.controlNet();
-        if (controlnet == null) {
-            if (cp != null) {
-                throw new IllegalArgumentException("this pipeline has no ControlNet; control images need a"
-                        + " ControlNet pipeline (AutoPipelineForText2Image with PipelineOptions.controlnet)");
-            }
-            return null;
-        }
-        if (cp == null) {
-            throw new IllegalArgumentException("a ControlNet pipeline needs a control image per net"
-                    + " (GenerationParams.Builder.controlNet)");
-        }
-        int n = controlnet.size();
-        if (cp.images().size() != n) {
-            throw new IllegalArgumentException("ControlNet: " + cp.images().size() + " control image"
-                    + (cp.images().size() == 1 ? "" : "s") + " for " + n + " ControlNet" + (n == 1 ? "" : "s")
-                    + " (give one per net)");
-        }
-        float[] scales = ControlNetParams.perNet("controlnet_conditioning_scale", cp.conditioningScale(), n);
-        float[] start = ControlNetParams.perNet("control_guidance_start", cp.guidanceStart(), n);
-        float[] end = ControlNetParams.perNet("control_guidance_end", cp.guidanceEnd(), n);
-        List<Tensor> images = new ArrayList<>(n);
-        for (int k = 0; k < n; k++) {
-            BufferedImage img = cp.images().get(k);
-            if (!cp.resize() && (img.getWidth() != w || img.getHeight() != h)) {
-                throw new IllegalArgumentException("ControlNet: control image " + k + " is " + img.getWidth() + "x"
-                        + img.getHeight() + " but the generation size is " + w + "x" + h + " and resizing is off");
-            }
-            images.add(ImageTensors.toControlTensor(img, h, w));
-        }
-        // diffusers: guess_mode = guess_mode or global_pool_conditions (of the first net)
-        boolean guess = cp.guessMode() || controlnet.nets().get(0).config().globalPoolConditions();
-        return ControlNetConditioning.prepare(controlnet, images, scales, start, end, guess, batch, device);
+        return ControlNetParams.prepare(controlnet, p.controlNet(), batch, h, w, device,
+                "AutoPipelineForText2Image with PipelineOptions.controlnet");
     }
 
     /**

@@ -7,6 +7,8 @@ import dev.pagoda.diffusion.scheduler.SchedulerChoice;
 import dev.pagoda.nn.attention.Attention;
 import dev.pagoda.nn.attention.IpAdapterPlan;
 import dev.pagoda.nn.attention.PagLayers;
+import dev.pagoda.diffusion.controlnet.ControlNetConditioning;
+import dev.pagoda.nn.controlnet.MultiControlNetModel;
 import dev.pagoda.nn.unet.UNet2DConditionModel;
 import dev.pagoda.nn.vae.AutoencoderKL;
 import dev.pagoda.tensor.Backend;
@@ -33,6 +35,7 @@ public class StableDiffusionPAGPipeline implements DiffusionPipeline {
     }
 
     protected final SdComponents components;
+    private final MultiControlNetModel controlnet;
     private final Shares.Share share;
     private final boolean pagEnabled;
     private volatile PagSelection pag;
@@ -42,7 +45,19 @@ public class StableDiffusionPAGPipeline implements DiffusionPipeline {
 
     /** @param pagAppliedLayers PAG layer patterns (null: {@code ["mid"]}, diffusers' default) */
     public StableDiffusionPAGPipeline(SdComponents components, boolean pagEnabled, List<String> pagAppliedLayers) {
+        this(components, null, pagEnabled, pagAppliedLayers);
+    }
+
+    /** With ControlNets (diffusers' {@code StableDiffusionControlNetPAGPipeline}); {@code controlnet} null for none. */
+    protected StableDiffusionPAGPipeline(SdComponents components, MultiControlNetModel controlnet, boolean pagEnabled,
+            List<String> pagAppliedLayers) {
         this.components = components;
+        this.controlnet = controlnet;
+        if (controlnet != null) {
+            for (int k = 0; k < controlnet.size(); k++) {
+                controlnet.nets().get(k).checkCompatible(components.unet(), "ControlNet " + k);
+            }
+        }
         this.pagEnabled = pagEnabled;
         setPagAppliedLayers(pagAppliedLayers == null ? List.of("mid") : pagAppliedLayers, PagLayers.Mode.DIFFUSERS);
         this.share = components.share();
@@ -50,6 +65,16 @@ public class StableDiffusionPAGPipeline implements DiffusionPipeline {
 
     public SdComponents components() {
         return components;
+    }
+
+    /** The pipeline's ControlNets, or null for a pipeline without. */
+    public MultiControlNetModel controlnet() {
+        return controlnet;
+    }
+
+    /** Whether this pipeline starts from noise (then it takes {@code latents} and custom timesteps/sigmas). */
+    protected boolean textToImage() {
+        return getClass() == StableDiffusionPAGPipeline.class;
     }
 
     public boolean pagEnabled() {
@@ -120,8 +145,7 @@ public class StableDiffusionPAGPipeline implements DiffusionPipeline {
         Scheduler scheduler = schedulerChoice.build(components.schedulerConfig());
         UNet2DConditionModel unet = components.unet();
         int[] hw = resolveSize(p);
-        if (getClass() != StableDiffusionPAGPipeline.class
-                && (p.latents() != null || p.timesteps() != null || p.sigmas() != null)) {
+        if (!textToImage() && (p.latents() != null || p.timesteps() != null || p.sigmas() != null)) {
             throw new IllegalArgumentException(getClass().getSimpleName() + ": latents and custom timesteps/sigmas"
                     + " are supported by the text-to-image pipeline (StableDiffusionPAGPipeline)");
         }
@@ -131,6 +155,8 @@ public class StableDiffusionPAGPipeline implements DiffusionPipeline {
                 p.guidanceRescale(), pagEnabled && !selection.modules().isEmpty());
         GuidedBatch batch = GuidedBatch.of(g, n, selection.modules());
         Backend device = components.backend();
+        ControlNetConditioning control = ControlNetParams.prepare(controlnet, p.controlNet(), batch, hw[0], hw[1],
+                device, "SdPipelines.text2Image with PipelineOptions.controlnet");
         stage.stage("encode prompt");
         SdPromptEncoder.Encoded enc = encodePrompt(p, g.cfg());
         if (scheduler instanceof dev.pagoda.diffusion.scheduler.EtaScheduler eta) {
@@ -141,9 +167,11 @@ public class StableDiffusionPAGPipeline implements DiffusionPipeline {
         Tensor ehs = device.resident(batch.conditioning(g.cfg() ? DenoiseLoop.perImage(enc.negative(), per) : null,
                 DenoiseLoop.perImage(enc.positive(), per)));
         stage.stage("denoise");
-        Tensor latents = DenoiseLoop.run(p, scheduler, batch, start, unet, device, obs, (i, steps, x, t) ->
-                new UNet2DConditionModel.Input(x, new float[] {t}, ehs, null, null, batch.pagPlan(), null, null,
-                        IpAdapterPlan.NONE));
+        Tensor latents = DenoiseLoop.run(p, scheduler, batch, start, unet, device, obs, (i, steps, x, t) -> {
+            UNet2DConditionModel.Input in = new UNet2DConditionModel.Input(x, new float[] {t}, ehs, null, null,
+                    batch.pagPlan(), null, null, IpAdapterPlan.NONE);
+            return control != null ? control.apply(in, i, steps) : in;
+        });
         int total = start.timesteps().length;
         DenoiseLoop.stopIfCancelled(p, total, total);
         Tensor image = null;
@@ -204,8 +232,14 @@ public class StableDiffusionPAGPipeline implements DiffusionPipeline {
     /** Height and width from the params, else the input image's, else the UNet's sample size × the VAE scale. */
     int[] resolveSize(GenerationParams p) {
         int dflt = defaultImageSize();
-        int h = p.height() != null ? p.height() : p.image() != null ? p.image().dim(2) : dflt;
-        int w = p.width() != null ? p.width() : p.image() != null ? p.image().dim(3) : dflt;
+        int s = components.vae().scale();
+        // with ControlNets the control image's size, rounded down to the VAE scale (diffusers' prepare_image)
+        java.awt.image.BufferedImage control = controlnet != null && p.controlNet() != null
+                ? p.controlNet().images().get(0) : null;
+        int h = p.height() != null ? p.height() : control != null ? control.getHeight() / s * s
+                : p.image() != null ? p.image().dim(2) : dflt;
+        int w = p.width() != null ? p.width() : control != null ? control.getWidth() / s * s
+                : p.image() != null ? p.image().dim(3) : dflt;
         int factor = components.vae().scale() << components.unet().downsamplings();
         if (h % factor != 0 || w % factor != 0) {
             throw new IllegalArgumentException("height and width must be multiples of " + factor + " for this model, got "
@@ -239,9 +273,6 @@ public class StableDiffusionPAGPipeline implements DiffusionPipeline {
         }
         if (p.mask() != null) {
             bad.add("mask (no SD inpainting pipeline)");
-        }
-        if (p.controlNet() != null) {
-            bad.add("controlNet (no SD ControlNet pipeline)");
         }
         if (p.ipAdapterImages() != null && !p.ipAdapterImages().isEmpty()
                 || p.ipAdapterImageEmbeds() != null && !p.ipAdapterImageEmbeds().isEmpty()) {
