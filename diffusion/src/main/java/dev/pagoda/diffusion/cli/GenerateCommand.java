@@ -122,23 +122,7 @@ final class GenerateCommand {
             "ip-adapter", "ip-adapter-image", "ip-image", "ip-scale", "image-encoder");
     private static final Set<String> SWITCHES = Set.of("guess-mode", "pag-strict", "karras", "tiled-vae", "no-finite-check",
             "no-memory-check", "no-resolution-binning", "help");
-    private static final Map<String, String> SCHEDULERS = Map.ofEntries(
-            Map.entry("euler", "EulerDiscreteScheduler"),
-            Map.entry("euler-a", "EulerAncestralDiscreteScheduler"),
-            Map.entry("ddim", "DDIMScheduler"),
-            Map.entry("dpm++", "DPMSolverMultistepScheduler"),
-            Map.entry("dpm++-single", "DPMSolverSinglestepScheduler"),
-            Map.entry("dpm++-sde", "DPMSolverSDEScheduler"),
-            Map.entry("deis", "DEISMultistepScheduler"),
-            Map.entry("unipc", "UniPCMultistepScheduler"),
-            Map.entry("heun", "HeunDiscreteScheduler"),
-            Map.entry("lms", "LMSDiscreteScheduler"),
-            Map.entry("dpm2", "KDPM2DiscreteScheduler"),
-            Map.entry("dpm2-a", "KDPM2AncestralDiscreteScheduler"),
-            Map.entry("pndm", "PNDMScheduler"),
-            Map.entry("ddpm", "DDPMScheduler"),
-            Map.entry("lcm", "LCMScheduler"),
-            Map.entry("tcd", "TCDScheduler"));
+    private static final Map<String, String> SCHEDULERS = SchedulerChoice.SHORT_NAMES;
 
     private GenerateCommand() {
     }

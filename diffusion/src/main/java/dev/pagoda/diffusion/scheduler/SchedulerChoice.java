@@ -22,6 +22,25 @@ public record SchedulerChoice(String className, Map<String, Object> overrides) {
     /** The model's own scheduler, as configured. */
     public static final SchedulerChoice MODEL = new SchedulerChoice(null, Map.of());
 
+    /** The short names the CLI ({@code --scheduler}) and the studio take, and the diffusers class of each. */
+    public static final Map<String, String> SHORT_NAMES = Collections.unmodifiableMap(new java.util.TreeMap<>(Map.ofEntries(
+            Map.entry("euler", "EulerDiscreteScheduler"),
+            Map.entry("euler-a", "EulerAncestralDiscreteScheduler"),
+            Map.entry("ddim", "DDIMScheduler"),
+            Map.entry("dpm++", "DPMSolverMultistepScheduler"),
+            Map.entry("dpm++-single", "DPMSolverSinglestepScheduler"),
+            Map.entry("dpm++-sde", "DPMSolverSDEScheduler"),
+            Map.entry("deis", "DEISMultistepScheduler"),
+            Map.entry("unipc", "UniPCMultistepScheduler"),
+            Map.entry("heun", "HeunDiscreteScheduler"),
+            Map.entry("lms", "LMSDiscreteScheduler"),
+            Map.entry("dpm2", "KDPM2DiscreteScheduler"),
+            Map.entry("dpm2-a", "KDPM2AncestralDiscreteScheduler"),
+            Map.entry("pndm", "PNDMScheduler"),
+            Map.entry("ddpm", "DDPMScheduler"),
+            Map.entry("lcm", "LCMScheduler"),
+            Map.entry("tcd", "TCDScheduler"))));
+
     /** Every config field a Pagoda scheduler reads (diffusers' names). */
     public static final Set<String> KNOWN_FIELDS = Collections.unmodifiableSet(new TreeSet<>(List.of(
             "algorithm_type", "beta_end", "beta_schedule", "beta_start", "clip_sample", "clip_sample_range",

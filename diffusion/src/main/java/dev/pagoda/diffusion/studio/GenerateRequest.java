@@ -29,11 +29,8 @@ public record GenerateRequest(String prompt, String negativePrompt, int steps, f
         Integer width, Integer height, String scheduler, BufferedImage initImage, BufferedImage mask, Float strength) {
 
     /** Scheduler names of the page and the CLI, and the diffusers classes they stand for. */
-    public static final Map<String, String> SCHEDULERS = Map.of(
-            "euler", "EulerDiscreteScheduler",
-            "euler-a", "EulerAncestralDiscreteScheduler",
-            "ddim", "DDIMScheduler",
-            "dpm++", "DPMSolverMultistepScheduler");
+    /** Every scheduler the CLI takes, by the same short names. */
+    public static final Map<String, String> SCHEDULERS = dev.pagoda.diffusion.scheduler.SchedulerChoice.SHORT_NAMES;
 
     static final int MAX_STEPS = 1000;
     static final int MAX_SIDE = 4096;

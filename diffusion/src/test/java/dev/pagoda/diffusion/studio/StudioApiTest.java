@@ -185,7 +185,7 @@ class StudioApiTest {
         r = client.post("/api/generate", "{not json");
         assertEquals(400, r.status());
         assertTrue(((String) r.json().get("error")).startsWith("request body is not valid JSON"), r.body());
-        r = client.post("/api/generate", job(2, "\"scheduler\": \"heun\""));
+        r = client.post("/api/generate", job(2, "\"scheduler\": \"k_euler\""));
         assertEquals("scheduler", r.json().get("field"));
         r = client.post("/api/generate", job(2, "\"stepz\": 3"));
         assertEquals(400, r.status());
