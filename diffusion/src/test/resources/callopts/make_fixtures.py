@@ -25,8 +25,8 @@ import os
 import torch
 from safetensors.torch import load_file, save_file
 
-from diffusers import (AutoencoderKL, DDIMScheduler, DPMSolverMultistepScheduler, EulerAncestralDiscreteScheduler,
-                       EulerDiscreteScheduler, UNet2DConditionModel)
+from diffusers import (AutoencoderKL, DDIMScheduler, DDPMScheduler, DPMSolverMultistepScheduler,
+                       EulerAncestralDiscreteScheduler, EulerDiscreteScheduler, UNet2DConditionModel)
 from diffusers.pipelines.pag.pipeline_pag_sd_xl import StableDiffusionXLPAGPipeline
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -135,6 +135,13 @@ run("custom_timesteps_dpm", DPMSolverMultistepScheduler.from_config(sched_cfg),
     {"prompts": [2], "timesteps": DTS, "scheduler": "DPMSolverMultistepScheduler", "seed": 6, "height": 128,
      "width": 128},
     prompt_embeds=pe, pooled_prompt_embeds=pp, timesteps=DTS, generator=torch.Generator().manual_seed(6),
+    height=128, width=128)
+
+# F2: custom timesteps on DDPM (each step goes back to the next listed timestep; fresh noise every step)
+DDTS = [999, 800, 500, 200]
+run("custom_timesteps_ddpm", DDPMScheduler.from_config(sched_cfg),
+    {"prompts": [2], "timesteps": DDTS, "scheduler": "DDPMScheduler", "seed": 3, "height": 128, "width": 128},
+    prompt_embeds=pe, pooled_prompt_embeds=pp, timesteps=DDTS, generator=torch.Generator().manual_seed(3),
     height=128, width=128)
 
 # G: masked_image_latents given to the 9-channel inpainting UNet of ../call/inpaint9 (PAG pipeline, strength 0.8,

@@ -28,6 +28,7 @@ public final class DDPMScheduler extends AlphaScheduler {
     private final TimestepSpacing spacing;
     private final int stepsOffset;
     private int numInferenceSteps;
+    private boolean customTimesteps;
 
     public DDPMScheduler(SchedulerConfig config) {
         super(config, NoiseSchedule.fromConfig(config, false));
@@ -52,6 +53,53 @@ public final class DDPMScheduler extends AlphaScheduler {
         requireSteps(n);
         install(integerTimesteps(spacing, schedule.numTrainTimesteps(), n, stepsOffset));
         numInferenceSteps = n;
+        customTimesteps = false;
+    }
+
+    /**
+     * diffusers' {@code set_timesteps(timesteps=...)}: integer timesteps, strictly descending, below
+     * {@code num_train_timesteps}; each step then goes back to the next one in the list (-1 after the last).
+     *
+     * @throws IllegalArgumentException for an empty, unordered or out-of-range list (as diffusers refuses)
+     */
+    @Override
+    public void setTimesteps(float[] custom) {
+        if (custom == null || custom.length == 0) {
+            throw new IllegalArgumentException(CLASS_NAME + ": custom timesteps must not be empty");
+        }
+        float[] ts = new float[custom.length];
+        for (int i = 0; i < ts.length; i++) {
+            if (!Float.isFinite(custom[i]) || custom[i] < 0) {
+                throw new IllegalArgumentException(CLASS_NAME + ": custom timesteps must be finite and >= 0, got "
+                        + java.util.Arrays.toString(custom));
+            }
+            if (i > 0 && custom[i] >= custom[i - 1]) {
+                throw new IllegalArgumentException(CLASS_NAME + ": `custom_timesteps` must be in descending order, got "
+                        + java.util.Arrays.toString(custom));
+            }
+            ts[i] = (long) custom[i];
+        }
+        if (ts[0] >= schedule.numTrainTimesteps()) {
+            throw new IllegalArgumentException(CLASS_NAME + ": `timesteps` must start before num_train_timesteps "
+                    + schedule.numTrainTimesteps() + ", got " + custom[0]);
+        }
+        install(ts);
+        customTimesteps = true;
+    }
+
+    /** diffusers' {@code previous_timestep}. */
+    private int previousTimestep(int t) {
+        if (!customTimesteps) {
+            // N // n whatever the spacing
+            return t - schedule.numTrainTimesteps() / numInferenceSteps;
+        }
+        for (int i = 0; i < timesteps.length; i++) {
+            if (timesteps[i] == t) {
+                return i == timesteps.length - 1 ? -1 : (int) timesteps[i + 1];
+            }
+        }
+        throw new IllegalArgumentException(CLASS_NAME + ".step: timestep " + t + " is not in the custom schedule "
+                + java.util.Arrays.toString(timesteps));
     }
 
     @Override
@@ -59,8 +107,7 @@ public final class DDPMScheduler extends AlphaScheduler {
         requireSchedule();
         Latents.requireSameShape(CLASS_NAME + ".step", "modelOutput", modelOutput, "sample", sample);
         int t = trainTimestep(timestep);
-        // diffusers steps back by N // n whatever the spacing (previous_timestep without custom timesteps).
-        int prevT = t - schedule.numTrainTimesteps() / numInferenceSteps;
+        int prevT = previousTimestep(t);
         float aT = schedule.alphaCumprod(t);
         float aPrev = prevT >= 0 ? schedule.alphaCumprod(prevT) : 1.0f;
         float bT = 1.0f - aT;

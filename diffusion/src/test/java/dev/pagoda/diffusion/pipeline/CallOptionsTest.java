@@ -162,6 +162,9 @@ class CallOptionsTest {
         try {
             matches("custom_timesteps_dpm", call(List.of(2), 128, 128).timesteps(999, 700, 400, 150).seed(6).build());
             differs("custom_timesteps_dpm", call(List.of(2), 128, 128).steps(4).seed(6).build());
+            pipe.setScheduler("DDPMScheduler");
+            matches("custom_timesteps_ddpm", call(List.of(2), 128, 128).timesteps(999, 800, 500, 200).seed(3).build());
+            differs("custom_timesteps_ddpm", call(List.of(2), 128, 128).steps(4).seed(3).build());
         } finally {
             pipe.setScheduler((String) null);
         }
