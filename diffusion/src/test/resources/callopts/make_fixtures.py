@@ -26,7 +26,8 @@ import torch
 from safetensors.torch import load_file, save_file
 
 from diffusers import (AutoencoderKL, DDIMScheduler, DDPMScheduler, DPMSolverMultistepScheduler,
-                       EulerAncestralDiscreteScheduler, EulerDiscreteScheduler, UNet2DConditionModel)
+                       EulerAncestralDiscreteScheduler, EulerDiscreteScheduler, LCMScheduler, TCDScheduler,
+                       UNet2DConditionModel)
 from diffusers.pipelines.pag.pipeline_pag_sd_xl import StableDiffusionXLPAGPipeline
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -142,6 +143,19 @@ DDTS = [999, 800, 500, 200]
 run("custom_timesteps_ddpm", DDPMScheduler.from_config(sched_cfg),
     {"prompts": [2], "timesteps": DDTS, "scheduler": "DDPMScheduler", "seed": 3, "height": 128, "width": 128},
     prompt_embeds=pe, pooled_prompt_embeds=pp, timesteps=DDTS, generator=torch.Generator().manual_seed(3),
+    height=128, width=128)
+
+# F3: custom timesteps on LCM (on the distillation grid of 50 original steps, not the default 4-step subset) and TCD (gamma = the call's eta 0.3)
+LTS = [999, 879, 519, 139]
+run("custom_timesteps_lcm", LCMScheduler.from_config(sched_cfg),
+    {"prompts": [2], "timesteps": LTS, "scheduler": "LCMScheduler", "seed": 4, "height": 128, "width": 128},
+    prompt_embeds=pe, pooled_prompt_embeds=pp, timesteps=LTS, generator=torch.Generator().manual_seed(4),
+    height=128, width=128)
+TTS = [999, 600, 300]
+run("custom_timesteps_tcd", TCDScheduler.from_config(sched_cfg),
+    {"prompts": [2], "timesteps": TTS, "scheduler": "TCDScheduler", "eta": 0.3, "seed": 5, "height": 128,
+     "width": 128},
+    prompt_embeds=pe, pooled_prompt_embeds=pp, timesteps=TTS, eta=0.3, generator=torch.Generator().manual_seed(5),
     height=128, width=128)
 
 # G: masked_image_latents given to the 9-channel inpainting UNet of ../call/inpaint9 (PAG pipeline, strength 0.8,

@@ -64,6 +64,35 @@ abstract class AlphaScheduler implements Scheduler {
         return sample;
     }
 
+    /**
+     * The custom timesteps DDPM, LCM and TCD take ({@code set_timesteps(timesteps=...)}): integers
+     * (int64, truncated), strictly descending, the first below {@code num_train_timesteps}.
+     *
+     * @throws IllegalArgumentException naming what diffusers refuses
+     */
+    float[] customIntegerTimesteps(float[] custom) {
+        if (custom == null || custom.length == 0) {
+            throw new IllegalArgumentException(className() + ": custom timesteps must not be empty");
+        }
+        float[] ts = new float[custom.length];
+        for (int i = 0; i < ts.length; i++) {
+            if (!Float.isFinite(custom[i]) || custom[i] < 0) {
+                throw new IllegalArgumentException(className() + ": custom timesteps must be finite and >= 0, got "
+                        + java.util.Arrays.toString(custom));
+            }
+            if (i > 0 && custom[i] >= custom[i - 1]) {
+                throw new IllegalArgumentException(className() + ": `custom_timesteps` must be in descending order,"
+                        + " got " + java.util.Arrays.toString(custom));
+            }
+            ts[i] = (long) custom[i];
+        }
+        if (ts[0] >= schedule.numTrainTimesteps()) {
+            throw new IllegalArgumentException(className() + ": `timesteps` must start before num_train_timesteps "
+                    + schedule.numTrainTimesteps() + ", got " + custom[0]);
+        }
+        return ts;
+    }
+
     void install(float[] newTimesteps) {
         this.timesteps = newTimesteps;
         this.beginIndex = -1;

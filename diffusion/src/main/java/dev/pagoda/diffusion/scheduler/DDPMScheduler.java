@@ -64,25 +64,7 @@ public final class DDPMScheduler extends AlphaScheduler {
      */
     @Override
     public void setTimesteps(float[] custom) {
-        if (custom == null || custom.length == 0) {
-            throw new IllegalArgumentException(CLASS_NAME + ": custom timesteps must not be empty");
-        }
-        float[] ts = new float[custom.length];
-        for (int i = 0; i < ts.length; i++) {
-            if (!Float.isFinite(custom[i]) || custom[i] < 0) {
-                throw new IllegalArgumentException(CLASS_NAME + ": custom timesteps must be finite and >= 0, got "
-                        + java.util.Arrays.toString(custom));
-            }
-            if (i > 0 && custom[i] >= custom[i - 1]) {
-                throw new IllegalArgumentException(CLASS_NAME + ": `custom_timesteps` must be in descending order, got "
-                        + java.util.Arrays.toString(custom));
-            }
-            ts[i] = (long) custom[i];
-        }
-        if (ts[0] >= schedule.numTrainTimesteps()) {
-            throw new IllegalArgumentException(CLASS_NAME + ": `timesteps` must start before num_train_timesteps "
-                    + schedule.numTrainTimesteps() + ", got " + custom[0]);
-        }
+        float[] ts = customIntegerTimesteps(custom);
         install(ts);
         customTimesteps = true;
     }

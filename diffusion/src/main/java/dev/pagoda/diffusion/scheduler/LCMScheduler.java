@@ -56,6 +56,16 @@ public final class LCMScheduler extends AlphaScheduler {
         return CLASS_NAME;
     }
 
+    /**
+     * diffusers' {@code set_timesteps(timesteps=...)}: the given integer timesteps as the schedule; each
+     * step goes to the next one (diffusers only warns about timesteps off the distillation schedule).
+     */
+    @Override
+    public void setTimesteps(float[] custom) {
+        install(customIntegerTimesteps(custom));
+        numInferenceSteps = custom.length;
+    }
+
     @Override
     public void setTimesteps(int n) {
         install(distilledTimesteps(className(), schedule.numTrainTimesteps(), originalSteps, n));

@@ -165,6 +165,13 @@ class CallOptionsTest {
             pipe.setScheduler("DDPMScheduler");
             matches("custom_timesteps_ddpm", call(List.of(2), 128, 128).timesteps(999, 800, 500, 200).seed(3).build());
             differs("custom_timesteps_ddpm", call(List.of(2), 128, 128).steps(4).seed(3).build());
+            pipe.setScheduler("LCMScheduler");
+            matches("custom_timesteps_lcm", call(List.of(2), 128, 128).timesteps(999, 879, 519, 139).seed(4).build());
+            differs("custom_timesteps_lcm", call(List.of(2), 128, 128).steps(4).seed(4).build());
+            pipe.setScheduler("TCDScheduler");
+            matches("custom_timesteps_tcd", call(List.of(2), 128, 128).timesteps(999, 600, 300).eta(0.3f).seed(5)
+                    .build());
+            differs("custom_timesteps_tcd", call(List.of(2), 128, 128).timesteps(999, 600, 300).seed(5).build());
         } finally {
             pipe.setScheduler((String) null);
         }
