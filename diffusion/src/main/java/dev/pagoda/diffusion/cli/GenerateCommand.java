@@ -82,7 +82,8 @@ final class GenerateCommand {
               --seed N                 seed of the torch-compatible CPU generator (default 0)
               --clip-skip N            SDXL: condition on the text encoders' layer N+2 from the end
                                        (diffusers' clip_skip; default: the penultimate layer)
-              --eta E                  DDIM's eta, the share of fresh noise per step (default 0)
+              --eta E                  DDIM's eta / TCD's gamma, the share of fresh noise per step (default 0,
+                                       as the diffusers pipelines pass it)
               --timesteps LIST         SDXL text-to-image: custom descending timesteps, comma-separated
                                        (e.g. 999,749,499,249); the step count is their number
               --sigmas LIST            SDXL text-to-image: custom noise levels, the final one last
