@@ -23,6 +23,14 @@ import dev.pagoda.tensor.random.NoiseSource;
  * @param controlNet  ControlNet pipelines: the control images and their options (null: none)
  * @param useResolutionBinning PixArt: generate at the nearest aspect-ratio bin of the model's resolution and
  *                    resize the image back (default true, as diffusers)
+ * @param denoisingStart SDXL img2img: start at this fraction of the schedule instead of {@code strength}
+ *                    (diffusers' {@code denoising_start}; the image is then used without added noise, as the
+ *                    refiner of an ensemble of experts takes the base's latents); null: strength decides
+ * @param denoisingEnd SDXL: stop after this fraction of the schedule (diffusers' {@code denoising_end}; the
+ *                    base of an ensemble of experts hands its latents to the refiner); null: run to the end
+ * @param aestheticScore SDXL img2img / inpaint with {@code requires_aesthetics_score} (the refiner): the
+ *                    positive side's aesthetic-score time id (default 6.0)
+ * @param negativeAestheticScore the negative side's aesthetic-score time id (default 2.5)
  */
 public record GenerationParams(
         String prompt,
@@ -52,7 +60,11 @@ public record GenerationParams(
         boolean useResolutionBinning,
         List<List<BufferedImage>> ipAdapterImages,
         List<Tensor> ipAdapterImageEmbeds,
-        ControlNetParams controlNet) {
+        ControlNetParams controlNet,
+        Double denoisingStart,
+        Double denoisingEnd,
+        float aestheticScore,
+        float negativeAestheticScore) {
 
     public enum OutputType { LATENT, IMAGE }
 
@@ -92,6 +104,17 @@ public record GenerationParams(
         if (ipAdapterImages != null && ipAdapterImageEmbeds != null) {
             throw new IllegalArgumentException("give ip_adapter_image or ip_adapter_image_embeds, not both");
         }
+        // diffusers silently ignores values outside (0, 1); here they are an error
+        if (denoisingStart != null && !(denoisingStart > 0 && denoisingStart < 1)) {
+            throw new IllegalArgumentException("denoisingStart must be in (0, 1), got " + denoisingStart);
+        }
+        if (denoisingEnd != null && !(denoisingEnd > 0 && denoisingEnd < 1)) {
+            throw new IllegalArgumentException("denoisingEnd must be in (0, 1), got " + denoisingEnd);
+        }
+        if (denoisingStart != null && denoisingEnd != null && denoisingStart >= denoisingEnd) {
+            throw new IllegalArgumentException("denoisingStart " + denoisingStart + " must be below denoisingEnd "
+                    + denoisingEnd);
+        }
         ipAdapterImages = ipAdapterImages == null ? null : ipAdapterImages.stream().map(List::copyOf).toList();
         ipAdapterImageEmbeds = ipAdapterImageEmbeds == null ? null : List.copyOf(ipAdapterImageEmbeds);
     }
@@ -129,6 +152,10 @@ public record GenerationParams(
         b.ipImages = ipAdapterImages;
         b.ipEmbeds = ipAdapterImageEmbeds;
         b.controlNet = controlNet;
+        b.denoisingStart = denoisingStart;
+        b.denoisingEnd = denoisingEnd;
+        b.aestheticScore = aestheticScore;
+        b.negativeAestheticScore = negativeAestheticScore;
         return b;
     }
 
@@ -162,6 +189,10 @@ public record GenerationParams(
         private List<List<BufferedImage>> ipImages;
         private List<Tensor> ipEmbeds;
         private ControlNetParams controlNet;
+        private Double denoisingStart;
+        private Double denoisingEnd;
+        private float aestheticScore = 6.0f;
+        private float negativeAestheticScore = 2.5f;
 
         private Builder(String prompt) {
             this.prompt = prompt;
@@ -214,12 +245,22 @@ public record GenerationParams(
         /** ControlNet pipelines: one control image per net, other ControlNet arguments at their defaults. */
         public Builder controlImage(BufferedImage... perNet) { controlNet = ControlNetParams.of(perNet); return this; }
 
+        /** {@code denoising_start}: the refiner side of an ensemble of experts (img2img). */
+        public Builder denoisingStart(double v) { denoisingStart = v; return this; }
+
+        /** {@code denoising_end}: the base side of an ensemble of experts. */
+        public Builder denoisingEnd(double v) { denoisingEnd = v; return this; }
+
+        public Builder aestheticScore(float v) { aestheticScore = v; return this; }
+        public Builder negativeAestheticScore(float v) { negativeAestheticScore = v; return this; }
+
         public GenerationParams build() {
             return new GenerationParams(prompt, prompt2, negativePrompt, negativePrompt2, height, width, steps,
                     guidanceScale, pagScale, pagAdaptiveScale, guidanceRescale, strength, image, mask,
                     noise == null ? NoiseSource.seeded(0) : noise, images, originalSize, crops, targetSize,
                     outputType, callback, cancellation, checkFinite, maxSequenceLength,
-                    useResolutionBinning, ipImages, ipEmbeds, controlNet);
+                    useResolutionBinning, ipImages, ipEmbeds, controlNet, denoisingStart, denoisingEnd,
+                    aestheticScore, negativeAestheticScore);
         }
     }
 }

@@ -247,7 +247,17 @@ public abstract class SdxlPipeline implements DiffusionPipeline {
 
         IpAdapterPlan ip = IpAdapterConditioning.prepare(ipAdapters, p.ipAdapterImages(), p.ipAdapterImageEmbeds(),
                 batch, n, device);
+        if (p.denoisingStart() != null && !acceptsDenoisingStart()) {
+            throw new IllegalArgumentException(getClass().getSimpleName() + " does not take denoising_start (in Pagoda"
+                    + " only the SDXL img2img pipelines do; the refiner runs as AutoPipelineForImage2Image)");
+        }
+        if (p.denoisingEnd() != null && !acceptsDenoisingEnd()) {
+            throw new IllegalArgumentException(getClass().getSimpleName() + " has no denoising_end (as in diffusers)");
+        }
         Start start = prepare(p, scheduler, h, w, n);
+        if (p.denoisingEnd() != null) {
+            start.truncate(scheduler.truncateForDenoisingEnd(start.timesteps(), p.denoisingEnd()));
+        }
         // The conditioning crosses to the denoiser's backend once per call; per step only the
         // latents go up and the noise prediction comes back (guidance and schedulers run on the host).
         Conditioning cond = conditioning(enc, batch, p, h, w).on(device);
@@ -276,7 +286,7 @@ public abstract class SdxlPipeline implements DiffusionPipeline {
      */
     protected static class Start {
         private final Tensor latents;
-        private final float[] timesteps;
+        private float[] timesteps;
 
         protected Start(Tensor latents, float[] timesteps) {
             this.latents = latents;
@@ -291,6 +301,11 @@ public abstract class SdxlPipeline implements DiffusionPipeline {
             return timesteps;
         }
 
+        /** {@code denoising_end}: the loop (and any post-step hook) sees only these leading timesteps. */
+        void truncate(float[] leading) {
+            this.timesteps = leading;
+        }
+
         /** Extra UNet input channels (9-channel inpainting) in the batch layout; the default adds none. */
         protected Tensor extendInput(Tensor scaledInput, GuidedBatch batch) {
             return scaledInput;
@@ -303,6 +318,24 @@ public abstract class SdxlPipeline implements DiffusionPipeline {
     }
 
     protected abstract Start prepare(GenerationParams p, Scheduler scheduler, int h, int w, int n);
+
+    /** Whether the call may give {@code denoising_start} (diffusers: the img2img and inpaint pipelines). */
+    protected boolean acceptsDenoisingStart() {
+        return false;
+    }
+
+    /** Whether the call may give {@code denoising_end} (every SDXL pipeline here but ControlNet img2img). */
+    protected boolean acceptsDenoisingEnd() {
+        return true;
+    }
+
+    /**
+     * Whether the time ids end with the aesthetic score ({@code requires_aesthetics_score}, which only
+     * diffusers' img2img and inpaint pipelines read) instead of the target size.
+     */
+    protected boolean aestheticTimeIds() {
+        return false;
+    }
 
     /**
      * The call's ControlNet conditioning, or null for a pipeline without ControlNets.
@@ -354,10 +387,13 @@ public abstract class SdxlPipeline implements DiffusionPipeline {
         int dflt = components.unet().config().sampleSize() * components.vae().scale();
         int s = components.vae().scale();
         BufferedImage control = controlnet != null && p.controlNet() != null ? p.controlNet().images().get(0) : null;
+        // an img2img image given as latents has the latent size
+        int fromImage = p.image() != null
+                && StableDiffusionXLImg2ImgPipeline.isLatents(p.image(), components.vae().config().latentChannels()) ? s : 1;
         int h = p.height() != null ? p.height() : control != null ? control.getHeight() / s * s
-                : p.image() != null ? p.image().dim(2) : dflt;
+                : p.image() != null ? p.image().dim(2) * fromImage : dflt;
         int w = p.width() != null ? p.width() : control != null ? control.getWidth() / s * s
-                : p.image() != null ? p.image().dim(3) : dflt;
+                : p.image() != null ? p.image().dim(3) * fromImage : dflt;
         int factor = components.vae().scale() << components.unet().downsamplings();
         if (h % factor != 0 || w % factor != 0) {
             throw new IllegalArgumentException("height and width must be multiples of " + factor + " for this model, got "
@@ -378,12 +414,44 @@ public abstract class SdxlPipeline implements DiffusionPipeline {
         int[] orig = p.originalSize() != null ? p.originalSize() : new int[] {h, w};
         int[] target = p.targetSize() != null ? p.targetSize() : new int[] {h, w};
         int[] crops = p.cropsCoordsTopLeft();
-        Tensor ids = Tensor.of(new float[] {orig[0], orig[1], crops[0], crops[1], target[0], target[1]}, 1, 6);
+        boolean aesthetic = aestheticTimeIds();
+        float[] pos = aesthetic ? new float[] {orig[0], orig[1], crops[0], crops[1], p.aestheticScore()}
+                : new float[] {orig[0], orig[1], crops[0], crops[1], target[0], target[1]};
+        checkTimeIds(pos.length, enc.positive().pooled().dim(1));
+        Tensor ids = Tensor.of(pos, 1, pos.length);
         boolean cfg = batch.has(GuidedBatch.Term.UNCOND);
+        Tensor negIds = aesthetic
+                ? Tensor.of(new float[] {orig[0], orig[1], crops[0], crops[1], p.negativeAestheticScore()}, 1, 5)
+                : ids;
         return new Conditioning(
                 batch.conditioning(cfg ? enc.negative().embeds() : null, enc.positive().embeds()),
                 batch.conditioning(cfg ? enc.negative().pooled() : null, enc.positive().pooled()),
-                batch.repeat(ids));
+                aesthetic ? batch.conditioning(cfg ? negIds : null, ids) : batch.repeat(ids));
+    }
+
+    /**
+     * diffusers' {@code _get_add_time_ids} check: the UNet's added-embedding input must be the time
+     * ids' embeddings plus the pooled text embedding, with the same hints when one time id is missing
+     * or extra.
+     */
+    private void checkTimeIds(int count, int pooled) {
+        var cfg = components.unet().config();
+        int expected = cfg.projectionClassEmbeddingsInputDim();
+        int passed = cfg.additionTimeEmbedDim() * count + pooled;
+        if (expected == passed) {
+            return;
+        }
+        // one time id too few: a base UNet under aesthetic ids; one too many: a refiner UNet under target-size ids
+        String hint = expected - passed == cfg.additionTimeEmbedDim()
+                ? "; the UNet expects 6 time ids ending with the target size (a base UNet):"
+                        + " requires_aesthetics_score (model_index.json) must be false"
+                : passed - expected == cfg.additionTimeEmbedDim()
+                        ? "; the UNet expects 5 time ids ending with the aesthetic score (a refiner UNet): use an"
+                                + " img2img or inpaint pipeline with requires_aesthetics_score true"
+                        : "";
+        throw new IllegalArgumentException("the UNet's projection_class_embeddings_input_dim is " + expected
+                + " but " + count + " time ids x addition_time_embed_dim " + cfg.additionTimeEmbedDim()
+                + " + pooled text embedding " + pooled + " = " + passed + hint);
     }
 
     /**

@@ -14,6 +14,11 @@ import dev.pagoda.tensor.Tensor;
  * the model says so ({@code force_zeros_for_empty_prompt}), whatever {@code negative2} is; an explicit
  * empty negative prompt is encoded. As diffusers' {@code prompt_2 or prompt}, a null or empty second
  * prompt means "the same as the first".
+ *
+ * <p>The refiner layout (no first encoder): as diffusers' loop that zips the prompts {@code [prompt,
+ * prompt_2]} with the one remaining encoder, encoder 2 gets the <em>first</em> prompt (and the first
+ * negative prompt); {@code prompt_2} and {@code negative_prompt_2} are not used. The conditioning is
+ * then encoder 2's penultimate hidden state alone.
  */
 public final class SdxlPromptEncoder {
 
@@ -33,6 +38,9 @@ public final class SdxlPromptEncoder {
 
     public SdxlPromptEncoder(ClipTokenizer tokenizer, ClipTokenizer tokenizer2, ClipTextModel textEncoder,
             ClipTextModel textEncoder2, boolean forceZerosForEmptyPrompt) {
+        if ((tokenizer == null) != (textEncoder == null)) {
+            throw new IllegalArgumentException("tokenizer and text_encoder must both be given or both be null");
+        }
         if (!textEncoder2.hasProjection()) {
             throw new IllegalArgumentException("SDXL's text_encoder_2 must be a CLIPTextModelWithProjection");
         }
@@ -44,8 +52,9 @@ public final class SdxlPromptEncoder {
     }
 
     /**
-     * @param prompt          the prompt for encoder 1
-     * @param prompt2         the prompt for encoder 2 (null or empty: same as {@code prompt})
+     * @param prompt          the prompt for encoder 1 (in the refiner layout: for encoder 2)
+     * @param prompt2         the prompt for encoder 2 (null or empty: same as {@code prompt}; unused in the
+     *                        refiner layout)
      * @param negative        the negative prompt (null: none, zero embeddings where the model forces them)
      * @param negative2       the negative prompt for encoder 2 (null or empty: same as {@code negative})
      * @param cfg             whether classifier-free guidance needs the negative side
@@ -71,6 +80,10 @@ public final class SdxlPromptEncoder {
     }
 
     private Embeddings encodeOne(String p1, String p2) {
+        if (textEncoder == null) {
+            ClipTextOutput o = textEncoder2.forward(ids(tokenizer2, p1));
+            return new Embeddings(o.penultimateHiddenState(), o.textEmbeds());
+        }
         ClipTextOutput o1 = textEncoder.forward(ids(tokenizer, p1));
         ClipTextOutput o2 = textEncoder2.forward(ids(tokenizer2, p2));
         Tensor embeds = Backend.cpu().concat(2, o1.penultimateHiddenState(), o2.penultimateHiddenState());
