@@ -245,11 +245,11 @@ public record GenerationParams(
         /** ControlNet pipelines: one control image per net, other ControlNet arguments at their defaults. */
         public Builder controlImage(BufferedImage... perNet) { controlNet = ControlNetParams.of(perNet); return this; }
 
-        /** {@code denoising_start}: the refiner side of an ensemble of experts (img2img). */
-        public Builder denoisingStart(double v) { denoisingStart = v; return this; }
+        /** {@code denoising_start}: the refiner side of an ensemble of experts (img2img; null: strength decides). */
+        public Builder denoisingStart(Double v) { denoisingStart = v; return this; }
 
-        /** {@code denoising_end}: the base side of an ensemble of experts. */
-        public Builder denoisingEnd(double v) { denoisingEnd = v; return this; }
+        /** {@code denoising_end}: the base side of an ensemble of experts (null: run to the end). */
+        public Builder denoisingEnd(Double v) { denoisingEnd = v; return this; }
 
         public Builder aestheticScore(float v) { aestheticScore = v; return this; }
         public Builder negativeAestheticScore(float v) { negativeAestheticScore = v; return this; }

@@ -26,7 +26,7 @@ import org.junit.jupiter.api.io.TempDir;
  * diffusers 0.31 (fixtures made by src/test/resources/refiner/make_fixtures.py; tolerances from
  * golden/README.md).
  */
-class RefinerEnsembleTest {
+public class RefinerEnsembleTest {
 
     static final Path GOLDEN = Path.of(System.getProperty("pagoda.golden"));
     static final Path TINY = GOLDEN.resolve("models").resolve("tiny-sdxl");
@@ -49,7 +49,7 @@ class RefinerEnsembleTest {
         textEncoders.close();
     }
 
-    static Path resource(String name) throws URISyntaxException {
+    public static Path resource(String name) throws URISyntaxException {
         return Path.of(RefinerEnsembleTest.class.getResource("/refiner/" + name).toURI());
     }
 
@@ -57,7 +57,7 @@ class RefinerEnsembleTest {
      * The tiny refiner folder: the vendored model_index.json and UNet, with golden tiny-sdxl's
      * text_encoder_2, tokenizer_2, VAE and scheduler (as the fixture script used them).
      */
-    static Path refinerFolder(Path parent) throws Exception {
+    public static Path refinerFolder(Path parent) throws Exception {
         Path dir = Files.createDirectories(parent.resolve("tiny-refiner"));
         if (!Files.exists(dir.resolve("model_index.json"))) {
             Files.copy(resource("tiny-refiner/model_index.json"), dir.resolve("model_index.json"));
