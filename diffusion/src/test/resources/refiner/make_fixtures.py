@@ -20,6 +20,10 @@ Cases in refiner.safetensors (all float32, CPU, PAG on ["mid"], guidance 5, pag_
   aesthetic.* the same refiner pipeline as plain img2img from golden sdxl_img2img_cfg_pag's input.png,
              strength 0.6, 4 steps, aesthetic_score 7.5, negative_aesthetic_score 1.5, seed 1,
              negative prompt "blurry, low quality, watermark".
+  inpaint.*  StableDiffusionXLPAGInpaintPipeline on tiny-refiner (requires_aesthetics_score), golden
+             sdxl_inpaint_cfg_pag's input.png / mask.png, strength 0.75, 10 steps, denoising_end 0.6,
+             aesthetic_score 7.0, negative_aesthetic_score 2.0, seed 3 (the 4-channel blend re-noises to the
+             truncated schedule's next timestep).
   Each case: output.latent, noise.<i> (every generator draw, in order), timesteps (of the denoiser calls),
   denoiser0.time_ids / denoiser0.encoder_hidden_states / denoiser0.text_embeds (batched conditioning).
 
@@ -45,6 +49,7 @@ from safetensors.torch import load_file, save_file
 from diffusers import AutoencoderKL, EulerDiscreteScheduler, UNet2DConditionModel
 from diffusers.pipelines.pag.pipeline_pag_sd_xl import StableDiffusionXLPAGPipeline
 from diffusers.pipelines.pag.pipeline_pag_sd_xl_img2img import StableDiffusionXLPAGImg2ImgPipeline
+from diffusers.pipelines.pag.pipeline_pag_sd_xl_inpaint import StableDiffusionXLPAGInpaintPipeline
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, "..", "..", "..", "..", ".."))
@@ -173,5 +178,17 @@ out = refiner(image=image, strength=0.6, num_inference_steps=4, aesthetic_score=
               negative_pooled_prompt_embeds=te["p5.te2.text_embeds"],
               generator=torch.Generator("cpu").manual_seed(1), output_type="latent", **ref_embeds, **common).images
 record("aesthetic", out)
+
+inpaint = StableDiffusionXLPAGInpaintPipeline(
+    vae=vae, unet=refiner_unet, scheduler=EulerDiscreteScheduler.from_pretrained(os.path.join(TINY, "scheduler")),
+    requires_aesthetics_score=True, force_zeros_for_empty_prompt=False, pag_applied_layers=["mid"], **none)
+inpaint.set_progress_bar_config(disable=True)
+case = os.path.join(GOLDEN, "cases", "sdxl_inpaint_cfg_pag")
+out = inpaint(image=Image.open(os.path.join(case, "input.png")), mask_image=Image.open(os.path.join(case, "mask.png")),
+              height=128, width=128, strength=0.75, num_inference_steps=10, denoising_end=0.6, aesthetic_score=7.0,
+              negative_aesthetic_score=2.0, negative_prompt_embeds=te["p1.te2.penultimate_hidden_state"],
+              negative_pooled_prompt_embeds=te["p1.te2.text_embeds"],
+              generator=torch.Generator("cpu").manual_seed(3), output_type="latent", **ref_embeds, **common).images
+record("inpaint", out)
 torch.randn = _randn
 save_file(tensors, os.path.join(HERE, "refiner.safetensors"))

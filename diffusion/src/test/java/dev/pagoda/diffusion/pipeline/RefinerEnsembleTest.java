@@ -191,6 +191,27 @@ public class RefinerEnsembleTest {
         }
     }
 
+    /** The refiner layout as inpainting: aesthetic time ids, and denoising_end truncating the blend's schedule. */
+    @Test
+    void inpaintWithAestheticScoresStopsAtDenoisingEnd() throws Exception {
+        try (SdxlPipeline inpaint = AutoPipelineForInpainting.fromPretrained(refinerFolder(tmp),
+                PipelineOptions.pag(List.of("mid")))) {
+            Recorder rec = new Recorder();
+            inpaint.setObserver(rec);
+            Path dir = GOLDEN.resolve("cases/sdxl_inpaint_cfg_pag");
+            Tensor got = inpaint.generate(GenerationParams.builder(PROMPT).size(128, 128)
+                    .image(ImageTensors.toTensor(ImageSource.load(dir.resolve("input.png").toString())))
+                    .mask(ImageTensors.toMask(ImageSource.load(dir.resolve("mask.png").toString())))
+                    .strength(0.75f).steps(10).denoisingEnd(0.6).aestheticScore(7f).negativeAestheticScore(2f)
+                    .guidanceScale(5f).pagScale(3f).seed(3).outputType(GenerationParams.OutputType.LATENT).build())
+                    .latents();
+            assertArrayEquals(ref.tensor("inpaint.timesteps").toFloatArray(), rec.timestepArray());
+            assertArrayEquals(ref.tensor("inpaint.denoiser0.time_ids").toFloatArray(), rec.first.timeIds().toFloatArray());
+            double err = rel(got, ref.tensor("inpaint.output.latent"));
+            assertTrue(err <= 2e-4, "inpaint output.latent rel error " + err);
+        }
+    }
+
     /** diffusers' encode_prompt with text_encoder None, checked against golden text_encoders' encoder-2 outputs. */
     @Test
     void refinerEncodesPromptsWithTextEncoder2Only() throws Exception {
