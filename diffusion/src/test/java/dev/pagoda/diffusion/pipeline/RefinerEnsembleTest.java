@@ -250,6 +250,22 @@ public class RefinerEnsembleTest {
         }
     }
 
+    /** Pipelines without the ensemble-of-experts options refuse them by name instead of ignoring them. */
+    @Test
+    void pipelinesWithoutTheOptionsRefuseThem() {
+        for (Path model : List.of(Path.of("src/test/resources/sd15/models/tiny-sd15"),
+                GOLDEN.resolve("models/tiny-pixart-sigma"))) {
+            try (DiffusionPipeline pipe = AutoPipelineForText2Image.load(model, PipelineOptions.defaults())) {
+                for (GenerationParams p : List.of(GenerationParams.builder("x").steps(1).denoisingEnd(0.8).build(),
+                        GenerationParams.builder("x").steps(1).aestheticScore(7f).build())) {
+                    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> pipe.generate(p));
+                    assertTrue(e.getMessage().contains(p.denoisingEnd() != null ? "denoisingEnd" : "aestheticScore"),
+                            e.getMessage());
+                }
+            }
+        }
+    }
+
     @Test
     void denoisingFractionsAreChecked() {
         for (double bad : new double[] {0, 1, -0.1, 1.5, Double.NaN}) {
