@@ -24,6 +24,10 @@ Cases in refiner.safetensors (all float32, CPU, PAG on ["mid"], guidance 5, pag_
              sdxl_inpaint_cfg_pag's input.png / mask.png, strength 0.75, 10 steps, denoising_end 0.6,
              aesthetic_score 7.0, negative_aesthetic_score 2.0, seed 3 (the 4-channel blend re-noises to the
              truncated schedule's next timestep).
+  controlnet.* StableDiffusionXLControlNetPAGPipeline on golden tiny-sdxl + tiny-sdxl-controlnet, golden
+             sdxl_controlnet_cfg_pag's prompt embeddings (its recorded denoiser0 cond rows; negatives zeros)
+             and control.png, 10 steps, denoising_end 0.8, control_guidance_end 0.5, conditioning scale 0.8,
+             seed 3: diffusers' controlnet_keep windows are fractions of the untruncated 10 steps.
   Each case: output.latent, noise.<i> (every generator draw, in order), timesteps (of the denoiser calls),
   denoiser0.time_ids / denoiser0.encoder_hidden_states / denoiser0.text_embeds (batched conditioning).
 
@@ -46,7 +50,8 @@ import torch
 from PIL import Image
 from safetensors.torch import load_file, save_file
 
-from diffusers import AutoencoderKL, EulerDiscreteScheduler, UNet2DConditionModel
+from diffusers import AutoencoderKL, ControlNetModel, EulerDiscreteScheduler, UNet2DConditionModel
+from diffusers.pipelines.pag.pipeline_pag_controlnet_sd_xl import StableDiffusionXLControlNetPAGPipeline
 from diffusers.pipelines.pag.pipeline_pag_sd_xl import StableDiffusionXLPAGPipeline
 from diffusers.pipelines.pag.pipeline_pag_sd_xl_img2img import StableDiffusionXLPAGImg2ImgPipeline
 from diffusers.pipelines.pag.pipeline_pag_sd_xl_inpaint import StableDiffusionXLPAGInpaintPipeline
@@ -190,5 +195,17 @@ out = inpaint(image=Image.open(os.path.join(case, "input.png")), mask_image=Imag
               negative_pooled_prompt_embeds=te["p1.te2.text_embeds"],
               generator=torch.Generator("cpu").manual_seed(3), output_type="latent", **ref_embeds, **common).images
 record("inpaint", out)
+cn_case = os.path.join(GOLDEN, "cases", "sdxl_controlnet_cfg_pag")
+cn_golden = load_file(os.path.join(cn_case, "tensors.safetensors"))
+cn = StableDiffusionXLControlNetPAGPipeline(
+    vae=vae, unet=base_unet, controlnet=ControlNetModel.from_pretrained(os.path.join(GOLDEN, "models", "tiny-sdxl-controlnet")),
+    scheduler=EulerDiscreteScheduler.from_pretrained(os.path.join(TINY, "scheduler")), pag_applied_layers=["mid"], **none)
+cn.set_progress_bar_config(disable=True)
+out = cn(prompt_embeds=cn_golden["denoiser0.encoder_hidden_states"][1:2].clone(),
+         pooled_prompt_embeds=cn_golden["denoiser0.text_embeds"][1:2].clone(),
+         image=Image.open(os.path.join(cn_case, "control.png")), height=128, width=128, num_inference_steps=10,
+         denoising_end=0.8, control_guidance_end=0.5, controlnet_conditioning_scale=0.8,
+         generator=torch.Generator("cpu").manual_seed(3), output_type="latent", **common).images
+record("controlnet", out)
 torch.randn = _randn
 save_file(tensors, os.path.join(HERE, "refiner.safetensors"))

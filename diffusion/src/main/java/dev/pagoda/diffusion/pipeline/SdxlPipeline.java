@@ -255,6 +255,9 @@ public abstract class SdxlPipeline implements DiffusionPipeline {
             throw new IllegalArgumentException(getClass().getSimpleName() + " has no denoising_end (as in diffusers)");
         }
         Start start = prepare(p, scheduler, h, w, n);
+        // diffusers computes ControlNet's guidance windows (controlnet_keep) over the schedule before
+        // denoising_end cuts it, so the windows stay fractions of the whole schedule
+        int scheduled = start.timesteps().length;
         if (p.denoisingEnd() != null) {
             start.truncate(scheduler.truncateForDenoisingEnd(start.timesteps(), p.denoisingEnd()));
         }
@@ -265,7 +268,7 @@ public abstract class SdxlPipeline implements DiffusionPipeline {
         Tensor latents = DenoiseLoop.run(p, scheduler, batch, start, unet, device, obs, (i, steps, x, t) -> {
             UNet2DConditionModel.Input in = new UNet2DConditionModel.Input(x, new float[] {t}, cond.embeds(),
                     cond.pooled(), cond.timeIds(), batch.pagPlan(), null, null, ip);
-            return control != null ? control.apply(in, i, steps) : in;
+            return control != null ? control.apply(in, i, scheduled) : in;
         });
         int total = start.timesteps().length;
         DenoiseLoop.stopIfCancelled(p, total, total);

@@ -212,6 +212,30 @@ public class RefinerEnsembleTest {
         }
     }
 
+    /**
+     * ControlNet text-to-image with denoising_end: the guidance window (end 0.5) is a fraction of the
+     * whole 10-step schedule, not of the 8 steps left (step 4 keeps the net in diffusers).
+     */
+    @Test
+    void controlNetWindowsSpanTheUntruncatedSchedule() throws Exception {
+        Path net = GOLDEN.resolve("models/tiny-sdxl-controlnet");
+        try (SdxlPipeline pipe = AutoPipelineForText2Image.fromPretrained(TINY, PipelineOptions.pag(List.of("mid"))
+                .controlnet(dev.pagoda.nn.controlnet.ControlNetModel.fromPretrained(net, false)))) {
+            Recorder rec = new Recorder();
+            pipe.setObserver(rec);
+            java.awt.image.BufferedImage control = ImageSource.load(
+                    GOLDEN.resolve("cases/sdxl_controlnet_cfg_pag/control.png").toString());
+            Tensor got = pipe.generate(GenerationParams.builder("a futuristic city at night, neon lights")
+                    .size(128, 128).steps(10).denoisingEnd(0.8).guidanceScale(5f).pagScale(3f).seed(3)
+                    .controlNet(ControlNetParams.of(control).withScale(0.8f)
+                            .withGuidance(new float[] {0f}, new float[] {0.5f}))
+                    .outputType(GenerationParams.OutputType.LATENT).build()).latents();
+            assertArrayEquals(ref.tensor("controlnet.timesteps").toFloatArray(), rec.timestepArray());
+            double err = rel(got, ref.tensor("controlnet.output.latent"));
+            assertTrue(err <= 2e-4, "controlnet output.latent rel error " + err);
+        }
+    }
+
     /** diffusers' encode_prompt with text_encoder None, checked against golden text_encoders' encoder-2 outputs. */
     @Test
     void refinerEncodesPromptsWithTextEncoder2Only() throws Exception {
