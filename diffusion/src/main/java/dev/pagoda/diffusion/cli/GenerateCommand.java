@@ -93,7 +93,7 @@ final class GenerateCommand {
               --strength F             share of the schedule to run, in (0, 1]
                                        (default 0.3 image-to-image, 0.9999 inpainting)
               --mask PATH|URL          inpainting mask, white = repaint (same size as the image)
-%s              --scheduler NAME         euler, euler-a, ddim, dpm++, dpm++-single, dpm++-sde, deis,
+%s%s              --scheduler NAME         euler, euler-a, ddim, dpm++, dpm++-single, dpm++-sde, deis,
                                        unipc, heun, lms, dpm2, dpm2-a, pndm, ddpm, lcm or tcd
                                        (default: the model's own scheduler_config.json, as diffusers)
               --karras                 Karras sigmas (scheduler config use_karras_sigmas=true)
@@ -114,13 +114,13 @@ final class GenerateCommand {
               --out FILE               output PNG (default out.png); parameters go in tEXt chunks
             Ctrl-C stops the run at the next step and writes nothing.
             Exit codes: 0 ok, 2 usage error, 1 runtime failure, 130 cancelled (Ctrl-C / SIGINT).
-            """.formatted(ControlNetArgs.HELP);
+            """.formatted(ControlNetArgs.HELP, RefinerArgs.HELP);
 
     private static final Set<String> VALUED = Set.of("variant", "vae", "model", "config", "lora", "prompt", "prompt-2", "negative-prompt",
             "negative-prompt-2", "steps", "cfg", "pag-scale", "pag-layers", "pag-adaptive-scale", "guidance-rescale",
             "seed", "clip-skip", "eta", "timesteps", "sigmas", "width", "height", "init-image", "strength", "mask", "scheduler", "scheduler-config", "out", "backend",
             "max-sequence-length", "controlnet", "control-image", "control-scale", "control-start", "control-end",
-            "ip-adapter", "ip-adapter-image", "ip-image", "ip-scale", "image-encoder");
+            "ip-adapter", "ip-adapter-image", "ip-image", "ip-scale", "image-encoder", "refiner", "high-noise-frac");
     private static final Set<String> SWITCHES = Set.of("guess-mode", "pag-strict", "karras", "tiled-vae", "no-finite-check",
             "no-memory-check", "no-resolution-binning", "help");
     private static final Map<String, String> SCHEDULERS = SchedulerChoice.SHORT_NAMES;
@@ -329,6 +329,10 @@ final class GenerateCommand {
         if (pixart && !ipAdapter.isEmpty()) {
             throw new UsageException("--ip-adapter applies to SDXL models only");
         }
+        RefinerArgs refiner = RefinerArgs.parse(a, model, singleFile == null && !pixart && !sd);
+        if (refiner != null && !ipAdapter.isEmpty()) {
+            throw new UsageException("--refiner does not combine with --ip-adapter");
+        }
 
         Progress progress = new Progress(err);
         Tensor image = null;
@@ -384,6 +388,17 @@ final class GenerateCommand {
         DiffusionPipeline pipe = control == null ? loaded
                 : loaded instanceof StableDiffusionPAGPipeline sdBase ? withControlNet(sdBase, control, a.fp16Variant())
                 : withControlNet((SdxlPipeline) loaded, control, a.fp16Variant(), image != null);
+        SdxlPipeline refinerPipe = null;
+        if (refiner != null) {
+            progress.stage("load refiner " + refiner.folder());
+            try {
+                refinerPipe = AutoPipelineForImage2Image.fromPretrained(refiner.folder(),
+                        new PipelineOptions(pagScale > 0, layers, a.fp16Variant()).backend(backend));
+            } catch (RuntimeException e) {
+                pipe.close();
+                throw e;
+            }
+        }
         List<String> loraNames = new java.util.ArrayList<>();
         try {
             for (int i = 0; i < loraFiles.size(); i++) {
@@ -418,19 +433,23 @@ final class GenerateCommand {
             }
         }, "pagoda-cancel");
         Runtime.getRuntime().addShutdownHook(hook);
-        try (pipe) {
-            if (a.has("pag-strict")) {
-                pipe.setPagAppliedLayers(layers, PagLayers.Mode.STRICT);
+        try (pipe; SdxlPipeline refinerRun = refinerPipe) {
+            for (DiffusionPipeline each : refinerRun == null ? List.of(pipe) : List.of(pipe, refinerRun)) {
+                if (a.has("pag-strict")) {
+                    each.setPagAppliedLayers(layers, PagLayers.Mode.STRICT);
+                }
+                each.setScheduler(schedulerChoice);
+                each.vae().setTiling(a.has("tiled-vae"));
             }
-            pipe.setScheduler(schedulerChoice);
-            pipe.vae().setTiling(a.has("tiled-vae"));
 
             GenerationParams.Builder b = GenerationParams.builder(prompt)
                     .prompt2(a.get("prompt-2", null))
                     .negativePrompt(a.get("negative-prompt", null))
                     .negativePrompt2(a.get("negative-prompt-2", null))
                     .steps(steps).guidanceScale(cfg).pagScale(pagScale).pagAdaptiveScale(adaptive)
-                    .guidanceRescale(rescale).seed(seed).clipSkip(clipSkip).eta(eta)
+                    .guidanceRescale(rescale).clipSkip(clipSkip).eta(eta)
+                    // one generator for the base and the refiner, as diffusers' ensemble-of-experts recipe
+                    .noise(dev.pagoda.tensor.random.NoiseSource.seeded(seed))
                     .callback(s -> progress.step(s.index(), s.steps()))
                     .cancellation(cancel)
                     .checkFinite(!a.has("no-finite-check"))
@@ -460,12 +479,28 @@ final class GenerateCommand {
                 b.controlNet(control.params(controlImages));
             }
             pipe.setStageListener(progress::stage);
-            GenerationResult r = pipe.generate(b.build());
+            GenerationResult r;
+            if (refinerRun != null) {
+                GenerationParams baseParams = b.denoisingEnd(refiner.highNoiseFrac())
+                        .outputType(GenerationParams.OutputType.LATENT).build();
+                Tensor handOff = pipe.generate(baseParams).latents();
+                refinerRun.setStageListener(progress::stage);
+                GenerationResult refined = refinerRun.generate(baseParams.toBuilder().denoisingEnd(null)
+                        .denoisingStart(refiner.highNoiseFrac()).image(handOff)
+                        .outputType(GenerationParams.OutputType.IMAGE).build());
+                r = refined;
+            } else {
+                r = pipe.generate(b.build());
+            }
             progress.stage("write " + outPath);
             // the call's own settings (prompt, steps, scales, PAG layers, size, scheduler), then the CLI's
             Map<String, String> text = new LinkedHashMap<>(r.parameters());
             text.put("seed", Long.toString(seed));
             text.put("model", modelArg);
+            if (refiner != null) {
+                text.put("refiner", refiner.folder().toString());
+                text.put("high_noise_frac", Double.toString(refiner.highNoiseFrac()));
+            }
             if (control != null) {
                 control.describe(text);
             }

@@ -45,6 +45,14 @@ import dev.pagoda.tensor.random.NoiseSource;
  * @param loraScale   {@code cross_attention_kwargs={"scale": s}}: this call's multiplier of every unfused LoRA
  *                    adapter's update, UNet and text encoders (default 1; fused adapters are not affected,
  *                    as in diffusers)
+ * @param denoisingStart SDXL img2img: start at this fraction of the schedule instead of {@code strength}
+ *                    (diffusers' {@code denoising_start}; the image is then used without added noise, as the
+ *                    refiner of an ensemble of experts takes the base's latents); null: strength decides
+ * @param denoisingEnd SDXL: stop after this fraction of the schedule (diffusers' {@code denoising_end}; the
+ *                    base of an ensemble of experts hands its latents to the refiner); null: run to the end
+ * @param aestheticScore SDXL img2img / inpaint with {@code requires_aesthetics_score} (the refiner): the
+ *                    positive side's aesthetic-score time id (default 6.0)
+ * @param negativeAestheticScore the negative side's aesthetic-score time id (default 2.5)
  */
 public record GenerationParams(
         String prompt,
@@ -92,7 +100,11 @@ public record GenerationParams(
         float[] timesteps,
         float[] sigmas,
         Tensor maskedImageLatents,
-        float loraScale) {
+        float loraScale,
+        Double denoisingStart,
+        Double denoisingEnd,
+        float aestheticScore,
+        float negativeAestheticScore) {
 
     public enum OutputType { LATENT, IMAGE }
 
@@ -192,6 +204,17 @@ public record GenerationParams(
         }
         if (ipAdapterImages != null && ipAdapterImageEmbeds != null) {
             throw new IllegalArgumentException("give ip_adapter_image or ip_adapter_image_embeds, not both");
+        }
+        // diffusers silently ignores values outside (0, 1); here they are an error
+        if (denoisingStart != null && !(denoisingStart > 0 && denoisingStart < 1)) {
+            throw new IllegalArgumentException("denoisingStart must be in (0, 1), got " + denoisingStart);
+        }
+        if (denoisingEnd != null && !(denoisingEnd > 0 && denoisingEnd < 1)) {
+            throw new IllegalArgumentException("denoisingEnd must be in (0, 1), got " + denoisingEnd);
+        }
+        if (denoisingStart != null && denoisingEnd != null && denoisingStart >= denoisingEnd) {
+            throw new IllegalArgumentException("denoisingStart " + denoisingStart + " must be below denoisingEnd "
+                    + denoisingEnd);
         }
         ipAdapterImages = ipAdapterImages == null ? null : ipAdapterImages.stream().map(List::copyOf).toList();
         ipAdapterImageEmbeds = ipAdapterImageEmbeds == null ? null : List.copyOf(ipAdapterImageEmbeds);
@@ -329,6 +352,10 @@ public record GenerationParams(
         b.sigmas = sigmas;
         b.maskedImageLatents = maskedImageLatents;
         b.loraScale = loraScale;
+        b.denoisingStart = denoisingStart;
+        b.denoisingEnd = denoisingEnd;
+        b.aestheticScore = aestheticScore;
+        b.negativeAestheticScore = negativeAestheticScore;
         return b;
     }
 
@@ -380,6 +407,10 @@ public record GenerationParams(
         private float[] sigmas;
         private Tensor maskedImageLatents;
         private float loraScale = 1f;
+        private Double denoisingStart;
+        private Double denoisingEnd;
+        private float aestheticScore = 6.0f;
+        private float negativeAestheticScore = 2.5f;
 
         private Builder(String prompt) {
             this.prompt = prompt;
@@ -487,6 +518,14 @@ public record GenerationParams(
             noise = NoiseSource.perImage(perImage);
             return this;
         }
+        /** {@code denoising_start}: the refiner side of an ensemble of experts (img2img; null: strength decides). */
+        public Builder denoisingStart(Double v) { denoisingStart = v; return this; }
+
+        /** {@code denoising_end}: the base side of an ensemble of experts (null: run to the end). */
+        public Builder denoisingEnd(Double v) { denoisingEnd = v; return this; }
+
+        public Builder aestheticScore(float v) { aestheticScore = v; return this; }
+        public Builder negativeAestheticScore(float v) { negativeAestheticScore = v; return this; }
 
         public GenerationParams build() {
             return new GenerationParams(prompt, prompt2, negativePrompt, negativePrompt2, height, width, steps,
@@ -496,7 +535,8 @@ public record GenerationParams(
                     useResolutionBinning, ipImages, ipEmbeds, controlNet, prompts, prompts2, negativePrompts,
                     negativePrompts2, promptEmbeds, pooledPromptEmbeds, negativePromptEmbeds,
                     negativePooledPromptEmbeds, latents, negativeOriginalSize, negativeCrops, negativeTargetSize,
-                    clipSkip, eta, timesteps, sigmas, maskedImageLatents, loraScale);
+                    clipSkip, eta, timesteps, sigmas, maskedImageLatents, loraScale, denoisingStart,
+                    denoisingEnd, aestheticScore, negativeAestheticScore);
         }
     }
 }

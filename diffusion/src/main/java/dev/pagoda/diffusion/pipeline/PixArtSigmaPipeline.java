@@ -214,6 +214,12 @@ public class PixArtSigmaPipeline implements DiffusionPipeline {
         if (p.image() != null || p.mask() != null || p.strength() != null) {
             bad.add("image/mask/strength (text-to-image only)");
         }
+        if (p.denoisingStart() != null || p.denoisingEnd() != null) {
+            bad.add("denoisingStart/denoisingEnd (SDXL ensemble of experts)");
+        }
+        if (p.aestheticScore() != 6.0f || p.negativeAestheticScore() != 2.5f) {
+            bad.add("aestheticScore/negativeAestheticScore (SDXL refiner conditioning)");
+        }
         if (p.originalSize() != null || p.targetSize() != null || p.cropsCoordsTopLeft()[0] != 0
                 || p.cropsCoordsTopLeft()[1] != 0) {
             bad.add("originalSize/targetSize/cropsCoordsTopLeft (SDXL micro-conditioning)");

@@ -57,6 +57,7 @@ public final class SdxlComponents implements AutoCloseable {
     private final AutoencoderKL vae;
     private final Path schedulerConfig;
     private final boolean forceZerosForEmptyPrompt;
+    private final boolean requiresAestheticsScore;
     private final List<TensorStore> stores;
     private volatile IpAdapters ipAdapters = IpAdapters.NONE;
     private final LoraAdapters lora;
@@ -66,7 +67,7 @@ public final class SdxlComponents implements AutoCloseable {
 
     private SdxlComponents(Path folder, ClipTokenizer tokenizer, ClipTokenizer tokenizer2, ClipTextModel textEncoder,
             ClipTextModel textEncoder2, UNet2DConditionModel unet, AutoencoderKL vae, Path schedulerConfig,
-            boolean forceZerosForEmptyPrompt, List<TensorStore> stores) {
+            boolean forceZerosForEmptyPrompt, boolean requiresAestheticsScore, List<TensorStore> stores) {
         this.folder = folder;
         this.tokenizer = tokenizer;
         this.tokenizer2 = tokenizer2;
@@ -76,8 +77,13 @@ public final class SdxlComponents implements AutoCloseable {
         this.vae = vae;
         this.schedulerConfig = schedulerConfig;
         this.forceZerosForEmptyPrompt = forceZerosForEmptyPrompt;
+        this.requiresAestheticsScore = requiresAestheticsScore;
         this.stores = stores;
-        this.lora = new LoraAdapters(Map.of("unet", unet, "text_encoder", textEncoder, "text_encoder_2", textEncoder2));
+        Map<String, Module> loraTargets = new java.util.HashMap<>(Map.of("unet", unet, "text_encoder_2", textEncoder2));
+        if (textEncoder != null) {
+            loraTargets.put("text_encoder", textEncoder);
+        }
+        this.lora = new LoraAdapters(loraTargets);
     }
 
     /**
@@ -102,9 +108,10 @@ public final class SdxlComponents implements AutoCloseable {
         if (!Files.isDirectory(dir)) {
             throw new ConfigException(dir + ": model folder not found");
         }
-        checkIndex(dir);
+        boolean refiner = !hasTextEncoder(checkIndex(dir));
         Map<String, Path> folders = new java.util.HashMap<>();
-        for (String part : List.of("text_encoder", "text_encoder_2", "unet", "vae")) {
+        for (String part : refiner ? List.of("text_encoder_2", "unet", "vae")
+                : List.of("text_encoder", "text_encoder_2", "unet", "vae")) {
             folders.put(part, dir.resolve(part));
         }
         for (Map.Entry<String, Path> e : Map.of("vae", vaeDir == null ? dir.resolve("vae") : vaeDir,
@@ -148,14 +155,32 @@ public final class SdxlComponents implements AutoCloseable {
             throw new ConfigException(index + ": unsupported pipeline class \"" + cls + "\" (supported: "
                     + new java.util.TreeSet<>(PIPELINES) + ")");
         }
+        boolean refiner = !hasTextEncoder(mi);
         for (Map.Entry<String, String> e : EXPECTED.entrySet()) {
             Object v = mi.raw(e.getKey());
+            if (refiner && (e.getKey().equals("text_encoder") || e.getKey().equals("tokenizer"))) {
+                // the refiner layout: text_encoder and tokenizer both null, only the second encoder
+                if (!isNullComponent(v)) {
+                    throw new ConfigException(index + ": component \"" + e.getKey() + "\" must be null when"
+                            + " text_encoder is null (the SDXL refiner layout), found " + v);
+                }
+                continue;
+            }
             if (!(v instanceof List<?> l) || l.size() != 2 || !e.getValue().equals(l.get(1))) {
                 throw new ConfigException(index + ": component \"" + e.getKey() + "\" must be " + e.getValue()
                         + ", found " + v);
             }
         }
         return mi;
+    }
+
+    /** False for the SDXL refiner layout ({@code "text_encoder": [null, null]}): only text_encoder_2 exists. */
+    static boolean hasTextEncoder(JsonConfig mi) {
+        return !isNullComponent(mi.raw("text_encoder"));
+    }
+
+    private static boolean isNullComponent(Object v) {
+        return v == null || v instanceof List<?> l && l.stream().allMatch(java.util.Objects::isNull);
     }
 
     /**
@@ -171,18 +196,24 @@ public final class SdxlComponents implements AutoCloseable {
     static SdxlComponents assemble(Path source, Path configDir, Path bpeFolder, UNetConfig unetConfig, Path vaeDir,
             Map<String, TensorStore> weights, List<TensorStore> owned) {
         JsonConfig mi = checkIndex(configDir);
-        Path tokDir = configDir.resolve("tokenizer");
+        boolean both = hasTextEncoder(mi);
         Path tok2Dir = configDir.resolve("tokenizer_2");
-        ClipTokenizer tok = ClipTokenizer.fromFolder(tokDir, bpeFolder != null ? bpeFolder : tokDir);
+        ClipTokenizer tok = null;
+        ClipTextModel te = null;
+        if (both) {
+            Path tokDir = configDir.resolve("tokenizer");
+            tok = ClipTokenizer.fromFolder(tokDir, bpeFolder != null ? bpeFolder : tokDir);
+            te = ClipTextModel.fromConfig(configDir.resolve("text_encoder/config.json"));
+            WeightLoader.load(te, weights.get("text_encoder"), "", ClipTextModel.IGNORED_KEYS);
+        }
         ClipTokenizer tok2 = ClipTokenizer.fromFolder(tok2Dir, bpeFolder != null ? bpeFolder : tok2Dir);
-        ClipTextModel te = ClipTextModel.fromConfig(configDir.resolve("text_encoder/config.json"));
-        WeightLoader.load(te, weights.get("text_encoder"), "", ClipTextModel.IGNORED_KEYS);
         ClipTextModel te2 = ClipTextModel.fromConfig(configDir.resolve("text_encoder_2/config.json"));
         WeightLoader.load(te2, weights.get("text_encoder_2"), "", ClipTextModel.IGNORED_KEYS);
-        int textWidth = te.config().hiddenSize() + te2.config().hiddenSize();
+        int textWidth = (both ? te.config().hiddenSize() : 0) + te2.config().hiddenSize();
         if (unetConfig.crossAttentionDim() != textWidth) {
             throw new ConfigException(source + ": the UNet's cross_attention_dim " + unetConfig.crossAttentionDim()
-                    + " does not fit the two text encoders' " + textWidth + " hidden features");
+                    + " does not fit " + (both ? "the two text encoders' " : "text_encoder_2's (the refiner layout) ")
+                    + textWidth + " hidden features");
         }
         UNet2DConditionModel unet = new UNet2DConditionModel(unetConfig);
         WeightLoader.load(unet, weights.get("unet"), "", Set.of());
@@ -199,7 +230,7 @@ public final class SdxlComponents implements AutoCloseable {
             throw new ConfigException(sched + ": scheduler config not found");
         }
         return new SdxlComponents(source, tok, tok2, te, te2, unet, vae, sched,
-                mi.bool("force_zeros_for_empty_prompt", true), owned);
+                mi.bool("force_zeros_for_empty_prompt", true), mi.bool("requires_aesthetics_score", false), owned);
     }
 
     private Backend backend = Backend.cpu();
@@ -209,6 +240,7 @@ public final class SdxlComponents implements AutoCloseable {
         return folder;
     }
 
+    /** The first tokenizer, or null in the refiner layout. */
     public ClipTokenizer tokenizer() {
         return tokenizer;
     }
@@ -217,6 +249,7 @@ public final class SdxlComponents implements AutoCloseable {
         return tokenizer2;
     }
 
+    /** The first text encoder, or null in the refiner layout (text_encoder_2 only). */
     public ClipTextModel textEncoder() {
         return textEncoder;
     }
@@ -239,6 +272,14 @@ public final class SdxlComponents implements AutoCloseable {
 
     public boolean forceZerosForEmptyPrompt() {
         return forceZerosForEmptyPrompt;
+    }
+
+    /**
+     * model_index.json's {@code requires_aesthetics_score} (the refiner's true): the img2img and inpaint
+     * pipelines' time ids end with the aesthetic score instead of the target size.
+     */
+    public boolean requiresAestheticsScore() {
+        return requiresAestheticsScore;
     }
 
     /** The backend the denoiser and the VAE run on (the text encoders stay on the CPU). */

@@ -261,7 +261,20 @@ public abstract class SdxlPipeline implements DiffusionPipeline {
         if (scheduler instanceof dev.pagoda.diffusion.scheduler.EtaScheduler eta) {
             eta.setEta(p.eta());
         }
+        if (p.denoisingStart() != null && !acceptsDenoisingStart()) {
+            throw new IllegalArgumentException(getClass().getSimpleName() + " does not take denoising_start (in Pagoda"
+                    + " only the SDXL img2img pipelines do; the refiner runs as AutoPipelineForImage2Image)");
+        }
+        if (p.denoisingEnd() != null && !acceptsDenoisingEnd()) {
+            throw new IllegalArgumentException(getClass().getSimpleName() + " has no denoising_end (as in diffusers)");
+        }
         Start start = prepare(p, scheduler, h, w, n);
+        // diffusers computes ControlNet's guidance windows (controlnet_keep) over the schedule before
+        // denoising_end cuts it, so the windows stay fractions of the whole schedule
+        int scheduled = start.timesteps().length;
+        if (p.denoisingEnd() != null) {
+            start.truncate(scheduler.truncateForDenoisingEnd(start.timesteps(), p.denoisingEnd()));
+        }
         // The conditioning crosses to the denoiser's backend once per call; per step only the
         // latents go up and the noise prediction comes back (guidance and schedulers run on the host).
         Conditioning cond = conditioning(enc, batch, p, h, w).on(device);
@@ -269,7 +282,7 @@ public abstract class SdxlPipeline implements DiffusionPipeline {
         Tensor latents = DenoiseLoop.run(p, scheduler, batch, start, unet, device, obs, (i, steps, x, t) -> {
             UNet2DConditionModel.Input in = new UNet2DConditionModel.Input(x, new float[] {t}, cond.embeds(),
                     cond.pooled(), cond.timeIds(), batch.pagPlan(), null, null, ip);
-            return control != null ? control.apply(in, i, steps) : in;
+            return control != null ? control.apply(in, i, scheduled) : in;
         });
         int total = start.timesteps().length;
         DenoiseLoop.stopIfCancelled(p, total, total);
@@ -290,7 +303,7 @@ public abstract class SdxlPipeline implements DiffusionPipeline {
      */
     protected static class Start {
         private final Tensor latents;
-        private final float[] timesteps;
+        private float[] timesteps;
 
         protected Start(Tensor latents, float[] timesteps) {
             this.latents = latents;
@@ -305,6 +318,11 @@ public abstract class SdxlPipeline implements DiffusionPipeline {
             return timesteps;
         }
 
+        /** {@code denoising_end}: the loop (and any post-step hook) sees only these leading timesteps. */
+        void truncate(float[] leading) {
+            this.timesteps = leading;
+        }
+
         /** Extra UNet input channels (9-channel inpainting) in the batch layout; the default adds none. */
         protected Tensor extendInput(Tensor scaledInput, GuidedBatch batch) {
             return scaledInput;
@@ -317,6 +335,24 @@ public abstract class SdxlPipeline implements DiffusionPipeline {
     }
 
     protected abstract Start prepare(GenerationParams p, Scheduler scheduler, int h, int w, int n);
+
+    /** Whether the call may give {@code denoising_start} (diffusers: the img2img and inpaint pipelines). */
+    protected boolean acceptsDenoisingStart() {
+        return false;
+    }
+
+    /** Whether the call may give {@code denoising_end} (every SDXL pipeline here but ControlNet img2img). */
+    protected boolean acceptsDenoisingEnd() {
+        return true;
+    }
+
+    /**
+     * Whether the time ids end with the aesthetic score ({@code requires_aesthetics_score}, which only
+     * diffusers' img2img and inpaint pipelines read) instead of the target size.
+     */
+    protected boolean aestheticTimeIds() {
+        return false;
+    }
 
     /**
      * The call's ControlNet conditioning, or null for a pipeline without ControlNets.
@@ -337,10 +373,13 @@ public abstract class SdxlPipeline implements DiffusionPipeline {
         int dflt = components.unet().config().sampleSize() * components.vae().scale();
         int s = components.vae().scale();
         BufferedImage control = controlnet != null && p.controlNet() != null ? p.controlNet().images().get(0) : null;
+        // an img2img image given as latents has the latent size
+        int fromImage = p.image() != null
+                && StableDiffusionXLImg2ImgPipeline.isLatents(p.image(), components.vae().config().latentChannels()) ? s : 1;
         int h = p.height() != null ? p.height() : control != null ? control.getHeight() / s * s
-                : p.image() != null ? p.image().dim(2) : dflt;
+                : p.image() != null ? p.image().dim(2) * fromImage : dflt;
         int w = p.width() != null ? p.width() : control != null ? control.getWidth() / s * s
-                : p.image() != null ? p.image().dim(3) : dflt;
+                : p.image() != null ? p.image().dim(3) * fromImage : dflt;
         int factor = components.vae().scale() << components.unet().downsamplings();
         if (h % factor != 0 || w % factor != 0) {
             throw new IllegalArgumentException("height and width must be multiples of " + factor + " for this model, got "
@@ -359,14 +398,32 @@ public abstract class SdxlPipeline implements DiffusionPipeline {
     private Conditioning conditioning(SdxlPromptEncoder.Encoded enc, GuidedBatch batch, GenerationParams p, int h,
             int w) {
         int[] hw = {h, w};
-        Tensor ids = timeIds(or(p.originalSize(), hw), p.cropsCoordsTopLeft(), or(p.targetSize(), hw));
+        int[] orig = or(p.originalSize(), hw);
+        int[] target = or(p.targetSize(), hw);
+        int[] crops = p.cropsCoordsTopLeft();
+        int[] negCrops = or(p.negativeCropsCoordsTopLeft(), new int[] {0, 0}); // diffusers' default (0, 0)
+        boolean aesthetic = aestheticTimeIds();
+        Tensor ids;
+        Tensor negIds;
+        if (textToImage()) {
+            // the text-to-image pipelines: negative ids only when both negative sizes are given
+            ids = ids(orig[0], orig[1], crops[0], crops[1], target[0], target[1]);
+            negIds = p.negativeOriginalSize() != null && p.negativeTargetSize() != null
+                    ? ids(p.negativeOriginalSize()[0], p.negativeOriginalSize()[1], negCrops[0], negCrops[1],
+                            p.negativeTargetSize()[0], p.negativeTargetSize()[1])
+                    : ids;
+        } else {
+            // img2img / inpaint: each negative size defaults to the positive one; without aesthetic scores the
+            // negative row keeps the positive crop (diffusers' _get_add_time_ids)
+            int[] negOrig = or(p.negativeOriginalSize(), orig);
+            int[] negTarget = or(p.negativeTargetSize(), target);
+            ids = aesthetic ? ids(orig[0], orig[1], crops[0], crops[1], p.aestheticScore())
+                    : ids(orig[0], orig[1], crops[0], crops[1], target[0], target[1]);
+            negIds = aesthetic ? ids(negOrig[0], negOrig[1], negCrops[0], negCrops[1], p.negativeAestheticScore())
+                    : ids(negOrig[0], negOrig[1], crops[0], crops[1], negTarget[0], negTarget[1]);
+        }
+        checkTimeIds(ids.dim(1), enc.positive().pooled().dim(1));
         boolean cfg = batch.has(GuidedBatch.Term.UNCOND);
-        // diffusers: negative_add_time_ids from the negative_* sizes where given, else the positive ids
-        Tensor negIds = p.negativeOriginalSize() == null && p.negativeCropsCoordsTopLeft() == null
-                && p.negativeTargetSize() == null ? ids
-                : timeIds(or(p.negativeOriginalSize(), or(p.originalSize(), hw)),
-                        or(p.negativeCropsCoordsTopLeft(), p.cropsCoordsTopLeft()),
-                        or(p.negativeTargetSize(), or(p.targetSize(), hw)));
         int n = p.numImagesPerPrompt();
         Tensor negEmbeds = cfg ? DenoiseLoop.perImage(enc.negative().embeds(), n) : null;
         Tensor negPooled = cfg ? DenoiseLoop.perImage(enc.negative().pooled(), n) : null;
@@ -376,12 +433,12 @@ public abstract class SdxlPipeline implements DiffusionPipeline {
                 cfg ? batch.conditioning(negIds, ids) : batch.repeat(ids));
     }
 
-    private static int[] or(int[] x, int[] y) {
-        return x != null ? x : y;
+    private static Tensor ids(float... v) {
+        return Tensor.of(v, 1, v.length);
     }
 
-    private static Tensor timeIds(int[] orig, int[] crops, int[] target) {
-        return Tensor.of(new float[] {orig[0], orig[1], crops[0], crops[1], target[0], target[1]}, 1, 6);
+    private static int[] or(int[] x, int[] y) {
+        return x != null ? x : y;
     }
 
     /**
@@ -448,6 +505,31 @@ public abstract class SdxlPipeline implements DiffusionPipeline {
     /** Whether this pipeline starts from noise (then it takes {@code latents} and custom timesteps/sigmas). */
     protected boolean textToImage() {
         return false;
+    }
+
+    /**
+     * diffusers' {@code _get_add_time_ids} check: the UNet's added-embedding input must be the time
+     * ids' embeddings plus the pooled text embedding, with the same hints when one time id is missing
+     * or extra.
+     */
+    private void checkTimeIds(int count, int pooled) {
+        var cfg = components.unet().config();
+        int expected = cfg.projectionClassEmbeddingsInputDim();
+        int passed = cfg.additionTimeEmbedDim() * count + pooled;
+        if (expected == passed) {
+            return;
+        }
+        // one time id too few: a base UNet under aesthetic ids; one too many: a refiner UNet under target-size ids
+        String hint = expected - passed == cfg.additionTimeEmbedDim()
+                ? "; the UNet expects 6 time ids ending with the target size (a base UNet):"
+                        + " requires_aesthetics_score (model_index.json) must be false"
+                : passed - expected == cfg.additionTimeEmbedDim()
+                        ? "; the UNet expects 5 time ids ending with the aesthetic score (a refiner UNet): use an"
+                                + " img2img or inpaint pipeline with requires_aesthetics_score true"
+                        : "";
+        throw new IllegalArgumentException("the UNet's projection_class_embeddings_input_dim is " + expected
+                + " but " + count + " time ids x addition_time_embed_dim " + cfg.additionTimeEmbedDim()
+                + " + pooled text embedding " + pooled + " = " + passed + hint);
     }
 
     /**

@@ -15,6 +15,11 @@ import java.util.List;
  * the model says so ({@code force_zeros_for_empty_prompt}), whatever {@code negative2} is; an explicit
  * empty negative prompt is encoded. As diffusers' {@code prompt_2 or prompt}, a null or empty second
  * prompt means "the same as the first".
+ *
+ * <p>The refiner layout (no first encoder): as diffusers' loop that zips the prompts {@code [prompt,
+ * prompt_2]} with the one remaining encoder, encoder 2 gets the <em>first</em> prompt (and the first
+ * negative prompt); {@code prompt_2} and {@code negative_prompt_2} are not used. The conditioning is
+ * then encoder 2's penultimate hidden state alone.
  */
 public final class SdxlPromptEncoder {
 
@@ -34,6 +39,9 @@ public final class SdxlPromptEncoder {
 
     public SdxlPromptEncoder(ClipTokenizer tokenizer, ClipTokenizer tokenizer2, ClipTextModel textEncoder,
             ClipTextModel textEncoder2, boolean forceZerosForEmptyPrompt) {
+        if ((tokenizer == null) != (textEncoder == null)) {
+            throw new IllegalArgumentException("tokenizer and text_encoder must both be given or both be null");
+        }
         if (!textEncoder2.hasProjection()) {
             throw new IllegalArgumentException("SDXL's text_encoder_2 must be a CLIPTextModelWithProjection");
         }
@@ -45,8 +53,9 @@ public final class SdxlPromptEncoder {
     }
 
     /**
-     * @param prompt          the prompt for encoder 1
-     * @param prompt2         the prompt for encoder 2 (null or empty: same as {@code prompt})
+     * @param prompt          the prompt for encoder 1 (in the refiner layout: for encoder 2)
+     * @param prompt2         the prompt for encoder 2 (null or empty: same as {@code prompt}; unused in the
+     *                        refiner layout)
      * @param negative        the negative prompt (null: none, zero embeddings where the model forces them)
      * @param negative2       the negative prompt for encoder 2 (null or empty: same as {@code negative})
      * @param cfg             whether classifier-free guidance needs the negative side
@@ -119,6 +128,11 @@ public final class SdxlPromptEncoder {
     }
 
     private Embeddings encodeOne(String p1, String p2, Integer clipSkip) {
+        if (textEncoder == null) {
+            // the refiner layout: diffusers zips [prompt, prompt_2] with [tokenizer_2], so only the first prompt
+            ClipTextOutput o = textEncoder2.forward(ids(tokenizer2, p1));
+            return new Embeddings(skipped(o, clipSkip, "text_encoder_2"), o.textEmbeds());
+        }
         ClipTextOutput o1 = textEncoder.forward(ids(tokenizer, p1));
         ClipTextOutput o2 = textEncoder2.forward(ids(tokenizer2, p2));
         Tensor embeds = Backend.cpu().concat(2, skipped(o1, clipSkip, "text_encoder"),

@@ -274,6 +274,12 @@ public class StableDiffusionPAGPipeline implements DiffusionPipeline {
         if (p.mask() != null) {
             bad.add("mask (no SD inpainting pipeline)");
         }
+        if (p.denoisingStart() != null || p.denoisingEnd() != null) {
+            bad.add("denoisingStart/denoisingEnd (SDXL ensemble of experts)");
+        }
+        if (p.aestheticScore() != 6.0f || p.negativeAestheticScore() != 2.5f) {
+            bad.add("aestheticScore/negativeAestheticScore (SDXL refiner conditioning)");
+        }
         if (p.ipAdapterImages() != null && !p.ipAdapterImages().isEmpty()
                 || p.ipAdapterImageEmbeds() != null && !p.ipAdapterImageEmbeds().isEmpty()) {
             bad.add("IP-Adapter images/embeds (SDXL only)");

@@ -19,6 +19,16 @@ public final class StableDiffusionXLControlNetImg2ImgPipeline extends SdxlPipeli
     }
 
     @Override
+    protected boolean acceptsDenoisingEnd() {
+        return false;
+    }
+
+    @Override
+    protected boolean aestheticTimeIds() {
+        return components.requiresAestheticsScore();
+    }
+
+    @Override
     protected Start prepare(GenerationParams p, Scheduler scheduler, int h, int w, int n) {
         return StableDiffusionXLImg2ImgPipeline.imageStart(this, p, scheduler, h, w, n, 0.8f);
     }

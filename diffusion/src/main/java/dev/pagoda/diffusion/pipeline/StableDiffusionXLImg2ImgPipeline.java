@@ -10,6 +10,11 @@ import java.util.List;
  * image is VAE-encoded (draw #0 samples the latent distribution), scaled, and noised to the first
  * timestep of the strength-truncated schedule (draw #1).
  *
+ * <p>The refiner of an ensemble of experts: with {@code denoising_start} the schedule starts at that
+ * fraction (strength is ignored) and no noise is added (no draw #1); an {@code image} with the VAE's
+ * latent channels ({@code [1, 4, H/8, W/8]}, e.g. the base's {@code OutputType.LATENT} result) is taken
+ * as the latents themselves, unscaled and not encoded (no draw #0), as diffusers does.
+ *
  * <p>Thread-safe: concurrent {@code generate} calls, also on {@code fromPipe} siblings, give the same
  * results as sequential ones (see {@link SdxlPipeline}).
  */
@@ -25,6 +30,16 @@ public final class StableDiffusionXLImg2ImgPipeline extends SdxlPipeline {
         return imageStart(this, p, scheduler, h, w, n, 0.3f);
     }
 
+    @Override
+    protected boolean acceptsDenoisingStart() {
+        return true;
+    }
+
+    @Override
+    protected boolean aestheticTimeIds() {
+        return components.requiresAestheticsScore();
+    }
+
     /**
      * The image-to-image start (shared with the ControlNet image-to-image pipeline, whose default
      * strength is 0.8 where this pipeline's is 0.3).
@@ -32,13 +47,21 @@ public final class StableDiffusionXLImg2ImgPipeline extends SdxlPipeline {
     static Start imageStart(SdxlPipeline pipe, GenerationParams p, Scheduler scheduler, int h, int w, int n,
             float defaultStrength) {
         SdxlComponents components = pipe.components();
-        requireImage("image", p.image(), 3, h, w);
-        float strength = p.strength() == null ? defaultStrength : p.strength();
-        float[] ts = scheduler.setTimesteps(p.numInferenceSteps(), strength);
         AutoencoderKL vae = components.vae();
         int lat = vae.config().latentChannels();
+        boolean latentInput = isLatents(p.image(), lat);
+        if (latentInput) {
+            requireImage("image (latents)", p.image(), lat, h / vae.scale(), w / vae.scale());
+        } else {
+            requireImage("image", p.image(), 3, h, w);
+        }
+        float[] ts = p.denoisingStart() != null
+                ? scheduler.setTimestepsFromDenoisingStart(p.numInferenceSteps(), p.denoisingStart())
+                : scheduler.setTimesteps(p.numInferenceSteps(), p.strength() == null ? defaultStrength : p.strength());
         Tensor imageLatents;
-        if (p.noise() instanceof dev.pagoda.tensor.random.PerImageNoise) {
+        if (latentInput) {
+            imageLatents = repeat(p.image(), n);
+        } else if (p.noise() instanceof dev.pagoda.tensor.random.PerImageNoise) {
             // diffusers with a list of generators: image i is encoded on its own, sampled with generator i
             imageLatents = vae.scaleLatents(pipe.encodeLatents(repeat(p.image(), n),
                     p.noise().next(n, lat, h / vae.scale(), w / vae.scale())));
@@ -46,7 +69,16 @@ public final class StableDiffusionXLImg2ImgPipeline extends SdxlPipeline {
             imageLatents = repeat(vae.scaleLatents(pipe.encodeLatents(p.image(), p.noise().next(
                     1, lat, h / vae.scale(), w / vae.scale()))), n);
         }
+        if (p.denoisingStart() != null) {
+            // diffusers: add_noise = denoising_start is None; the latents are already at that noise level
+            return new Start(imageLatents, ts);
+        }
         Tensor noise = p.noise().next(imageLatents.shape());
         return new Start(scheduler.addNoise(imageLatents, noise, ts[0]), ts);
+    }
+
+    /** diffusers' {@code image.shape[1] == 4} test: a 4-D tensor with the VAE's latent channels is latents. */
+    static boolean isLatents(Tensor image, int latentChannels) {
+        return image != null && image.rank() == 4 && image.dim(1) == latentChannels && latentChannels != 3;
     }
 }

@@ -26,6 +26,11 @@ public final class StableDiffusionXLInpaintPipeline extends SdxlPipeline {
         super(components, pagEnabled, pagAppliedLayers);
     }
 
+    @Override
+    protected boolean aestheticTimeIds() {
+        return components.requiresAestheticsScore();
+    }
+
     private boolean nineChannel() {
         return components.unet().config().inChannels() == 9;
     }

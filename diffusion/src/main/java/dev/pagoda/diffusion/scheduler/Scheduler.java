@@ -89,6 +89,63 @@ public interface Scheduler {
         return Arrays.copyOfRange(all, tStart * order(), all.length);
     }
 
+    /**
+     * diffusers' SDXL {@code get_timesteps} with {@code denoising_start} (strength plays no part): sets the
+     * full schedule, keeps the timesteps below the discrete cutoff
+     * {@code int(round(T - denoisingStart·T))} (T = {@code num_train_timesteps}; Python's half-even
+     * round), one more for a second-order scheduler whose count came out even (so the run never
+     * stops between its two derivative evaluations), sets the begin index there and returns them.
+     *
+     * @throws IllegalArgumentException when denoisingStart is outside (0, 1) or leaves no timestep
+     */
+    default float[] setTimestepsFromDenoisingStart(int numInferenceSteps, double denoisingStart) {
+        if (!(denoisingStart > 0 && denoisingStart < 1)) {
+            throw new IllegalArgumentException("denoising_start must be in (0, 1), got " + denoisingStart);
+        }
+        setTimesteps(numInferenceSteps);
+        float[] all = timesteps();
+        int cutoff = discreteTimestepCutoff(denoisingStart);
+        int n = 0;
+        for (float t : all) {
+            if (t < cutoff) {
+                n++;
+            }
+        }
+        if (order() == 2 && n % 2 == 0) {
+            n++;
+        }
+        if (n == 0) {
+            throw new IllegalArgumentException("denoising_start " + denoisingStart + " with " + numInferenceSteps
+                    + " inference steps leaves no timestep below the cutoff " + cutoff);
+        }
+        int tStart = all.length - n;
+        setBeginIndex(tStart);
+        return Arrays.copyOfRange(all, tStart, all.length);
+    }
+
+    /**
+     * diffusers' {@code denoising_end}: the leading part of {@code timesteps} at or above the cutoff
+     * {@code int(round(T - denoisingEnd·T))}.
+     */
+    default float[] truncateForDenoisingEnd(float[] timesteps, double denoisingEnd) {
+        if (!(denoisingEnd > 0 && denoisingEnd < 1)) {
+            throw new IllegalArgumentException("denoising_end must be in (0, 1), got " + denoisingEnd);
+        }
+        int cutoff = discreteTimestepCutoff(denoisingEnd);
+        int n = 0;
+        for (float t : timesteps) {
+            if (t >= cutoff) {
+                n++;
+            }
+        }
+        return Arrays.copyOf(timesteps, n);
+    }
+
+    /** {@code int(round(T - fraction·T))} in double, with Python's round-half-to-even. */
+    private int discreteTimestepCutoff(double fraction) {
+        return (int) Math.rint(numTrainTimesteps() - fraction * numTrainTimesteps());
+    }
+
     /** The full schedule of the last {@code setTimesteps}, highest noise first (a copy). */
     float[] timesteps();
 

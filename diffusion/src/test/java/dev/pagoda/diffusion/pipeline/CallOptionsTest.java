@@ -135,8 +135,19 @@ class CallOptionsTest {
         } finally {
             pipe.setObserver(null);
         }
-        // rows [uncond, cond, perturbed]; negative crops default to the positive ones (diffusers)
-        assertArrayEquals(new float[] {64, 80, 4, 2, 96, 112, 256, 192, 4, 2, 64, 64, 256, 192, 4, 2, 64, 64},
+        // rows [uncond, cond, perturbed]; negative_crops_coords_top_left defaults to (0, 0) in diffusers
+        assertArrayEquals(new float[] {64, 80, 0, 0, 96, 112, 256, 192, 4, 2, 64, 64, 256, 192, 4, 2, 64, 64},
+                timeIds.get(0).contiguous().toFloatArray());
+        timeIds.clear();
+        pipe.setObserver((i, in, out) -> timeIds.add(in.timeIds()));
+        try {
+            // the text-to-image pipeline uses negative ids only when both negative sizes are given
+            pipe.generate(call(List.of(0), 64, 64).originalSize(256, 192).negativeOriginalSize(64, 80)
+                    .negativeCropsCoordsTopLeft(8, 8).build());
+        } finally {
+            pipe.setObserver(null);
+        }
+        assertArrayEquals(new float[] {256, 192, 0, 0, 64, 64, 256, 192, 0, 0, 64, 64, 256, 192, 0, 0, 64, 64},
                 timeIds.get(0).contiguous().toFloatArray());
     }
 

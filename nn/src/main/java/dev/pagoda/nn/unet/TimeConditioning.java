@@ -7,7 +7,8 @@ import dev.pagoda.tensor.Tensor;
 /**
  * The conditioning the UNet and the ControlNet compute alike before their blocks: the timestep
  * embedding, plus SDXL's {@code text_time} addition ({@code add_embedding} of the pooled text
- * embedding and the sinusoidal projection of the six size/crop ids), and the checks of those inputs.
+ * embedding and the sinusoidal projection of the time ids: six size/crop ids, or the refiner's five ending with the
+ * aesthetic score), and the checks of those inputs.
  */
 public final class TimeConditioning {
 
@@ -52,14 +53,18 @@ public final class TimeConditioning {
                     + c.crossAttentionDim() + "], got " + (ehs == null ? "null" : Shapes.str(ehs.shape())));
         }
         if (c.textTime()) {
-            int textDim = c.projectionClassEmbeddingsInputDim() - 6 * c.additionTimeEmbedDim();
-            if (textEmbeds == null || textEmbeds.rank() != 2 || textEmbeds.dim(0) != b || textEmbeds.dim(1) != textDim) {
-                throw new IllegalArgumentException(who + ": text_embeds must be [" + b + ", " + textDim + "], got "
-                        + (textEmbeds == null ? "null" : Shapes.str(textEmbeds.shape())));
-            }
-            if (timeIds == null || timeIds.rank() != 2 || timeIds.dim(0) != b || timeIds.dim(1) != 6) {
-                throw new IllegalArgumentException(who + ": time_ids must be [" + b + ", 6], got "
+            // diffusers flattens however many time ids there are (6 for the base: sizes and crop, 5 for the
+            // refiner: sizes, crop and the aesthetic score); only add_embedding's input width must add up
+            if (timeIds == null || timeIds.rank() != 2 || timeIds.dim(0) != b || timeIds.dim(1) < 1) {
+                throw new IllegalArgumentException(who + ": time_ids must be [" + b + ", ids], got "
                         + (timeIds == null ? "null" : Shapes.str(timeIds.shape())));
+            }
+            int textDim = c.projectionClassEmbeddingsInputDim() - timeIds.dim(1) * c.additionTimeEmbedDim();
+            if (textEmbeds == null || textEmbeds.rank() != 2 || textEmbeds.dim(0) != b || textEmbeds.dim(1) != textDim) {
+                throw new IllegalArgumentException(who + ": text_embeds must be [" + b + ", " + textDim + "] with "
+                        + timeIds.dim(1) + " time ids (projection_class_embeddings_input_dim "
+                        + c.projectionClassEmbeddingsInputDim() + "), got "
+                        + (textEmbeds == null ? "null" : Shapes.str(textEmbeds.shape())));
             }
         }
     }
