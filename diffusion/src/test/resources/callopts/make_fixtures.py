@@ -263,6 +263,16 @@ cases["img2img_generators"] = {"prompt": "a red cube on a wooden table, studio l
                                "images_per_prompt": 2, "generator_seeds": [5, 6]}
 print("img2img_generators", tuple(out.shape), float(out.abs().max()))
 
+# J2: custom timesteps with an input image: retrieve_timesteps, then strength keeps the tail (5 listed, 0.6 -> 3)
+out = i2i(prompt_embeds=g_i2i["denoiser0.encoder_hidden_states"][1:2].clone(),
+          pooled_prompt_embeds=g_i2i["denoiser0.text_embeds"][1:2].clone(),
+          image=Image.open(os.path.join(I2I, "input.png")), strength=0.6, timesteps=[900, 700, 500, 300, 100],
+          guidance_scale=5.0, pag_scale=3.0, generator=torch.Generator().manual_seed(7), output_type="latent").images
+save_file({"output.latent": out.contiguous()}, os.path.join(HERE, "img2img_timesteps.safetensors"))
+cases["img2img_timesteps"] = {"prompt": "a red cube on a wooden table, studio light", "strength": 0.6,
+                              "timesteps": [900, 700, 500, 300, 100], "seed": 7}
+print("img2img_timesteps", tuple(out.shape), float(out.abs().max()))
+
 inp4 = StableDiffusionXLPAGInpaintPipeline(vae=vae, text_encoder=None, text_encoder_2=None, tokenizer=None,
                                            tokenizer_2=None, unet=unet,
                                            scheduler=EulerDiscreteScheduler.from_config(sched_cfg),

@@ -84,10 +84,11 @@ final class GenerateCommand {
                                        (diffusers' clip_skip; default: the penultimate layer)
               --eta E                  DDIM's eta / TCD's gamma, the share of fresh noise per step (default 0,
                                        as the diffusers pipelines pass it)
-              --timesteps LIST         SDXL text-to-image: custom descending timesteps, comma-separated
-                                       (e.g. 999,749,499,249); the step count is their number
-              --sigmas LIST            SDXL text-to-image: custom noise levels, the final one last
-                                       (e.g. 14.6,6,2,0.5,0); --steps is their number minus one
+              --timesteps LIST         custom descending timesteps, comma-separated (e.g. 999,749,499,249;
+                                       Euler, DPM++, DDPM, LCM, TCD); the step count is their number
+                                       (with --init-image, --strength then keeps the tail of them)
+              --sigmas LIST            custom noise levels, the final one last (e.g. 14.6,6,2,0.5,0; Euler);
+                                       the step count is their number minus one
               --width W --height H     image size, multiples of 8 (default: the model's, or the input's)
               --init-image PATH|URL    input image for image-to-image / inpainting
               --strength F             share of the schedule to run, in (0, 1]
@@ -293,9 +294,8 @@ final class GenerateCommand {
         if (customTimesteps != null && customSigmas != null) {
             throw new UsageException("give --timesteps or --sigmas, not both");
         }
-        if ((customTimesteps != null || customSigmas != null) && (a.has("init-image") || a.has("steps"))) {
-            throw new UsageException("--timesteps/--sigmas set the schedule of a text-to-image run: they exclude"
-                    + " --steps and --init-image");
+        if ((customTimesteps != null || customSigmas != null) && a.has("steps")) {
+            throw new UsageException("--timesteps/--sigmas set the whole schedule: they exclude --steps");
         }
         if (customSigmas != null && customSigmas.length < 2) {
             throw new UsageException("--sigmas needs at least 2 levels (the last is the final level)");

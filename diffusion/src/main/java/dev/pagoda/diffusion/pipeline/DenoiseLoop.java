@@ -69,13 +69,7 @@ final class DenoiseLoop {
      * or the call's latents), times the initial sigma.
      */
     static SdxlPipeline.Start noiseStart(GenerationParams p, Scheduler scheduler, int n, int channels, int lh, int lw) {
-        if (p.timesteps() != null) {
-            scheduler.setTimesteps(p.timesteps());
-        } else if (p.sigmas() != null) {
-            scheduler.setSigmas(p.sigmas());
-        } else {
-            scheduler.setTimesteps(p.numInferenceSteps());
-        }
+        scheduler.setSchedule(p.numInferenceSteps(), p.timesteps(), p.sigmas());
         int[] shape = {n, channels, lh, lw};
         Tensor noise;
         if (p.latents() != null) {

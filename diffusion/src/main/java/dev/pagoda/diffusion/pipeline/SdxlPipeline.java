@@ -239,10 +239,9 @@ public abstract class SdxlPipeline implements DiffusionPipeline {
         int[] hw = resolveSize(p);
         int h = hw[0];
         int w = hw[1];
-        if (!textToImage() && (p.latents() != null || p.timesteps() != null || p.sigmas() != null)) {
-            throw new IllegalArgumentException(getClass().getSimpleName() + ": latents and custom timesteps/sigmas"
-                    + " are supported by the text-to-image pipelines (StableDiffusionXLPipeline, its ControlNet"
-                    + " variant)");
+        if (!textToImage() && p.latents() != null) {
+            throw new IllegalArgumentException(getClass().getSimpleName() + ": latents are supported by the"
+                    + " text-to-image pipelines (an image-to-image start comes from the image)");
         }
         if (p.maskedImageLatents() != null && !(this instanceof StableDiffusionXLInpaintPipeline)) {
             throw new IllegalArgumentException(getClass().getSimpleName() + ": maskedImageLatents"
@@ -502,7 +501,7 @@ public abstract class SdxlPipeline implements DiffusionPipeline {
         return new SdxlPromptEncoder.Embeddings(embeds.contiguous(), pooled.contiguous());
     }
 
-    /** Whether this pipeline starts from noise (then it takes {@code latents} and custom timesteps/sigmas). */
+    /** Whether this pipeline starts from noise (then it takes {@code latents}). */
     protected boolean textToImage() {
         return false;
     }

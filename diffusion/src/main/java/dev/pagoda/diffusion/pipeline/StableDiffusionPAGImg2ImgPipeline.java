@@ -33,7 +33,8 @@ public final class StableDiffusionPAGImg2ImgPipeline extends StableDiffusionPAGP
                     + (img == null ? "none" : Shapes.str(img.shape())));
         }
         float strength = p.strength() == null ? 0.8f : p.strength();
-        float[] ts = scheduler.setTimesteps(p.numInferenceSteps(), strength);
+        scheduler.setSchedule(p.numInferenceSteps(), p.timesteps(), p.sigmas()); // retrieve_timesteps
+        float[] ts = scheduler.keepStrengthTail(p.numInferenceSteps(), strength);
         AutoencoderKL vae = components.vae();
         Backend device = components.backend();
         boolean perImage = p.noise() instanceof dev.pagoda.tensor.random.PerImageNoise;

@@ -72,7 +72,7 @@ public class StableDiffusionPAGPipeline implements DiffusionPipeline {
         return controlnet;
     }
 
-    /** Whether this pipeline starts from noise (then it takes {@code latents} and custom timesteps/sigmas). */
+    /** Whether this pipeline starts from noise (then it takes {@code latents}). */
     protected boolean textToImage() {
         return getClass() == StableDiffusionPAGPipeline.class;
     }
@@ -145,9 +145,9 @@ public class StableDiffusionPAGPipeline implements DiffusionPipeline {
         Scheduler scheduler = schedulerChoice.build(components.schedulerConfig());
         UNet2DConditionModel unet = components.unet();
         int[] hw = resolveSize(p);
-        if (!textToImage() && (p.latents() != null || p.timesteps() != null || p.sigmas() != null)) {
-            throw new IllegalArgumentException(getClass().getSimpleName() + ": latents and custom timesteps/sigmas"
-                    + " are supported by the text-to-image pipeline (StableDiffusionPAGPipeline)");
+        if (!textToImage() && p.latents() != null) {
+            throw new IllegalArgumentException(getClass().getSimpleName() + ": latents are supported by the"
+                    + " text-to-image pipelines (an image-to-image start comes from the image)");
         }
         // diffusers' batch_size * num_images_per_prompt, prompt-major
         int n = p.batchSize() * p.numImagesPerPrompt();

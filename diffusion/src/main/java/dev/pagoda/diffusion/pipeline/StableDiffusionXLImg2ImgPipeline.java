@@ -55,9 +55,10 @@ public final class StableDiffusionXLImg2ImgPipeline extends SdxlPipeline {
         } else {
             requireImage("image", p.image(), 3, h, w);
         }
+        scheduler.setSchedule(p.numInferenceSteps(), p.timesteps(), p.sigmas());
         float[] ts = p.denoisingStart() != null
-                ? scheduler.setTimestepsFromDenoisingStart(p.numInferenceSteps(), p.denoisingStart())
-                : scheduler.setTimesteps(p.numInferenceSteps(), p.strength() == null ? defaultStrength : p.strength());
+                ? scheduler.keepBelowDenoisingStart(p.numInferenceSteps(), p.denoisingStart())
+                : scheduler.keepStrengthTail(p.numInferenceSteps(), p.strength() == null ? defaultStrength : p.strength());
         Tensor imageLatents;
         if (latentInput) {
             imageLatents = repeat(p.image(), n);

@@ -46,7 +46,8 @@ public final class StableDiffusionXLInpaintPipeline extends SdxlPipeline {
                     + p.mask().dim(p.mask().rank() - 1) + " differs from the image size " + h + "x" + w);
         }
         float strength = p.strength() == null ? 0.9999f : p.strength();
-        float[] ts = scheduler.setTimesteps(p.numInferenceSteps(), strength);
+        scheduler.setSchedule(p.numInferenceSteps(), p.timesteps(), p.sigmas()); // retrieve_timesteps
+        float[] ts = scheduler.keepStrengthTail(p.numInferenceSteps(), strength);
         AutoencoderKL vae = components.vae();
         int s = vae.scale();
         int lat = vae.config().latentChannels();

@@ -78,6 +78,33 @@ public interface Scheduler {
             throw new IllegalArgumentException("strength must be in (0, 1], got " + strength);
         }
         setTimesteps(numInferenceSteps);
+        return keepStrengthTail(numInferenceSteps, strength);
+    }
+
+    /**
+     * The schedule a call asks for (diffusers' {@code retrieve_timesteps}): its custom timesteps, else its
+     * custom sigmas, else {@code numInferenceSteps} evenly as configured.
+     */
+    default void setSchedule(int numInferenceSteps, float[] customTimesteps, float[] customSigmas) {
+        if (customTimesteps != null) {
+            setTimesteps(customTimesteps);
+        } else if (customSigmas != null) {
+            setSigmas(customSigmas);
+        } else {
+            setTimesteps(numInferenceSteps);
+        }
+    }
+
+    /**
+     * {@code get_timesteps(strength)} on the schedule already set: keeps the last
+     * {@code min(int(n·strength), n)} steps, sets the begin index there and returns them.
+     *
+     * @throws IllegalArgumentException when strength is outside (0, 1], or when it leaves no step
+     */
+    default float[] keepStrengthTail(int numInferenceSteps, double strength) {
+        if (!(strength > 0 && strength <= 1)) {
+            throw new IllegalArgumentException("strength must be in (0, 1], got " + strength);
+        }
         int initTimestep = Math.min((int) (numInferenceSteps * strength), numInferenceSteps);
         if (initTimestep < 1) {
             throw new IllegalArgumentException("strength " + strength + " with " + numInferenceSteps
@@ -103,6 +130,14 @@ public interface Scheduler {
             throw new IllegalArgumentException("denoising_start must be in (0, 1), got " + denoisingStart);
         }
         setTimesteps(numInferenceSteps);
+        return keepBelowDenoisingStart(numInferenceSteps, denoisingStart);
+    }
+
+    /** {@code get_timesteps(denoising_start)} on the schedule already set (see {@link #setTimestepsFromDenoisingStart}). */
+    default float[] keepBelowDenoisingStart(int numInferenceSteps, double denoisingStart) {
+        if (!(denoisingStart > 0 && denoisingStart < 1)) {
+            throw new IllegalArgumentException("denoising_start must be in (0, 1), got " + denoisingStart);
+        }
         float[] all = timesteps();
         int cutoff = discreteTimestepCutoff(denoisingStart);
         int n = 0;

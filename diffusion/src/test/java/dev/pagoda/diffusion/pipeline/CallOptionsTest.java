@@ -282,6 +282,11 @@ class CallOptionsTest {
             matches(i2i, "img2img_generators", b.build());
             // one encode sampled with the first generator and repeated (the single-generator path) is different
             differs(i2i, "img2img_generators", b.noise(NoiseSource.seeded(5)).build());
+            GenerationParams.Builder t = GenerationParams.builder("a red cube on a wooden table, studio light")
+                    .guidanceScale(5f).pagScale(3f).strength(0.6f).seed(7).timesteps(900, 700, 500, 300, 100)
+                    .image(golden("sdxl_img2img_cfg_pag", "input.png")).outputType(GenerationParams.OutputType.LATENT);
+            matches(i2i, "img2img_timesteps", t.build());
+            differs(i2i, "img2img_timesteps", t.timesteps((float[]) null).steps(5).seed(7).build());
         }
         try (SdxlPipeline inpaint = AutoPipelineForInpainting.fromPipe(pipe, true)) {
             GenerationParams.Builder b = GenerationParams.builder("a yellow sun in a clear blue sky").size(128, 128)
