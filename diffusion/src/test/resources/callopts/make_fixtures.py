@@ -273,6 +273,18 @@ cases["img2img_timesteps"] = {"prompt": "a red cube on a wooden table, studio li
                               "timesteps": [900, 700, 500, 300, 100], "seed": 7}
 print("img2img_timesteps", tuple(out.shape), float(out.abs().max()))
 
+# J3: latents given to img2img: used as the start as they are (no encode, no noise; the image goes unused)
+i2i_lat = torch.randn(1, 4, 16, 16, generator=torch.Generator().manual_seed(41)) * 3
+out = i2i(prompt_embeds=g_i2i["denoiser0.encoder_hidden_states"][1:2].clone(),
+          pooled_prompt_embeds=g_i2i["denoiser0.text_embeds"][1:2].clone(),
+          image=Image.open(os.path.join(I2I, "input.png")), strength=0.6, num_inference_steps=4, latents=i2i_lat.clone(),
+          guidance_scale=5.0, pag_scale=3.0, generator=torch.Generator().manual_seed(8), output_type="latent").images
+save_file({"output.latent": out.contiguous(), "input.latents": i2i_lat.contiguous()},
+          os.path.join(HERE, "img2img_latents.safetensors"))
+cases["img2img_latents"] = {"prompt": "a red cube on a wooden table, studio light", "strength": 0.6, "steps": 4,
+                            "latents": "input.latents", "seed": 8}
+print("img2img_latents", tuple(out.shape), float(out.abs().max()))
+
 inp4 = StableDiffusionXLPAGInpaintPipeline(vae=vae, text_encoder=None, text_encoder_2=None, tokenizer=None,
                                            tokenizer_2=None, unet=unet,
                                            scheduler=EulerDiscreteScheduler.from_config(sched_cfg),

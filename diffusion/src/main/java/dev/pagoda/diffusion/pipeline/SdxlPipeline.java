@@ -239,9 +239,9 @@ public abstract class SdxlPipeline implements DiffusionPipeline {
         int[] hw = resolveSize(p);
         int h = hw[0];
         int w = hw[1];
-        if (!textToImage() && p.latents() != null) {
+        if (!acceptsLatents() && p.latents() != null) {
             throw new IllegalArgumentException(getClass().getSimpleName() + ": latents are supported by the"
-                    + " text-to-image pipelines (an image-to-image start comes from the image)");
+                    + " text-to-image and SDXL image-to-image pipelines");
         }
         if (p.maskedImageLatents() != null && !(this instanceof StableDiffusionXLInpaintPipeline)) {
             throw new IllegalArgumentException(getClass().getSimpleName() + ": maskedImageLatents"
@@ -501,9 +501,14 @@ public abstract class SdxlPipeline implements DiffusionPipeline {
         return new SdxlPromptEncoder.Embeddings(embeds.contiguous(), pooled.contiguous());
     }
 
-    /** Whether this pipeline starts from noise (then it takes {@code latents}). */
+    /** Whether this pipeline starts from noise (and follows the text-to-image rule for negative time ids). */
     protected boolean textToImage() {
         return false;
+    }
+
+    /** Whether this pipeline takes {@code latents} (text-to-image, and img2img as diffusers' SDXL img2img). */
+    protected boolean acceptsLatents() {
+        return textToImage();
     }
 
     /**

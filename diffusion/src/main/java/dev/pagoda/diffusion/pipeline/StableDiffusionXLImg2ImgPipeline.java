@@ -31,6 +31,11 @@ public final class StableDiffusionXLImg2ImgPipeline extends SdxlPipeline {
     }
 
     @Override
+    protected boolean acceptsLatents() {
+        return true;
+    }
+
+    @Override
     protected boolean acceptsDenoisingStart() {
         return true;
     }
@@ -59,6 +64,15 @@ public final class StableDiffusionXLImg2ImgPipeline extends SdxlPipeline {
         float[] ts = p.denoisingStart() != null
                 ? scheduler.keepBelowDenoisingStart(p.numInferenceSteps(), p.denoisingStart())
                 : scheduler.keepStrengthTail(p.numInferenceSteps(), p.strength() == null ? defaultStrength : p.strength());
+        if (p.latents() != null) {
+            // diffusers: given latents are the start as they are (no encode, no noise; the image goes unused)
+            int[] shape = {n, lat, h / vae.scale(), w / vae.scale()};
+            if (!java.util.Arrays.equals(p.latents().shape(), shape)) {
+                throw new IllegalArgumentException("latents must be " + dev.pagoda.tensor.Shapes.str(shape)
+                        + ", got " + dev.pagoda.tensor.Shapes.str(p.latents().shape()));
+            }
+            return new Start(p.latents().contiguous(), ts);
+        }
         Tensor imageLatents;
         if (latentInput) {
             imageLatents = repeat(p.image(), n);

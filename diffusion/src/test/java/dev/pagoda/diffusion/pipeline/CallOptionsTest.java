@@ -287,6 +287,16 @@ class CallOptionsTest {
                     .image(golden("sdxl_img2img_cfg_pag", "input.png")).outputType(GenerationParams.OutputType.LATENT);
             matches(i2i, "img2img_timesteps", t.build());
             differs(i2i, "img2img_timesteps", t.timesteps((float[]) null).steps(5).seed(7).build());
+            Tensor lat;
+            try (SafetensorsFile f = SafetensorsFile.open(resource("img2img_latents.safetensors"))) {
+                Tensor x = f.tensor("input.latents");
+                lat = Tensor.of(x.toFloatArray(), x.shape());
+            }
+            GenerationParams.Builder l = GenerationParams.builder("a red cube on a wooden table, studio light").steps(4)
+                    .guidanceScale(5f).pagScale(3f).strength(0.6f).seed(8).latents(lat)
+                    .image(golden("sdxl_img2img_cfg_pag", "input.png")).outputType(GenerationParams.OutputType.LATENT);
+            matches(i2i, "img2img_latents", l.build());
+            differs(i2i, "img2img_latents", l.latents(null).seed(8).build());
         }
         try (SdxlPipeline inpaint = AutoPipelineForInpainting.fromPipe(pipe, true)) {
             GenerationParams.Builder b = GenerationParams.builder("a yellow sun in a clear blue sky").size(128, 128)
