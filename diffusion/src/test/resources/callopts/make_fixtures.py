@@ -301,6 +301,19 @@ cases["inpaint_generators"] = {"prompt": "a yellow sun in a clear blue sky", "st
                                "images_per_prompt": 2, "generator_seeds": [15, 16]}
 print("inpaint_generators", tuple(out.shape), float(out.abs().max()))
 
+# K2: latents given to inpainting (4-channel UNet): they are the noise, the start is latents x init sigma
+inp_lat = torch.randn(1, 4, 16, 16, generator=torch.Generator().manual_seed(43))
+out = inp4(prompt_embeds=golden["denoiser0.encoder_hidden_states"][1:2].clone(),
+           pooled_prompt_embeds=golden["denoiser0.text_embeds"][1:2].clone(),
+           image=Image.open(os.path.join(CASE, "input.png")), mask_image=Image.open(os.path.join(CASE, "mask.png")),
+           height=128, width=128, strength=0.7, num_inference_steps=4, guidance_scale=5.0, pag_scale=3.0,
+           latents=inp_lat.clone(), generator=torch.Generator().manual_seed(17), output_type="latent").images
+save_file({"output.latent": out.contiguous(), "input.latents": inp_lat.contiguous()},
+          os.path.join(HERE, "inpaint_latents.safetensors"))
+cases["inpaint_latents"] = {"prompt": "a yellow sun in a clear blue sky", "strength": 0.7, "steps": 4, "seed": 17,
+                            "latents": "input.latents"}
+print("inpaint_latents", tuple(out.shape), float(out.abs().max()))
+
 sd_i2i = StableDiffusionPAGImg2ImgPipeline(vae=sd_vae, text_encoder=None, tokenizer=None, unet=sd_unet,
                                            scheduler=DDIMScheduler.from_config(sd_sched), safety_checker=None,
                                            feature_extractor=None, requires_safety_checker=False,

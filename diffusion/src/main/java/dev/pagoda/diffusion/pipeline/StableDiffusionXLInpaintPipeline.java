@@ -31,6 +31,11 @@ public final class StableDiffusionXLInpaintPipeline extends SdxlPipeline {
         return components.requiresAestheticsScore();
     }
 
+    @Override
+    protected boolean acceptsLatents() {
+        return true;
+    }
+
     private boolean nineChannel() {
         return components.unet().config().inChannels() == 9;
     }
@@ -66,10 +71,18 @@ public final class StableDiffusionXLInpaintPipeline extends SdxlPipeline {
         NoiseSource one = p.noise() instanceof PerImageNoise list ? list.first() : p.noise();
         // diffusers encodes the image only where it is used: a 9-channel UNet starting from pure
         // noise never reads it, and skipping it leaves the draw to the initial noise.
-        Tensor imageLatents = nineChannel() && strengthMax ? null
+        // Given latents are diffusers' noise: the start is latents x init sigma whatever the strength, and a
+        // 9-channel UNet then never reads the image latents.
+        boolean given = p.latents() != null;
+        Tensor imageLatents = nineChannel() && (strengthMax || given) ? null
                 : repeat(vae.scaleLatentsPlain(encodeLatents(p.image(), one.next(1, lat, h / s, w / s))), n);
-        Tensor initNoise = p.noise().next(n, lat, h / s, w / s);
-        Tensor latents = strengthMax ? be.affine(initNoise, scheduler.initNoiseSigma(), 0f)
+        int[] shape = {n, lat, h / s, w / s};
+        if (given && !java.util.Arrays.equals(p.latents().shape(), shape)) {
+            throw new IllegalArgumentException("latents must be " + dev.pagoda.tensor.Shapes.str(shape) + ", got "
+                    + dev.pagoda.tensor.Shapes.str(p.latents().shape()));
+        }
+        Tensor initNoise = given ? p.latents().contiguous() : p.noise().next(shape);
+        Tensor latents = strengthMax || given ? be.affine(initNoise, scheduler.initNoiseSigma(), 0f)
                 : scheduler.addNoise(imageLatents, initNoise, ts[0]);
         Tensor latentMask = repeat(nearest(mask, h / s, w / s), n);
         Tensor maskedImageLatents = repeat(p.maskedImageLatents() != null ? givenMaskedLatents(p, lat, h / s, w / s, n)

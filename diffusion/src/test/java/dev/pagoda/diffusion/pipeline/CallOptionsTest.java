@@ -305,6 +305,17 @@ class CallOptionsTest {
                     .mask(goldenMask("sdxl_inpaint_cfg_pag", "mask.png")).outputType(GenerationParams.OutputType.LATENT)
                     .generators(List.of(NoiseSource.seeded(15), NoiseSource.seeded(16)));
             matches(inpaint, "inpaint_generators", b.build());
+            Tensor lat;
+            try (SafetensorsFile f = SafetensorsFile.open(resource("inpaint_latents.safetensors"))) {
+                Tensor x = f.tensor("input.latents");
+                lat = Tensor.of(x.toFloatArray(), x.shape());
+            }
+            GenerationParams.Builder l = GenerationParams.builder("a yellow sun in a clear blue sky").size(128, 128)
+                    .steps(4).guidanceScale(5f).pagScale(3f).strength(0.7f).seed(17).latents(lat)
+                    .image(golden("sdxl_inpaint_cfg_pag", "input.png"))
+                    .mask(goldenMask("sdxl_inpaint_cfg_pag", "mask.png")).outputType(GenerationParams.OutputType.LATENT);
+            matches(inpaint, "inpaint_latents", l.build());
+            differs(inpaint, "inpaint_latents", l.latents(null).seed(17).build());
             differs(inpaint, "inpaint_generators", b.generators(List.of(NoiseSource.seeded(16), NoiseSource.seeded(15)))
                     .build());
         }
