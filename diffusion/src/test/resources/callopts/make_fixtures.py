@@ -314,6 +314,19 @@ cases["inpaint_latents"] = {"prompt": "a yellow sun in a clear blue sky", "stren
                             "latents": "input.latents"}
 print("inpaint_latents", tuple(out.shape), float(out.abs().max()))
 
+# K3: denoising_start on inpainting with the pixel image: no noise is added to the image latents (the drawn noise
+#    feeds only the 4-channel blend). (With latents as the image, diffusers 0.31's PAG inpainting pipeline fails
+#    under CFG + PAG: masked_image_latents is None and gets .chunk(2); Pagoda runs that case without a check.)
+out = inp4(prompt_embeds=golden["denoiser0.encoder_hidden_states"][1:2].clone(),
+           pooled_prompt_embeds=golden["denoiser0.text_embeds"][1:2].clone(),
+           image=Image.open(os.path.join(CASE, "input.png")), mask_image=Image.open(os.path.join(CASE, "mask.png")),
+           height=128, width=128, num_inference_steps=5, denoising_start=0.6, guidance_scale=5.0, pag_scale=3.0,
+           generator=torch.Generator().manual_seed(19), output_type="latent").images
+save_file({"output.latent": out.contiguous()}, os.path.join(HERE, "inpaint_denoising_start.safetensors"))
+cases["inpaint_denoising_start"] = {"prompt": "a yellow sun in a clear blue sky", "steps": 5, "denoising_start": 0.6,
+                                    "seed": 19}
+print("inpaint_denoising_start", tuple(out.shape), float(out.abs().max()))
+
 sd_i2i = StableDiffusionPAGImg2ImgPipeline(vae=sd_vae, text_encoder=None, tokenizer=None, unet=sd_unet,
                                            scheduler=DDIMScheduler.from_config(sd_sched), safety_checker=None,
                                            feature_extractor=None, requires_safety_checker=False,

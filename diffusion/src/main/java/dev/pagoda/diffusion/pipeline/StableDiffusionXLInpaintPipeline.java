@@ -41,8 +41,25 @@ public final class StableDiffusionXLInpaintPipeline extends SdxlPipeline {
     }
 
     @Override
+    protected boolean acceptsDenoisingStart() {
+        return true;
+    }
+
+    @Override
     protected Start prepare(GenerationParams p, Scheduler scheduler, int h, int w, int n) {
-        requireImage("image", p.image(), 3, h, w);
+        int lat = components.vae().config().latentChannels();
+        int s = components.vae().scale();
+        // diffusers' image.shape[1] == 4: the image is latents (a base's hand-off under denoising_start)
+        boolean latentImage = StableDiffusionXLImg2ImgPipeline.isLatents(p.image(), lat);
+        if (latentImage) {
+            requireImage("image (latents)", p.image(), lat, h / s, w / s);
+            if (nineChannel() && p.maskedImageLatents() == null) {
+                throw new IllegalArgumentException("a 9-channel inpainting UNet given latents as the image also needs"
+                        + " maskedImageLatents (masked_image_latents): there is no image to mask");
+            }
+        } else {
+            requireImage("image", p.image(), 3, h, w);
+        }
         if (p.mask() == null) {
             throw new IllegalArgumentException("mask is required for inpainting");
         }
@@ -52,10 +69,9 @@ public final class StableDiffusionXLInpaintPipeline extends SdxlPipeline {
         }
         float strength = p.strength() == null ? 0.9999f : p.strength();
         scheduler.setSchedule(p.numInferenceSteps(), p.timesteps(), p.sigmas()); // retrieve_timesteps
-        float[] ts = scheduler.keepStrengthTail(p.numInferenceSteps(), strength);
+        float[] ts = p.denoisingStart() != null ? scheduler.keepBelowDenoisingStart(p.numInferenceSteps(), p.denoisingStart())
+                : scheduler.keepStrengthTail(p.numInferenceSteps(), strength);
         AutoencoderKL vae = components.vae();
-        int s = vae.scale();
-        int lat = vae.config().latentChannels();
         Backend be = Backend.cpu();
         Tensor mask = p.mask();
         // masked image: the pixels to keep (mask < 0.5), the rest zeroed
@@ -64,7 +80,7 @@ public final class StableDiffusionXLInpaintPipeline extends SdxlPipeline {
         for (int i = 0; i < mv.length; i++) {
             keep[i] = mv[i] < 0.5f ? 1f : 0f;
         }
-        Tensor maskedImage = be.mul(p.image(), Tensor.of(keep, 1, 1, h, w));
+        Tensor maskedImage = latentImage ? null : be.mul(p.image(), Tensor.of(keep, 1, 1, h, w));
 
         boolean strengthMax = strength == 1.0f;
         // the one-row encodes draw from the first generator of a list, as diffusers' _encode_vae_image does
@@ -74,7 +90,8 @@ public final class StableDiffusionXLInpaintPipeline extends SdxlPipeline {
         // Given latents are diffusers' noise: the start is latents x init sigma whatever the strength, and a
         // 9-channel UNet then never reads the image latents.
         boolean given = p.latents() != null;
-        Tensor imageLatents = nineChannel() && (strengthMax || given) ? null
+        Tensor imageLatents = latentImage ? repeat(p.image().contiguous(), n)
+                : nineChannel() && (strengthMax || given) ? null
                 : repeat(vae.scaleLatentsPlain(encodeLatents(p.image(), one.next(1, lat, h / s, w / s))), n);
         int[] shape = {n, lat, h / s, w / s};
         if (given && !java.util.Arrays.equals(p.latents().shape(), shape)) {
@@ -82,11 +99,16 @@ public final class StableDiffusionXLInpaintPipeline extends SdxlPipeline {
                     + dev.pagoda.tensor.Shapes.str(p.latents().shape()));
         }
         Tensor initNoise = given ? p.latents().contiguous() : p.noise().next(shape);
-        Tensor latents = strengthMax || given ? be.affine(initNoise, scheduler.initNoiseSigma(), 0f)
+        // denoising_start (diffusers' add_noise=False): the image latents are the start; the noise still feeds
+        // the 4-channel blend
+        Tensor latents = p.denoisingStart() != null && !given ? imageLatents
+                : strengthMax || given ? be.affine(initNoise, scheduler.initNoiseSigma(), 0f)
                 : scheduler.addNoise(imageLatents, initNoise, ts[0]);
         Tensor latentMask = repeat(nearest(mask, h / s, w / s), n);
-        Tensor maskedImageLatents = repeat(p.maskedImageLatents() != null ? givenMaskedLatents(p, lat, h / s, w / s, n)
-                : vae.scaleLatentsPlain(encodeLatents(maskedImage, one.next(1, lat, h / s, w / s))), n);
+        Tensor maskedImageLatents = p.maskedImageLatents() != null
+                ? repeat(givenMaskedLatents(p, lat, h / s, w / s, n), n)
+                : maskedImage == null ? null // latents as the image: nothing to mask (and no draw), as diffusers
+                : repeat(vae.scaleLatentsPlain(encodeLatents(maskedImage, one.next(1, lat, h / s, w / s))), n);
         return new Blend(latents, ts, nineChannel(), imageLatents, initNoise, latentMask, maskedImageLatents);
     }
 

@@ -316,6 +316,17 @@ class CallOptionsTest {
                     .mask(goldenMask("sdxl_inpaint_cfg_pag", "mask.png")).outputType(GenerationParams.OutputType.LATENT);
             matches(inpaint, "inpaint_latents", l.build());
             differs(inpaint, "inpaint_latents", l.latents(null).seed(17).build());
+            GenerationParams.Builder d = GenerationParams.builder("a yellow sun in a clear blue sky").size(128, 128)
+                    .steps(5).guidanceScale(5f).pagScale(3f).denoisingStart(0.6).seed(19)
+                    .image(golden("sdxl_inpaint_cfg_pag", "input.png"))
+                    .mask(goldenMask("sdxl_inpaint_cfg_pag", "mask.png")).outputType(GenerationParams.OutputType.LATENT);
+            matches(inpaint, "inpaint_denoising_start", d.build());
+            differs(inpaint, "inpaint_denoising_start", d.denoisingStart(null).strength(0.4f).seed(19).build());
+            // latents as the image (a base's hand-off) run too: diffusers 0.31's PAG pipeline fails there, so
+            // only the shape of the result is checked
+            Tensor handOff = Tensor.zeros(1, 4, 16, 16);
+            assertArrayEquals(new int[] {1, 4, 16, 16}, inpaint.generate(d.image(handOff).denoisingStart(0.6).seed(19)
+                    .build()).latents().shape());
             differs(inpaint, "inpaint_generators", b.generators(List.of(NoiseSource.seeded(16), NoiseSource.seeded(15)))
                     .build());
         }
