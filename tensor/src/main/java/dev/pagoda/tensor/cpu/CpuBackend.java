@@ -12,6 +12,20 @@ public final class CpuBackend implements Backend {
     /** What {@link Backend#cpu()} returns: the backend itself, or its timing decorator when profiling. */
     public static final Backend ACTIVE = OpProfile.ENABLED ? OpProfile.wrap(INSTANCE) : INSTANCE;
 
+    /**
+     * 3×3 stride-1 padding-1 convolutions use {@link Winograd} unless {@code -Dpagoda.conv.winograd=false}.
+     */
+    static final boolean WINOGRAD = !"false".equalsIgnoreCase(System.getProperty("pagoda.conv.winograd"));
+
+    /** Output tile of the Winograd path (F(m×m, 3×3)). */
+    static final int WINOGRAD_TILE = 4;
+
+    /**
+     * Below this many input or output channels the transforms (scalar, O(channels) per tile) cost
+     * more than the GEMM flops they save, and the implicit GEMM stays.
+     */
+    static final int WINOGRAD_MIN_CHANNELS = 32;
+
     private CpuBackend() {
     }
 
@@ -32,6 +46,12 @@ public final class CpuBackend implements Backend {
 
     @Override
     public Tensor conv2d(Tensor x, Tensor weight, Tensor bias, int stride, int padding, int groups) {
+        if (WINOGRAD && Winograd.applies(x, weight, stride, padding, groups)
+                && Math.min(x.dim(1), weight.dim(0)) >= WINOGRAD_MIN_CHANNELS && x.dtype().isFloating()
+                && weight.dtype().isFloating() && (bias == null || bias.rank() == 1 && bias.dim(0) == weight.dim(0)
+                        && bias.dtype().isFloating())) {
+            return Winograd.conv3x3(MicroKernel.preferred(), WINOGRAD_TILE, x, weight, bias);
+        }
         return Conv2d.conv2d(x, weight, bias, stride, padding, groups);
     }
 
