@@ -17,8 +17,13 @@ public final class CpuBackend implements Backend {
      */
     static final boolean WINOGRAD = !"false".equalsIgnoreCase(System.getProperty("pagoda.conv.winograd"));
 
-    /** Output tile of the Winograd path (F(m×m, 3×3)). */
-    static final int WINOGRAD_TILE = 4;
+    /**
+     * Output tile of the Winograd path, F(m×m, 3×3): 2 unless {@code -Dpagoda.conv.winograd.tile=4}.
+     * Measured against float64 at the SDXL shapes (WinogradTest), F(2×2) errs 1.0e-6 of max|out|
+     * (the implicit GEMM 5.5e-7) and F(4×4) 1.8e-5, a fifth of the golden tolerance for a whole
+     * UNet forward from one conv alone, so F(4×4) is opt-in.
+     */
+    static final int WINOGRAD_TILE = Integer.getInteger("pagoda.conv.winograd.tile", 2);
 
     /**
      * Below this many input or output channels the transforms (scalar, O(channels) per tile) cost
