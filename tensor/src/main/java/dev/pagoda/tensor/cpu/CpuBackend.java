@@ -13,9 +13,11 @@ public final class CpuBackend implements Backend {
     public static final Backend ACTIVE = OpProfile.ENABLED ? OpProfile.wrap(INSTANCE) : INSTANCE;
 
     /**
-     * 3×3 stride-1 padding-1 convolutions use {@link Winograd} unless {@code -Dpagoda.conv.winograd=false}.
+     * 3×3 stride-1 padding-1 convolutions use {@link Winograd} unless {@code -Dpagoda.conv.winograd=false}
+     * or {@link #setConvWinograd(boolean)} turned it off.
      */
-    static final boolean WINOGRAD = !"false".equalsIgnoreCase(System.getProperty("pagoda.conv.winograd"));
+    private static volatile boolean winograd =
+            !"false".equalsIgnoreCase(System.getProperty("pagoda.conv.winograd"));
 
     /**
      * Output tile of the Winograd path, F(m×m, 3×3): 2 unless {@code -Dpagoda.conv.winograd.tile=4}.
@@ -32,6 +34,16 @@ public final class CpuBackend implements Backend {
     static final int WINOGRAD_MIN_CHANNELS = 32;
 
     private CpuBackend() {
+    }
+
+    /** Whether eligible 3×3 convolutions take the Winograd path. */
+    public static boolean convWinograd() {
+        return winograd;
+    }
+
+    /** Turns the Winograd convolution path on or off from now on (benchmarks time both paths). */
+    public static void setConvWinograd(boolean on) {
+        winograd = on;
     }
 
     @Override
@@ -51,7 +63,7 @@ public final class CpuBackend implements Backend {
 
     @Override
     public Tensor conv2d(Tensor x, Tensor weight, Tensor bias, int stride, int padding, int groups) {
-        if (WINOGRAD && Winograd.applies(x, weight, stride, padding, groups)
+        if (winograd && Winograd.applies(x, weight, stride, padding, groups)
                 && Math.min(x.dim(1), weight.dim(0)) >= WINOGRAD_MIN_CHANNELS && x.dtype().isFloating()
                 && weight.dtype().isFloating() && (bias == null || bias.rank() == 1 && bias.dim(0) == weight.dim(0)
                         && bias.dtype().isFloating())) {

@@ -135,11 +135,21 @@ class WinogradTest {
         Tensor viaBackend = CpuBackend.INSTANCE.conv2d(x, wt, bias, 1, 1, 1);
         Tensor direct = Conv2d.conv2d(x, wt, bias, 1, 1, 1);
         assertArrayEquals(direct.shape(), viaBackend.shape());
-        float[] expect = (CpuBackend.WINOGRAD
+        float[] expect = (CpuBackend.convWinograd()
                 ? Winograd.conv3x3(MicroKernel.preferred(), CpuBackend.WINOGRAD_TILE, x, wt, bias) : direct)
                 .toFloatArray();
         assertArrayEquals(expect, viaBackend.toFloatArray());
         check("backend", CpuBackend.WINOGRAD_TILE, x, wt, bias, viaBackend);
+        boolean saved = CpuBackend.convWinograd();
+        try {
+            CpuBackend.setConvWinograd(false);
+            assertArrayEquals(direct.toFloatArray(), CpuBackend.INSTANCE.conv2d(x, wt, bias, 1, 1, 1).toFloatArray());
+            CpuBackend.setConvWinograd(true);
+            assertArrayEquals(Winograd.conv3x3(MicroKernel.preferred(), CpuBackend.WINOGRAD_TILE, x, wt, bias)
+                    .toFloatArray(), CpuBackend.INSTANCE.conv2d(x, wt, bias, 1, 1, 1).toFloatArray());
+        } finally {
+            CpuBackend.setConvWinograd(saved);
+        }
         // stride 2, padding 0, groups 2, 1×1 and few channels keep the implicit GEMM, bit for bit
         Tensor w2 = random(rnd, 32, 16, 3, 3);
         Tensor few = random(rnd, 4, 32, 3, 3);
