@@ -29,9 +29,11 @@ public final class CpuBackend implements Backend {
 
     /**
      * Below this many input or output channels the transforms (scalar, O(channels) per tile) cost
-     * more than the GEMM flops they save, and the implicit GEMM stays.
+     * more than the GEMM flops they save, and the implicit GEMM stays. {@code
+     * -Dpagoda.conv.winograd.minChannels=1} sends every eligible conv through Winograd, so the tiny
+     * golden models (8–32 channels) check its accuracy at every layer.
      */
-    static final int WINOGRAD_MIN_CHANNELS = 32;
+    static final int WINOGRAD_MIN_CHANNELS = Integer.getInteger("pagoda.conv.winograd.minChannels", 32);
 
     private CpuBackend() {
     }
