@@ -13,11 +13,12 @@ public final class CpuBackend implements Backend {
     public static final Backend ACTIVE = OpProfile.ENABLED ? OpProfile.wrap(INSTANCE) : INSTANCE;
 
     /**
-     * 3×3 stride-1 padding-1 convolutions use {@link Winograd} unless {@code -Dpagoda.conv.winograd=false}
-     * or {@link #setConvWinograd(boolean)} turned it off.
+     * 3×3 stride-1 padding-1 convolutions use {@link Winograd} with {@code -Dpagoda.conv.winograd=true}
+     * or after {@link #setConvWinograd(boolean)}. Off by default: a first JMH run (shared machine)
+     * had F(2×2) only 1.04–1.07× the implicit GEMM on one thread and 0.95× on two at 640×64×64,
+     * its scalar transforms eating the 2.25× it saves in the GEMM.
      */
-    private static volatile boolean winograd =
-            !"false".equalsIgnoreCase(System.getProperty("pagoda.conv.winograd"));
+    private static volatile boolean winograd = "true".equalsIgnoreCase(System.getProperty("pagoda.conv.winograd"));
 
     /**
      * Output tile of the Winograd path, F(m×m, 3×3): 2 unless {@code -Dpagoda.conv.winograd.tile=4}.
