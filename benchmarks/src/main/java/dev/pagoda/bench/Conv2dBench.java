@@ -3,6 +3,7 @@ package dev.pagoda.bench;
 import dev.pagoda.tensor.Backend;
 import dev.pagoda.tensor.DType;
 import dev.pagoda.tensor.Tensor;
+import dev.pagoda.tensor.cpu.CpuBackend;
 import dev.pagoda.tensor.cpu.Parallel;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
@@ -19,9 +20,10 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * 3×3 convolution, stride 1, padding 1, C→C channels with bias, batch 1, at the SDXL UNet/VAE
- * shapes ({@code CxHxW}), F32 or F16 weights. GFLOP/s = 2·C²·9·H·W / time (the measure of
- * shared/bench/peers_torch.py).
+ * 3×3 convolution, stride 1, padding 1, C→C channels (or C→cout) with bias, batch 1, at the SDXL
+ * UNet/VAE shapes ({@code CxHxW}), F32 or F16 weights, through the Winograd path or the implicit
+ * GEMM ({@code -p winograd=true,false} times both side by side). GFLOP/s = 2·C·cout·9·H·W / time
+ * (the measure of shared/bench/peers_torch.py; the direct conv's arithmetic, also for Winograd).
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -41,6 +43,13 @@ public class Conv2dBench {
     @Param({"64"})
     public int w;
 
+    /** Output channels; 0 means {@code c} (e.g. {@code -p c=960 -p cout=640}). */
+    @Param({"0"})
+    public int cout;
+
+    @Param({"true", "false"})
+    public boolean winograd;
+
     @Param({"f32"})
     public String weights;
 
@@ -54,15 +63,17 @@ public class Conv2dBench {
     @Setup
     public void setup() {
         Parallel.setThreads(threads);
+        CpuBackend.setConvWinograd(winograd);
+        int co = cout == 0 ? c : cout;
         Random rnd = new Random(42);
         x = GemmBench.random(rnd, 1, c, h, w);
-        Tensor wt = GemmBench.random(rnd, c, c, 3, 3);
+        Tensor wt = GemmBench.random(rnd, co, c, 3, 3);
         weight = switch (weights) {
             case "f32" -> wt;
             case "f16" -> wt.to(DType.F16);
             default -> throw new IllegalArgumentException("weights must be f32 or f16, got " + weights);
         };
-        bias = GemmBench.random(rnd, c);
+        bias = GemmBench.random(rnd, co);
     }
 
     @Benchmark

@@ -12,7 +12,41 @@ public final class CpuBackend implements Backend {
     /** What {@link Backend#cpu()} returns: the backend itself, or its timing decorator when profiling. */
     public static final Backend ACTIVE = OpProfile.ENABLED ? OpProfile.wrap(INSTANCE) : INSTANCE;
 
+    /**
+     * 3×3 stride-1 padding-1 convolutions use {@link Winograd} with {@code -Dpagoda.conv.winograd=true}
+     * or after {@link #setConvWinograd(boolean)}. Off by default: a first JMH run (shared machine)
+     * had F(2×2) only 1.04–1.07× the implicit GEMM on one thread and 0.95× on two at 640×64×64,
+     * its scalar transforms eating the 2.25× it saves in the GEMM.
+     */
+    private static volatile boolean winograd = "true".equalsIgnoreCase(System.getProperty("pagoda.conv.winograd"));
+
+    /**
+     * Output tile of the Winograd path, F(m×m, 3×3): 2 unless {@code -Dpagoda.conv.winograd.tile=4}.
+     * Measured against float64 at the SDXL shapes (WinogradTest), F(2×2) errs 1.0e-6 of max|out|
+     * (the implicit GEMM 5.5e-7) and F(4×4) 1.8e-5, a fifth of the golden tolerance for a whole
+     * UNet forward from one conv alone, so F(4×4) is opt-in.
+     */
+    static final int WINOGRAD_TILE = Integer.getInteger("pagoda.conv.winograd.tile", 2);
+
+    /**
+     * Below this many input or output channels the transforms (scalar, O(channels) per tile) cost
+     * more than the GEMM flops they save, and the implicit GEMM stays. {@code
+     * -Dpagoda.conv.winograd.minChannels=1} sends every eligible conv through Winograd, so the tiny
+     * golden models (8–32 channels) check its accuracy at every layer.
+     */
+    static final int WINOGRAD_MIN_CHANNELS = Integer.getInteger("pagoda.conv.winograd.minChannels", 32);
+
     private CpuBackend() {
+    }
+
+    /** Whether eligible 3×3 convolutions take the Winograd path. */
+    public static boolean convWinograd() {
+        return winograd;
+    }
+
+    /** Turns the Winograd convolution path on or off from now on (benchmarks time both paths). */
+    public static void setConvWinograd(boolean on) {
+        winograd = on;
     }
 
     @Override
@@ -32,6 +66,12 @@ public final class CpuBackend implements Backend {
 
     @Override
     public Tensor conv2d(Tensor x, Tensor weight, Tensor bias, int stride, int padding, int groups) {
+        if (winograd && Winograd.applies(x, weight, stride, padding, groups)
+                && Math.min(x.dim(1), weight.dim(0)) >= WINOGRAD_MIN_CHANNELS && x.dtype().isFloating()
+                && weight.dtype().isFloating() && (bias == null || bias.rank() == 1 && bias.dim(0) == weight.dim(0)
+                        && bias.dtype().isFloating())) {
+            return Winograd.conv3x3(MicroKernel.preferred(), WINOGRAD_TILE, x, weight, bias);
+        }
         return Conv2d.conv2d(x, weight, bias, stride, padding, groups);
     }
 

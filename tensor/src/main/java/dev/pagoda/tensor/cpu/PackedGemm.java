@@ -28,6 +28,11 @@ final class PackedGemm {
 
     private static final ThreadLocal<Workspace> WORKSPACE = ThreadLocal.withInitial(Workspace::new);
 
+    /** This thread's buffers, for a packing pass outside a GEMM (the Winograd weight transform). */
+    static Workspace workspace() {
+        return WORKSPACE.get();
+    }
+
     /** Per-thread packing buffers, reused across calls so that the hot loops allocate nothing. */
     static final class Workspace {
         final float[] a = new float[MC_MAX * KC_MAX];
