@@ -109,6 +109,16 @@ public record GenerationResult(Tensor latents, Tensor image, Map<String, String>
         if (p.sigmas() != null) {
             m.put("sigmas", java.util.Arrays.toString(p.sigmas()));
         }
+        if (p.denoisingStart() != null) {
+            m.put("denoising_start", Double.toString(p.denoisingStart()));
+        }
+        if (p.denoisingEnd() != null) {
+            m.put("denoising_end", Double.toString(p.denoisingEnd()));
+        }
+        if (p.aestheticScore() != 6.0f || p.negativeAestheticScore() != 2.5f) {
+            m.put("aesthetic_score", Float.toString(p.aestheticScore()));
+            m.put("negative_aesthetic_score", Float.toString(p.negativeAestheticScore()));
+        }
         if (p.eta() != 0) {
             m.put("eta", Float.toString(p.eta()));
         }

@@ -343,6 +343,13 @@ class CallOptionsTest {
                     Files.readAllBytes(dir.resolve(i + ".png")));
             assertEquals(prompts.get(i < 2 ? 0 : 3), text.get("prompt"), "image " + i);
         }
+        // the call's options that change the image are in the parameters too
+        Map<String, String> more = pipe.generate(call(List.of(0), 64, 64).clipSkip(1).eta(0.5f).denoisingEnd(0.5)
+                .timesteps(900, 500, 100).build()).parameters();
+        assertEquals("1", more.get("clip_skip"));
+        assertEquals("0.5", more.get("eta"));
+        assertEquals("0.5", more.get("denoising_end"));
+        assertEquals("[900.0, 500.0, 100.0]", more.get("timesteps"));
     }
 
     @Test
