@@ -71,19 +71,27 @@ final class DenoiseLoop {
     static SdxlPipeline.Start noiseStart(GenerationParams p, Scheduler scheduler, int n, int channels, int lh, int lw) {
         scheduler.setSchedule(p.numInferenceSteps(), p.timesteps(), p.sigmas());
         int[] shape = {n, channels, lh, lw};
-        Tensor noise;
-        if (p.latents() != null) {
-            if (!java.util.Arrays.equals(p.latents().shape(), shape)) {
-                throw new IllegalArgumentException("latents must be " + dev.pagoda.tensor.Shapes.str(shape)
-                        + " (prompts x images per prompt, latent channels, height / VAE scale, width / VAE scale),"
-                        + " got " + dev.pagoda.tensor.Shapes.str(p.latents().shape()));
-            }
-            noise = p.latents().contiguous();
-        } else {
-            noise = p.noise().next(shape);
-        }
+        Tensor given = givenLatents(p, shape);
+        Tensor noise = given != null ? given : p.noise().next(shape);
         return new SdxlPipeline.Start(Backend.cpu().affine(noise, scheduler.initNoiseSigma(), 0f),
                 scheduler.timesteps());
+    }
+
+    /**
+     * The call's {@code latents} checked against {@code shape} (contiguous), or null when it gives none.
+     *
+     * @throws IllegalArgumentException naming the expected shape
+     */
+    static Tensor givenLatents(GenerationParams p, int[] shape) {
+        if (p.latents() == null) {
+            return null;
+        }
+        if (!java.util.Arrays.equals(p.latents().shape(), shape)) {
+            throw new IllegalArgumentException("latents must be " + dev.pagoda.tensor.Shapes.str(shape)
+                    + " (prompts x images per prompt, latent channels, height / VAE scale, width / VAE scale),"
+                    + " got " + dev.pagoda.tensor.Shapes.str(p.latents().shape()));
+        }
+        return p.latents().contiguous();
     }
 
     /**

@@ -50,7 +50,7 @@ public final class SdComponents implements AutoCloseable {
     private int running;
     private boolean closed;
     private final Shares shares = new Shares(this::close);
-    private final List<ControlNetModel> controlNets = new java.util.ArrayList<>();
+    private final AttachedControlNets controlNets = new AttachedControlNets();
 
     private SdComponents(Path folder, ClipTokenizer tokenizer, ClipTextModel textEncoder, UNet2DConditionModel unet,
             AutoencoderKL vae, Path schedulerConfig, List<TensorStore> stores) {
@@ -183,31 +183,18 @@ public final class SdComponents implements AutoCloseable {
         }
         unet.to(target);
         vae.to(target);
-        controlNets.forEach(net -> net.to(target));
+        controlNets.moveTo(target);
         backend = target;
         return this;
     }
 
     /**
-     * Moves ControlNets to these components' backend and keeps them to close with the weights (nets
-     * already attached are kept once); null for none.
-     *
-     * @throws IllegalArgumentException when a net does not fit the UNet (cross-attention width, blocks)
+     * Takes ControlNets into these components: moves them to the components' backend (and along with any
+     * later {@link #to}) and closes them with the weights. Returns them as one {@link MultiControlNetModel},
+     * or null for an empty list.
      */
     public synchronized MultiControlNetModel attachControlNets(List<ControlNetModel> nets) {
-        if (nets.isEmpty()) {
-            return null;
-        }
-        for (int k = 0; k < nets.size(); k++) {
-            nets.get(k).checkCompatible(unet, "ControlNet " + k);
-        }
-        for (ControlNetModel net : nets) {
-            if (!controlNets.contains(net)) {
-                net.to(backend);
-                controlNets.add(net);
-            }
-        }
-        return new MultiControlNetModel(nets);
+        return controlNets.attach(nets, backend);
     }
 
     SdPromptEncoder promptEncoder() {
@@ -248,7 +235,6 @@ public final class SdComponents implements AutoCloseable {
         }
         stores.forEach(TensorStore::close);
         stores.clear();
-        controlNets.forEach(ControlNetModel::close);
-        controlNets.clear();
+        controlNets.close();
     }
 }

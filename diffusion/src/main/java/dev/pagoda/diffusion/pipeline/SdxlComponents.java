@@ -234,7 +234,7 @@ public final class SdxlComponents implements AutoCloseable {
     }
 
     private Backend backend = Backend.cpu();
-    private final List<ControlNetModel> controlNets = new ArrayList<>();
+    private final AttachedControlNets controlNets = new AttachedControlNets();
 
     public Path folder() {
         return folder;
@@ -305,7 +305,7 @@ public final class SdxlComponents implements AutoCloseable {
         }
         unet.to(target);
         vae.to(target);
-        controlNets.forEach(net -> net.to(target));
+        controlNets.moveTo(target);
         for (IpAdapter a : ipAdapters.adapters()) {
             a.weights().values().forEach(kv -> {
                 kv.toKIp().to(target);
@@ -322,16 +322,7 @@ public final class SdxlComponents implements AutoCloseable {
      * {@link MultiControlNetModel}, or null for an empty list.
      */
     public synchronized MultiControlNetModel attachControlNets(List<ControlNetModel> nets) {
-        if (nets.isEmpty()) {
-            return null;
-        }
-        for (ControlNetModel net : nets) {
-            if (!controlNets.contains(net)) {
-                net.to(backend);
-                controlNets.add(net);
-            }
-        }
-        return new MultiControlNetModel(nets);
+        return controlNets.attach(nets, backend);
     }
 
     /** The loaded IP-Adapters (a snapshot; {@link IpAdapters#NONE} when none). */
@@ -470,8 +461,7 @@ public final class SdxlComponents implements AutoCloseable {
         synchronized (this) {
             stores.forEach(TensorStore::close);
             stores.clear();
-            controlNets.forEach(ControlNetModel::close);
-            controlNets.clear();
+            controlNets.close();
             lora.close();
         }
     }

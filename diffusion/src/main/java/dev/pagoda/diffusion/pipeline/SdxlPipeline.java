@@ -10,16 +10,13 @@ import dev.pagoda.diffusion.scheduler.SchedulerChoice;
 import dev.pagoda.nn.attention.Attention;
 import dev.pagoda.nn.attention.IpAdapterPlan;
 import dev.pagoda.nn.attention.PagLayers;
-import dev.pagoda.nn.controlnet.ControlNetModel;
 import dev.pagoda.nn.controlnet.MultiControlNetModel;
 import dev.pagoda.nn.unet.UNet2DConditionModel;
 import dev.pagoda.nn.vae.AutoencoderKL;
 import dev.pagoda.tensor.Backend;
 import dev.pagoda.tensor.Shapes;
 import dev.pagoda.tensor.Tensor;
-import dev.pagoda.diffusion.image.ImageTensors;
 import java.awt.image.BufferedImage;
-import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 
@@ -85,9 +82,7 @@ public abstract class SdxlPipeline implements DiffusionPipeline {
         this.components = components;
         this.controlnet = controlnet;
         if (controlnet != null) {
-            for (int k = 0; k < controlnet.size(); k++) {
-                controlnet.nets().get(k).checkCompatible(components.unet(), "ControlNet " + k);
-            }
+            controlnet.checkCompatible(components.unet());
         }
         this.pagEnabled = pagEnabled;
         setPagAppliedLayers(pagAppliedLayers == null ? List.of("mid") : pagAppliedLayers, PagLayers.Mode.DIFFUSERS);

@@ -16,9 +16,4 @@ public final class StableDiffusionControlNetPAGPipeline extends StableDiffusionP
             boolean pagEnabled, List<String> pagAppliedLayers) {
         super(components, java.util.Objects.requireNonNull(controlnet, "controlnet"), pagEnabled, pagAppliedLayers);
     }
-
-    @Override
-    protected boolean textToImage() {
-        return true;
-    }
 }

@@ -22,6 +22,11 @@ public final class StableDiffusionPAGImg2ImgPipeline extends StableDiffusionPAGP
     }
 
     @Override
+    protected boolean textToImage() {
+        return false;
+    }
+
+    @Override
     protected SdxlPipeline.Start prepare(GenerationParams p, Scheduler scheduler, int h, int w, int n) {
         if (p.guidanceRescale() != 0) {
             throw new IllegalArgumentException("guidanceRescale: diffusers' StableDiffusionPAGImg2ImgPipeline has no"

@@ -54,9 +54,7 @@ public class StableDiffusionPAGPipeline implements DiffusionPipeline {
         this.components = components;
         this.controlnet = controlnet;
         if (controlnet != null) {
-            for (int k = 0; k < controlnet.size(); k++) {
-                controlnet.nets().get(k).checkCompatible(components.unet(), "ControlNet " + k);
-            }
+            controlnet.checkCompatible(components.unet());
         }
         this.pagEnabled = pagEnabled;
         setPagAppliedLayers(pagAppliedLayers == null ? List.of("mid") : pagAppliedLayers, PagLayers.Mode.DIFFUSERS);
@@ -74,7 +72,7 @@ public class StableDiffusionPAGPipeline implements DiffusionPipeline {
 
     /** Whether this pipeline starts from noise (then it takes {@code latents}). */
     protected boolean textToImage() {
-        return getClass() == StableDiffusionPAGPipeline.class;
+        return true;
     }
 
     public boolean pagEnabled() {

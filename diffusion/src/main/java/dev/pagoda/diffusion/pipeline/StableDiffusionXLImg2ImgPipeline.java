@@ -64,14 +64,10 @@ public final class StableDiffusionXLImg2ImgPipeline extends SdxlPipeline {
         float[] ts = p.denoisingStart() != null
                 ? scheduler.keepBelowDenoisingStart(p.numInferenceSteps(), p.denoisingStart())
                 : scheduler.keepStrengthTail(p.numInferenceSteps(), p.strength() == null ? defaultStrength : p.strength());
-        if (p.latents() != null) {
+        Tensor given = DenoiseLoop.givenLatents(p, new int[] {n, lat, h / vae.scale(), w / vae.scale()});
+        if (given != null) {
             // diffusers: given latents are the start as they are (no encode, no noise; the image goes unused)
-            int[] shape = {n, lat, h / vae.scale(), w / vae.scale()};
-            if (!java.util.Arrays.equals(p.latents().shape(), shape)) {
-                throw new IllegalArgumentException("latents must be " + dev.pagoda.tensor.Shapes.str(shape)
-                        + ", got " + dev.pagoda.tensor.Shapes.str(p.latents().shape()));
-            }
-            return new Start(p.latents().contiguous(), ts);
+            return new Start(given, ts);
         }
         Tensor imageLatents;
         if (latentInput) {

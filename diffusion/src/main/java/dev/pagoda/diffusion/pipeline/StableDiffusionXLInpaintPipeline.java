@@ -89,16 +89,13 @@ public final class StableDiffusionXLInpaintPipeline extends SdxlPipeline {
         // noise never reads it, and skipping it leaves the draw to the initial noise.
         // Given latents are diffusers' noise: the start is latents x init sigma whatever the strength, and a
         // 9-channel UNet then never reads the image latents.
-        boolean given = p.latents() != null;
+        int[] shape = {n, lat, h / s, w / s};
+        Tensor givenLatents = DenoiseLoop.givenLatents(p, shape);
+        boolean given = givenLatents != null;
         Tensor imageLatents = latentImage ? repeat(p.image().contiguous(), n)
                 : nineChannel() && (strengthMax || given) ? null
                 : repeat(vae.scaleLatentsPlain(encodeLatents(p.image(), one.next(1, lat, h / s, w / s))), n);
-        int[] shape = {n, lat, h / s, w / s};
-        if (given && !java.util.Arrays.equals(p.latents().shape(), shape)) {
-            throw new IllegalArgumentException("latents must be " + dev.pagoda.tensor.Shapes.str(shape) + ", got "
-                    + dev.pagoda.tensor.Shapes.str(p.latents().shape()));
-        }
-        Tensor initNoise = given ? p.latents().contiguous() : p.noise().next(shape);
+        Tensor initNoise = given ? givenLatents : p.noise().next(shape);
         // denoising_start (diffusers' add_noise=False): the image latents are the start; the noise still feeds
         // the 4-channel blend
         Tensor latents = p.denoisingStart() != null && !given ? imageLatents

@@ -166,20 +166,7 @@ final class NoiseSchedule {
      */
     double sigmaToTimestep(double sigma) {
         double logSigma = Math.log(Math.max(sigma, 1e-10));
-        // low = the index where the running count of (logSigma >= logSigmas[i]) first peaks.
-        int count = 0;
-        int best = 0;
-        int low = 0;
-        for (int i = 0; i < logSigmas.length; i++) {
-            if (logSigma - logSigmas[i] >= 0) {
-                count++;
-            }
-            if (count > best) {
-                best = count;
-                low = i;
-            }
-        }
-        low = Math.min(low, logSigmas.length - 2);
+        int low = lowIndex(logSigma);
         int high = low + 1;
         float lo = logSigmas[low];
         float hi = logSigmas[high];
@@ -197,6 +184,19 @@ final class NoiseSchedule {
      */
     double sigmaToTimestep(float sigma) {
         float logSigma = (float) Math.log(Math.max(sigma, 1e-10f));
+        int low = lowIndex(logSigma); // a float difference has the sign of the exact one
+        int high = low + 1;
+        float lo = logSigmas[low];
+        float w = (lo - logSigma) / (lo - logSigmas[high]);
+        w = Math.min(Math.max(w, 0f), 1f);
+        return (double) (1 - w) * low + (double) w * high;
+    }
+
+    /**
+     * {@code _sigma_to_t}'s lower table index: where the running count of {@code logSigma >= log_sigmas[i]}
+     * first peaks, at most the second-to-last entry.
+     */
+    private int lowIndex(double logSigma) {
         int count = 0;
         int best = 0;
         int low = 0;
@@ -209,12 +209,7 @@ final class NoiseSchedule {
                 low = i;
             }
         }
-        low = Math.min(low, logSigmas.length - 2);
-        int high = low + 1;
-        float lo = logSigmas[low];
-        float w = (lo - logSigma) / (lo - logSigmas[high]);
-        w = Math.min(Math.max(w, 0f), 1f);
-        return (double) (1 - w) * low + (double) w * high;
+        return Math.min(low, logSigmas.length - 2);
     }
 
     /** log σ_t as float32 (diffusers' {@code log_sigmas}). */

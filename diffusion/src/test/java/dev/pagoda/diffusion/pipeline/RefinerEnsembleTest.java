@@ -75,16 +75,7 @@ public class RefinerEnsembleTest {
 
     /** max|got - want| / max(1, max|want|), golden/README.md's "rel". */
     static double rel(Tensor got, Tensor want) {
-        assertArrayEquals(want.shape(), got.shape(), "shape");
-        float[] g = got.toFloatArray();
-        float[] w = want.toFloatArray();
-        double maxRef = 1;
-        double err = 0;
-        for (int i = 0; i < w.length; i++) {
-            maxRef = Math.max(maxRef, Math.abs(w[i]));
-            err = Math.max(err, Math.abs(g[i] - w[i]));
-        }
-        return err / maxRef;
+        return dev.pagoda.tensor.Difference.of(got, want).rel();
     }
 
     /** Records each denoiser call's timestep and the first call's batched conditioning. */

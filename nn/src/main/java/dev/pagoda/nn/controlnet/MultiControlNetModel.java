@@ -26,6 +26,18 @@ public final class MultiControlNetModel implements AutoCloseable {
     }
 
     /**
+     * Checks every net against the UNet it feeds ({@link ControlNetModel#checkCompatible}), naming it
+     * "ControlNet k".
+     *
+     * @throws IllegalArgumentException for the first net that does not fit
+     */
+    public void checkCompatible(dev.pagoda.nn.unet.UNet2DConditionModel unet) {
+        for (int k = 0; k < nets.size(); k++) {
+            nets.get(k).checkCompatible(unet, "ControlNet " + k);
+        }
+    }
+
+    /**
      * Runs net {@code k} on {@code base} with {@code images.get(k)} and {@code scales[k]} and sums the
      * residuals. A net whose scale is 0 contributes zeros and is skipped, unless every net's is (then
      * the first runs, so the result still has the residuals' shapes).
