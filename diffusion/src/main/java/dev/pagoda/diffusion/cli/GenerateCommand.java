@@ -2,6 +2,7 @@ package dev.pagoda.diffusion.cli;
 
 import dev.pagoda.diffusion.image.ImageSource;
 import dev.pagoda.diffusion.image.ImageTensors;
+import dev.pagoda.diffusion.image.MaskCrop;
 import dev.pagoda.diffusion.image.PngWriter;
 import dev.pagoda.diffusion.pipeline.AutoPipelineForImage2Image;
 import dev.pagoda.diffusion.pipeline.AutoPipelineForInpainting;
@@ -94,6 +95,8 @@ final class GenerateCommand {
               --strength F             share of the schedule to run, in (0, 1]
                                        (default 0.3 image-to-image, 0.9999 inpainting)
               --mask PATH|URL          inpainting mask, white = repaint (same size as the image)
+              --padding-mask-crop N    inpaint only the box around the mask, N pixels wider, at the full
+                                       size, and paste it back over the image (diffusers' padding_mask_crop)
 %s%s              --scheduler NAME         euler, euler-a, ddim, dpm++, dpm++-single, dpm++-sde, deis,
                                        unipc, heun, lms, dpm2, dpm2-a, pndm, ddpm, lcm or tcd
                                        (default: the model's own scheduler_config.json, as diffusers)
@@ -119,7 +122,7 @@ final class GenerateCommand {
 
     private static final Set<String> VALUED = Set.of("variant", "vae", "model", "config", "lora", "prompt", "prompt-2", "negative-prompt",
             "negative-prompt-2", "steps", "cfg", "pag-scale", "pag-layers", "pag-adaptive-scale", "guidance-rescale",
-            "seed", "clip-skip", "eta", "timesteps", "sigmas", "width", "height", "init-image", "strength", "mask", "scheduler", "scheduler-config", "out", "backend",
+            "seed", "clip-skip", "eta", "timesteps", "sigmas", "width", "height", "init-image", "strength", "mask", "padding-mask-crop", "scheduler", "scheduler-config", "out", "backend",
             "max-sequence-length", "controlnet", "control-image", "control-scale", "control-start", "control-end",
             "ip-adapter", "ip-adapter-image", "ip-image", "ip-scale", "image-encoder", "refiner", "high-noise-frac");
     private static final Set<String> SWITCHES = Set.of("guess-mode", "pag-strict", "karras", "tiled-vae", "no-finite-check",
@@ -250,6 +253,13 @@ final class GenerateCommand {
         if (a.has("mask") && !a.has("init-image")) {
             throw new UsageException("--mask needs --init-image");
         }
+        if (a.has("padding-mask-crop") && !a.has("mask")) {
+            throw new UsageException("--padding-mask-crop needs --init-image and --mask (it crops the inpainting)");
+        }
+        Integer paddingMaskCrop = a.has("padding-mask-crop") ? a.integer("padding-mask-crop", 0) : null;
+        if (paddingMaskCrop != null && paddingMaskCrop < 0) {
+            throw new UsageException("--padding-mask-crop must be ≥ 0, got " + paddingMaskCrop);
+        }
         if (a.has("strength") && !a.has("init-image")) {
             throw new UsageException("--strength needs --init-image");
         }
@@ -330,6 +340,10 @@ final class GenerateCommand {
             throw new UsageException("--ip-adapter applies to SDXL models only");
         }
         RefinerArgs refiner = RefinerArgs.parse(a, model, singleFile == null && !pixart && !sd);
+        if (refiner != null && paddingMaskCrop != null) {
+            throw new UsageException("--padding-mask-crop does not combine with --refiner (the base hands latents on,"
+                    + " and the crop pastes an image)");
+        }
         if (refiner != null && !ipAdapter.isEmpty()) {
             throw new UsageException("--refiner does not combine with --ip-adapter");
         }
@@ -337,6 +351,8 @@ final class GenerateCommand {
         Progress progress = new Progress(err);
         Tensor image = null;
         Tensor mask = null;
+        BufferedImage cropImage = null;
+        BufferedImage cropMask = null;
         if (a.has("init-image")) {
             progress.stage("load image");
             BufferedImage img = ImageSource.load(a.get("init-image", null));
@@ -349,7 +365,19 @@ final class GenerateCommand {
                     throw new UsageException("mask size " + m.getWidth() + "x" + m.getHeight()
                             + " differs from the image size " + img.getWidth() + "x" + img.getHeight());
                 }
-                mask = ImageTensors.toMask(ImageTensors.resize(m, w, h));
+                if (paddingMaskCrop != null) {
+                    // the pipeline crops around the mask and resizes the crop itself
+                    cropImage = img;
+                    cropMask = m;
+                    try {
+                        MaskCrop.region(m, w, h, paddingMaskCrop); // an all-black mask fails before any loading
+                    } catch (IllegalArgumentException e) {
+                        throw new UsageException("--mask " + a.get("mask", null) + ": " + e.getMessage());
+                    }
+                    image = null; // given to the pipeline as the 8-bit image instead
+                } else {
+                    mask = ImageTensors.toMask(ImageTensors.resize(m, w, h));
+                }
             }
             width = w;
             height = h;
@@ -374,12 +402,12 @@ final class GenerateCommand {
         PipelineOptions opts = new PipelineOptions(pagScale > 0, layers, a.fp16Variant()).backend(backend).vae(vae);
         DiffusionPipeline loaded;
         if (singleFile != null) {
-            loaded = mask != null ? AutoPipelineForInpainting.fromSingleFile(singleFile, config, opts)
-                    : image != null ? AutoPipelineForImage2Image.fromSingleFile(singleFile, config, opts)
+            loaded = a.has("mask") ? AutoPipelineForInpainting.fromSingleFile(singleFile, config, opts)
+                    : a.has("init-image") ? AutoPipelineForImage2Image.fromSingleFile(singleFile, config, opts)
                     : AutoPipelineForText2Image.fromSingleFile(singleFile, config, opts);
         } else {
-            loaded = mask != null ? AutoPipelineForInpainting.fromPretrained(model, opts)
-                    : image != null ? AutoPipelineForImage2Image.load(model, opts)
+            loaded = a.has("mask") ? AutoPipelineForInpainting.fromPretrained(model, opts)
+                    : a.has("init-image") ? AutoPipelineForImage2Image.load(model, opts)
                     : AutoPipelineForText2Image.load(model, opts);
         }
         if (control != null) {
@@ -387,7 +415,7 @@ final class GenerateCommand {
         }
         DiffusionPipeline pipe = control == null ? loaded
                 : loaded instanceof StableDiffusionPAGPipeline sdBase ? withControlNet(sdBase, control, a.fp16Variant())
-                : withControlNet((SdxlPipeline) loaded, control, a.fp16Variant(), image != null);
+                : withControlNet((SdxlPipeline) loaded, control, a.fp16Variant(), a.has("init-image"));
         SdxlPipeline refinerPipe = null;
         if (refiner != null) {
             progress.stage("load refiner " + refiner.folder());
@@ -465,6 +493,9 @@ final class GenerateCommand {
             if (mask != null) {
                 b.mask(mask);
             }
+            if (cropImage != null) {
+                b.paddingMaskCrop(paddingMaskCrop, cropImage, cropMask);
+            }
             if (strength != null) {
                 b.strength(strength);
             }
@@ -517,9 +548,9 @@ final class GenerateCommand {
             if (pixart) {
                 text.put("max_sequence_length", Integer.toString(maxSeq));
             }
-            if (image != null) {
+            if (a.has("init-image")) {
                 text.put("strength", strength == null ? "default" : Float.toString(strength));
-                text.put("mode", mask != null ? "inpaint" : "img2img");
+                text.put("mode", a.has("mask") ? "inpaint" : "img2img");
             }
             text.put("backend", backend.toString());
             text.put("software", "Pagoda " + Main.VERSION);

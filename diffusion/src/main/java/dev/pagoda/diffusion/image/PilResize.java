@@ -107,47 +107,71 @@ public final class PilResize {
      * @return the resized pixels {@code [outH][outW][channels]}
      */
     public static byte[] resize(byte[] src, int w, int h, int channels, int outW, int outH, Filter filter) {
-        requireSize(outW, outH);
-        if (w < 1 || h < 1 || channels < 1 || (long) w * h * channels != src.length) {
-            throw new IllegalArgumentException("PilResize: " + src.length + " bytes do not hold a " + w + "x" + h
-                    + " image with " + channels + " channels");
-        }
         if (w == outW && h == outH) {
-            return src.clone();
+            checkPixels(src, w, h, channels);
+            return src.clone(); // Image.resize returns a copy when the size is unchanged and no box is given
+        }
+        return resize(src, w, h, channels, outW, outH, filter, 0, 0, w, h);
+    }
+
+    /**
+     * {@code Image.resize(size, box=(x0, y0, x1, y1))}: resamples the source region {@code box} (in source
+     * pixels, possibly of zero width or height: diffusers' "fill" resize stretches an edge that way) to
+     * {@code outW×outH}. Each pass runs only where PIL's does: the horizontal one when the width or the
+     * box's x range differ from the source's, the vertical one likewise.
+     *
+     * @return the resized pixels {@code [outH][outW][channels]}
+     */
+    public static byte[] resize(byte[] src, int w, int h, int channels, int outW, int outH, Filter filter,
+            double x0, double y0, double x1, double y1) {
+        requireSize(outW, outH);
+        checkPixels(src, w, h, channels);
+        if (!(x0 >= 0 && y0 >= 0 && x1 <= w && y1 <= h && x0 <= x1 && y0 <= y1)) {
+            throw new IllegalArgumentException("PilResize: box (" + x0 + ", " + y0 + ", " + x1 + ", " + y1
+                    + ") must lie inside the " + w + "x" + h + " image");
         }
         if (filter == Filter.NEAREST) {
+            if (x0 != 0 || y0 != 0 || x1 != w || y1 != h) {
+                throw new IllegalArgumentException("PilResize: a box needs a resampling filter other than nearest");
+            }
             return nearest(src, w, h, channels, outW, outH);
         }
-        Coefficients horiz = Coefficients.of(w, outW, filter);
-        Coefficients vert = Coefficients.of(h, outH, filter);
+        boolean horizontalPass = outW != w || x0 != 0 || x1 != w;
+        boolean verticalPass = outH != h || y0 != 0 || y1 != h;
+        Coefficients horiz = Coefficients.of(w, x0, x1, outW, filter);
+        Coefficients vert = Coefficients.of(h, y0, y1, outH, filter);
         byte[] cur = src;
         int curH = h;
         int curW = w;
         int rowShift = 0;
-        if (outW != w) {
+        if (horizontalPass) {
             // Only the source rows the vertical pass reads are resampled horizontally.
             int first = vert.min[0];
             int last = vert.min[outH - 1] + vert.len[outH - 1];
-            if (outH == h) {
-                first = 0;
-                last = h;
-            }
             cur = horizontal(src, w, channels, first, last - first, horiz);
             curW = outW;
             curH = last - first;
             rowShift = first;
         }
-        if (outH != h) {
+        if (verticalPass) {
             cur = vertical(cur, curW, curH, channels, vert, rowShift);
         }
-        return cur;
+        return cur == src ? src.clone() : cur;
+    }
+
+    private static void checkPixels(byte[] src, int w, int h, int channels) {
+        if (w < 1 || h < 1 || channels < 1 || (long) w * h * channels != src.length) {
+            throw new IllegalArgumentException("PilResize: " + src.length + " bytes do not hold a " + w + "x" + h
+                    + " image with " + channels + " channels");
+        }
     }
 
     /** Per output pixel: the first source index, the tap count, and fixed-point weights. */
     private record Coefficients(int[] min, int[] len, int[] weights, int ksize) {
 
-        static Coefficients of(int inSize, int outSize, Filter filter) {
-            double scale = (double) inSize / outSize;
+        /** PIL's {@code precompute_coeffs} for the source range {@code [in0, in1)} of {@code inSize} pixels. */
+        static Coefficients of(int inSize, double in0, double in1, int outSize, Filter filter) {
+            double scale = (in1 - in0) / outSize;
             double filterScale = Math.max(scale, 1.0);
             double support = filter.support * filterScale;
             int ksize = (int) Math.ceil(support) * 2 + 1;
@@ -156,7 +180,7 @@ public final class PilResize {
             int[] weights = new int[outSize * ksize];
             double[] k = new double[ksize];
             for (int xx = 0; xx < outSize; xx++) {
-                double center = (xx + 0.5) * scale;
+                double center = in0 + (xx + 0.5) * scale;
                 double ss = 1.0 / filterScale;
                 // C's (int) truncates toward zero; PIL clamps afterwards.
                 int xmin = Math.max((int) (center - support + 0.5), 0);

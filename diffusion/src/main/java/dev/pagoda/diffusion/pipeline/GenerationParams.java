@@ -53,6 +53,8 @@ import dev.pagoda.tensor.random.NoiseSource;
  * @param aestheticScore SDXL img2img / inpaint with {@code requires_aesthetics_score} (the refiner): the
  *                    positive side's aesthetic-score time id (default 6.0)
  * @param negativeAestheticScore the negative side's aesthetic-score time id (default 2.5)
+ * @param paddingMaskCrop inpainting: diffusers' {@code padding_mask_crop} with the image and mask it needs as
+ *                    8-bit images (null: the whole image is inpainted from {@code image} and {@code mask})
  */
 public record GenerationParams(
         String prompt,
@@ -104,9 +106,33 @@ public record GenerationParams(
         Double denoisingStart,
         Double denoisingEnd,
         float aestheticScore,
-        float negativeAestheticScore) {
+        float negativeAestheticScore,
+        PaddingMaskCrop paddingMaskCrop) {
 
     public enum OutputType { LATENT, IMAGE }
+
+    /**
+     * diffusers' {@code padding_mask_crop}: inpaint only a box around the mask, widened by {@code padding}
+     * pixels and grown to the output's aspect ratio, at the full output size, then paste the result back
+     * over {@code image} (see {@link dev.pagoda.diffusion.image.MaskCrop}). diffusers needs PIL images for
+     * it, so the image and mask are given as 8-bit images here, not as tensors.
+     *
+     * @param maskImage white = repaint, the size of {@code image}
+     */
+    public record PaddingMaskCrop(int padding, BufferedImage image, BufferedImage maskImage) {
+        public PaddingMaskCrop {
+            if (padding < 0) {
+                throw new IllegalArgumentException("padding_mask_crop must be ≥ 0, got " + padding);
+            }
+            if (image == null || maskImage == null) {
+                throw new IllegalArgumentException("padding_mask_crop needs the image and the mask image");
+            }
+            if (image.getWidth() != maskImage.getWidth() || image.getHeight() != maskImage.getHeight()) {
+                throw new IllegalArgumentException("padding_mask_crop: the mask image is " + maskImage.getWidth() + "x"
+                        + maskImage.getHeight() + " but the image is " + image.getWidth() + "x" + image.getHeight());
+            }
+        }
+    }
 
     /**
      * Called after every scheduler step, on the thread running the call (diffusers'
@@ -119,6 +145,14 @@ public record GenerationParams(
     }
 
     public GenerationParams {
+        if (paddingMaskCrop != null && (image != null || mask != null)) {
+            throw new IllegalArgumentException("with padding_mask_crop the image and mask come from paddingMaskCrop(...);"
+                    + " do not also give them as tensors");
+        }
+        if (paddingMaskCrop != null && outputType != OutputType.IMAGE) {
+            throw new IllegalArgumentException("padding_mask_crop pastes the result over the image, so the output"
+                    + " type must be IMAGE (as diffusers requires output_type=\"pil\")");
+        }
         if (prompts != null) {
             if (prompts.isEmpty() || prompts.stream().anyMatch(java.util.Objects::isNull)) {
                 throw new IllegalArgumentException("prompts must be a non-empty list of strings, got " + prompts);
@@ -293,6 +327,9 @@ public record GenerationParams(
         if (loraScale != 1f) {
             set.add("loraScale");
         }
+        if (paddingMaskCrop != null) {
+            set.add("paddingMaskCrop");
+        }
         return set;
     }
 
@@ -356,6 +393,7 @@ public record GenerationParams(
         b.denoisingEnd = denoisingEnd;
         b.aestheticScore = aestheticScore;
         b.negativeAestheticScore = negativeAestheticScore;
+        b.paddingMaskCrop = paddingMaskCrop;
         return b;
     }
 
@@ -411,6 +449,7 @@ public record GenerationParams(
         private Double denoisingEnd;
         private float aestheticScore = 6.0f;
         private float negativeAestheticScore = 2.5f;
+        private PaddingMaskCrop paddingMaskCrop;
 
         private Builder(String prompt) {
             this.prompt = prompt;
@@ -527,6 +566,18 @@ public record GenerationParams(
         public Builder aestheticScore(float v) { aestheticScore = v; return this; }
         public Builder negativeAestheticScore(float v) { negativeAestheticScore = v; return this; }
 
+        /**
+         * Inpainting with {@code padding_mask_crop}: the image and mask (white = repaint) as 8-bit images, and the
+         * padding in pixels around the mask's bounding box. Replaces {@code image(...)} and {@code mask(...)}.
+         */
+        public Builder paddingMaskCrop(int padding, BufferedImage image, BufferedImage maskImage) {
+            paddingMaskCrop = new PaddingMaskCrop(padding, image, maskImage);
+            return this;
+        }
+
+        /** Removes a {@link #paddingMaskCrop(int, BufferedImage, BufferedImage)} given before. */
+        public Builder noPaddingMaskCrop() { paddingMaskCrop = null; return this; }
+
         public GenerationParams build() {
             return new GenerationParams(prompt, prompt2, negativePrompt, negativePrompt2, height, width, steps,
                     guidanceScale, pagScale, pagAdaptiveScale, guidanceRescale, strength, image, mask,
@@ -536,7 +587,7 @@ public record GenerationParams(
                     negativePrompts2, promptEmbeds, pooledPromptEmbeds, negativePromptEmbeds,
                     negativePooledPromptEmbeds, latents, negativeOriginalSize, negativeCrops, negativeTargetSize,
                     clipSkip, eta, timesteps, sigmas, maskedImageLatents, loraScale, denoisingStart,
-                    denoisingEnd, aestheticScore, negativeAestheticScore);
+                    denoisingEnd, aestheticScore, negativeAestheticScore, paddingMaskCrop);
         }
     }
 }

@@ -122,6 +122,9 @@ public record GenerationResult(Tensor latents, Tensor image, Map<String, String>
         if (p.eta() != 0) {
             m.put("eta", Float.toString(p.eta()));
         }
+        if (p.paddingMaskCrop() != null) {
+            m.put("padding_mask_crop", Integer.toString(p.paddingMaskCrop().padding()));
+        }
         m.put("size", width + "x" + height);
         m.put("pipeline", pipeline);
         m.put("sampler", scheduler);

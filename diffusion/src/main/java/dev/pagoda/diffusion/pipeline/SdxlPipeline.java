@@ -242,6 +242,10 @@ public abstract class SdxlPipeline implements DiffusionPipeline {
             throw new IllegalArgumentException(getClass().getSimpleName() + ": maskedImageLatents"
                     + " (masked_image_latents) belong to the inpainting pipeline");
         }
+        if (p.paddingMaskCrop() != null && !(this instanceof StableDiffusionXLInpaintPipeline)) {
+            throw new IllegalArgumentException(getClass().getSimpleName() + ": paddingMaskCrop (padding_mask_crop)"
+                    + " belongs to the inpainting pipeline");
+        }
         // diffusers' batch_size * num_images_per_prompt rows per guidance term, prompt-major
         int n = p.batchSize() * p.numImagesPerPrompt();
         GuidedBatch batch = GuidedBatch.of(g, n, selection.modules());
@@ -283,7 +287,8 @@ public abstract class SdxlPipeline implements DiffusionPipeline {
         Tensor image = null;
         if (p.outputType() == GenerationParams.OutputType.IMAGE) {
             stage.stage("decode");
-            image = device.toHost(components.vae().decode(device.resident(components.vae().unscale(latents))));
+            image = start.finishImage(
+                    device.toHost(components.vae().decode(device.resident(components.vae().unscale(latents)))));
         }
         DenoiseLoop.stopIfCancelled(p, total, total);
         return new GenerationResult(latents, image, GenerationResult.describe(p, getClass().getSimpleName(),
@@ -320,6 +325,14 @@ public abstract class SdxlPipeline implements DiffusionPipeline {
         /** Extra UNet input channels (9-channel inpainting) in the batch layout; the default adds none. */
         protected Tensor extendInput(Tensor scaledInput, GuidedBatch batch) {
             return scaledInput;
+        }
+
+        /**
+         * The decoded images {@code [B, 3, H, W]} as the call returns them (inpainting's padding_mask_crop pastes
+         * them over the original); default unchanged.
+         */
+        protected Tensor finishImage(Tensor decoded) {
+            return decoded;
         }
 
         /** Post-step adjustment (4-channel inpainting re-imposes the known region); default none. */

@@ -1,6 +1,8 @@
 package dev.pagoda.diffusion.pipeline;
 
 import dev.pagoda.diffusion.guidance.GuidedBatch;
+import dev.pagoda.diffusion.image.ImageTensors;
+import dev.pagoda.diffusion.image.MaskCrop;
 import dev.pagoda.diffusion.scheduler.Scheduler;
 import dev.pagoda.nn.vae.AutoencoderKL;
 import dev.pagoda.tensor.Backend;
@@ -49,23 +51,33 @@ public final class StableDiffusionXLInpaintPipeline extends SdxlPipeline {
     protected Start prepare(GenerationParams p, Scheduler scheduler, int h, int w, int n) {
         int lat = components.vae().config().latentChannels();
         int s = components.vae().scale();
+        Tensor image = p.image();
+        Tensor mask = p.mask();
+        GenerationParams.PaddingMaskCrop cropInput = p.paddingMaskCrop();
+        MaskCrop crop = null;
+        if (cropInput != null) {
+            // the box around the mask, inpainted at the full h×w (diffusers' resize_mode="fill")
+            crop = MaskCrop.region(cropInput.maskImage(), w, h, cropInput.padding());
+            image = crop.image(cropInput.image(), w, h);
+            mask = crop.mask(cropInput.maskImage(), w, h);
+        }
         // diffusers' image.shape[1] == 4: the image is latents (a base's hand-off under denoising_start)
-        boolean latentImage = StableDiffusionXLImg2ImgPipeline.isLatents(p.image(), lat);
+        boolean latentImage = StableDiffusionXLImg2ImgPipeline.isLatents(image, lat);
         if (latentImage) {
-            requireImage("image (latents)", p.image(), lat, h / s, w / s);
+            requireImage("image (latents)", image, lat, h / s, w / s);
             if (nineChannel() && p.maskedImageLatents() == null) {
                 throw new IllegalArgumentException("a 9-channel inpainting UNet given latents as the image also needs"
                         + " maskedImageLatents (masked_image_latents): there is no image to mask");
             }
         } else {
-            requireImage("image", p.image(), 3, h, w);
+            requireImage("image", image, 3, h, w);
         }
-        if (p.mask() == null) {
+        if (mask == null) {
             throw new IllegalArgumentException("mask is required for inpainting");
         }
-        if (p.mask().rank() != 4 || p.mask().dim(2) != h || p.mask().dim(3) != w) {
-            throw new IllegalArgumentException("mask size " + p.mask().dim(p.mask().rank() - 2) + "x"
-                    + p.mask().dim(p.mask().rank() - 1) + " differs from the image size " + h + "x" + w);
+        if (mask.rank() != 4 || mask.dim(2) != h || mask.dim(3) != w) {
+            throw new IllegalArgumentException("mask size " + mask.dim(mask.rank() - 2) + "x"
+                    + mask.dim(mask.rank() - 1) + " differs from the image size " + h + "x" + w);
         }
         float strength = p.strength() == null ? 0.9999f : p.strength();
         scheduler.setSchedule(p.numInferenceSteps(), p.timesteps(), p.sigmas()); // retrieve_timesteps
@@ -73,14 +85,13 @@ public final class StableDiffusionXLInpaintPipeline extends SdxlPipeline {
                 : scheduler.keepStrengthTail(p.numInferenceSteps(), strength);
         AutoencoderKL vae = components.vae();
         Backend be = Backend.cpu();
-        Tensor mask = p.mask();
         // masked image: the pixels to keep (mask < 0.5), the rest zeroed
         float[] mv = mask.toFloatArray();
         float[] keep = new float[mv.length];
         for (int i = 0; i < mv.length; i++) {
             keep[i] = mv[i] < 0.5f ? 1f : 0f;
         }
-        Tensor maskedImage = latentImage ? null : be.mul(p.image(), Tensor.of(keep, 1, 1, h, w));
+        Tensor maskedImage = latentImage ? null : be.mul(image, Tensor.of(keep, 1, 1, h, w));
 
         boolean strengthMax = strength == 1.0f;
         // the one-row encodes draw from the first generator of a list, as diffusers' _encode_vae_image does
@@ -92,9 +103,9 @@ public final class StableDiffusionXLInpaintPipeline extends SdxlPipeline {
         int[] shape = {n, lat, h / s, w / s};
         Tensor givenLatents = DenoiseLoop.givenLatents(p, shape);
         boolean given = givenLatents != null;
-        Tensor imageLatents = latentImage ? repeat(p.image().contiguous(), n)
+        Tensor imageLatents = latentImage ? repeat(image.contiguous(), n)
                 : nineChannel() && (strengthMax || given) ? null
-                : repeat(vae.scaleLatentsPlain(encodeLatents(p.image(), one.next(1, lat, h / s, w / s))), n);
+                : repeat(vae.scaleLatentsPlain(encodeLatents(image, one.next(1, lat, h / s, w / s))), n);
         Tensor initNoise = given ? givenLatents : p.noise().next(shape);
         // denoising_start (diffusers' add_noise=False): the image latents are the start; the noise still feeds
         // the 4-channel blend
@@ -106,7 +117,8 @@ public final class StableDiffusionXLInpaintPipeline extends SdxlPipeline {
                 ? repeat(givenMaskedLatents(p, lat, h / s, w / s, n), n)
                 : maskedImage == null ? null // latents as the image: nothing to mask (and no draw), as diffusers
                 : repeat(vae.scaleLatentsPlain(encodeLatents(maskedImage, one.next(1, lat, h / s, w / s))), n);
-        return new Blend(latents, ts, nineChannel(), imageLatents, initNoise, latentMask, maskedImageLatents);
+        return new Blend(latents, ts, nineChannel(), imageLatents, initNoise, latentMask, maskedImageLatents,
+                crop, cropInput);
     }
 
     /** diffusers' {@code masked_image_latents}: used as given (already scaled), one row or one per image. */
@@ -127,15 +139,33 @@ public final class StableDiffusionXLInpaintPipeline extends SdxlPipeline {
         private final Tensor initNoise;
         private final Tensor latentMask;
         private final Tensor maskedImageLatents;
+        private final MaskCrop crop;
+        private final GenerationParams.PaddingMaskCrop cropInput;
 
         Blend(Tensor latents, float[] ts, boolean nineChannel, Tensor imageLatents, Tensor initNoise,
-                Tensor latentMask, Tensor maskedImageLatents) {
+                Tensor latentMask, Tensor maskedImageLatents, MaskCrop crop, GenerationParams.PaddingMaskCrop cropInput) {
             super(latents, ts);
             this.nineChannel = nineChannel;
             this.imageLatents = imageLatents;
             this.initNoise = initNoise;
             this.latentMask = latentMask;
             this.maskedImageLatents = maskedImageLatents;
+            this.crop = crop;
+            this.cropInput = cropInput;
+        }
+
+        /** padding_mask_crop: each image (8-bit, as diffusers' PIL output) pasted back over the original. */
+        @Override
+        protected Tensor finishImage(Tensor decoded) {
+            if (crop == null) {
+                return decoded;
+            }
+            Tensor[] out = new Tensor[decoded.dim(0)];
+            for (int i = 0; i < out.length; i++) {
+                out[i] = ImageTensors.toTensor(crop.overlay(cropInput.maskImage(), cropInput.image(),
+                        ImageTensors.toImage(decoded.narrow(0, i, 1))));
+            }
+            return out.length == 1 ? out[0] : Backend.cpu().concat(0, out);
         }
 
         @Override
