@@ -106,7 +106,10 @@ final class GenerateCommand {
               --max-sequence-length N  PixArt: T5 tokens per prompt (default 300)
               --no-resolution-binning  PixArt: generate at exactly --width x --height instead of the
                                        nearest aspect-ratio bin resized back
-              --tiled-vae              decode (and encode) the VAE in tiles to save memory
+              --tiled-vae              decode (and encode) the VAE in tiles to save memory (diffusers'
+                                       enable_tiling: tiles of the VAE's sample_size, 1024 px for SDXL)
+              --vae-tile PX            tiled VAE with PX-pixel tiles (a multiple of 8; 512 keeps a 1024²
+                                       SDXL decode under 3 GiB), diffusers' vae.tile_sample_min_size
               --variant fp16           load *.fp16.safetensors where they exist (default: the plain
                                        *.safetensors files, as diffusers' variant=None)
               --backend B              where the UNet and VAE run: cpu (default), opencl (the preferred
@@ -122,7 +125,7 @@ final class GenerateCommand {
 
     private static final Set<String> VALUED = Set.of("variant", "vae", "model", "config", "lora", "prompt", "prompt-2", "negative-prompt",
             "negative-prompt-2", "steps", "cfg", "pag-scale", "pag-layers", "pag-adaptive-scale", "guidance-rescale",
-            "seed", "clip-skip", "eta", "timesteps", "sigmas", "width", "height", "init-image", "strength", "mask", "padding-mask-crop", "scheduler", "scheduler-config", "out", "backend",
+            "seed", "clip-skip", "eta", "timesteps", "sigmas", "width", "height", "init-image", "strength", "mask", "padding-mask-crop", "vae-tile", "scheduler", "scheduler-config", "out", "backend",
             "max-sequence-length", "controlnet", "control-image", "control-scale", "control-start", "control-end",
             "ip-adapter", "ip-adapter-image", "ip-image", "ip-scale", "image-encoder", "refiner", "high-noise-frac");
     private static final Set<String> SWITCHES = Set.of("guess-mode", "pag-strict", "karras", "tiled-vae", "no-finite-check",
@@ -227,7 +230,7 @@ final class GenerateCommand {
         }
         if (pixart) {
             for (String f : List.of("init-image", "mask", "strength", "prompt-2", "negative-prompt-2",
-                    "guidance-rescale", "tiled-vae")) {
+                    "guidance-rescale", "tiled-vae", "vae-tile", "padding-mask-crop")) {
                 if (a.has(f)) {
                     throw new UsageException("--" + f + " does not apply to the PixArt-Sigma text-to-image pipeline of "
                             + model);
@@ -253,6 +256,11 @@ final class GenerateCommand {
         if (a.has("mask") && !a.has("init-image")) {
             throw new UsageException("--mask needs --init-image");
         }
+        int vaeTile = a.has("vae-tile") ? a.integer("vae-tile", 0) : 0;
+        if (a.has("vae-tile") && (vaeTile < 8 || vaeTile % 8 != 0)) {
+            throw new UsageException("--vae-tile must be a positive multiple of 8 pixels, got " + a.get("vae-tile", null));
+        }
+        boolean tiledVae = a.has("tiled-vae") || vaeTile > 0;
         if (a.has("padding-mask-crop") && !a.has("mask")) {
             throw new UsageException("--padding-mask-crop needs --init-image and --mask (it crops the inpainting)");
         }
@@ -395,7 +403,7 @@ final class GenerateCommand {
             int dflt = UNetConfig.from(JsonConfig.read(model.resolve("unet/config.json"))).sampleSize() * 8;
             int rows = (cfg > 1 ? 1 : 0) + 1 + (pagScale > 0 ? 1 : 0);
             MemoryGuard.check(model, new MemoryGuard.Request(height != null ? height : dflt,
-                    width != null ? width : dflt, rows, a.fp16Variant(), a.has("tiled-vae")),
+                    width != null ? width : dflt, rows, a.fp16Variant(), tiledVae, vaeTile),
                     MemoryGuard.Budget.current());
         }
         progress.stage("load " + model);
@@ -467,7 +475,11 @@ final class GenerateCommand {
                     each.setPagAppliedLayers(layers, PagLayers.Mode.STRICT);
                 }
                 each.setScheduler(schedulerChoice);
-                each.vae().setTiling(a.has("tiled-vae"));
+                if (vaeTile > 0) {
+                    each.vae().setTiling(true, vaeTile);
+                } else {
+                    each.vae().setTiling(tiledVae);
+                }
             }
 
             GenerationParams.Builder b = GenerationParams.builder(prompt)

@@ -32,8 +32,16 @@ public final class MemoryGuard {
     private MemoryGuard() {
     }
 
-    /** What a run asks for. */
-    public record Request(int height, int width, int batchRows, boolean preferFp16, boolean tiledVae) {
+    /**
+     * What a run asks for.
+     *
+     * @param vaeTile the VAE tile edge in pixels when tiled (0: the VAE config's {@code sample_size}, diffusers'
+     *                default)
+     */
+    public record Request(int height, int width, int batchRows, boolean preferFp16, boolean tiledVae, int vaeTile) {
+        public Request(int height, int width, int batchRows, boolean preferFp16, boolean tiledVae) {
+            this(height, width, batchRows, preferFp16, tiledVae, 0);
+        }
     }
 
     /** Memory limits: heap the JVM may still allocate, physical RAM. */
@@ -83,7 +91,7 @@ public final class MemoryGuard {
         JsonConfig vae = JsonConfig.read(modelDir.resolve("vae/config.json"));
         int[] vaeChannels = vae.ints("block_out_channels");
         int scale = 1 << (vaeChannels.length - 1);
-        int tile = vae.integer("sample_size", 1024);
+        int tile = request.vaeTile() > 0 ? request.vaeTile() : vae.integer("sample_size", 1024);
         long h = request.height();
         long w = request.width();
         long unetFloats = request.batchRows() * unetFloatsPerRow(unet, h / scale, w / scale);
@@ -139,7 +147,7 @@ public final class MemoryGuard {
         List<String> names = new ArrayList<>();
         boolean fp16Helps = !r.preferFp16() && hasFp16(modelDir);
         if (fp16Helps) {
-            tries.add(new Request(r.height(), r.width(), r.batchRows(), true, r.tiledVae()));
+            tries.add(new Request(r.height(), r.width(), r.batchRows(), true, r.tiledVae(), r.vaeTile()));
             names.add("the fp16 variant (--variant fp16)");
         }
         if (!r.tiledVae()) {
@@ -149,6 +157,11 @@ public final class MemoryGuard {
                 tries.add(new Request(r.height(), r.width(), r.batchRows(), true, true));
                 names.add("the fp16 variant and --tiled-vae");
             }
+        }
+        if (r.vaeTile() == 0 || r.vaeTile() > 512) {
+            // SDXL's default tile is the whole 1024² image; a 512-px tile holds a quarter of its decoder activations
+            tries.add(new Request(r.height(), r.width(), r.batchRows(), r.preferFp16(), true, 512));
+            names.add("--vae-tile 512");
         }
         for (int i = 0; i < tries.size(); i++) {
             if (estimate(modelDir, tries.get(i)).fits(b)) {

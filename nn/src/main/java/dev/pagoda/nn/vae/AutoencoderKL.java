@@ -20,7 +20,8 @@ public final class AutoencoderKL extends Module {
     private final Decoder decoder;
     private final Conv2d quantConv;
     private final Conv2d postQuantConv;
-    private boolean tiling;
+    /** Tile edge in pixels (diffusers' {@code tile_sample_min_size}); 0: tiling off. One field, so a reader sees one setting. */
+    private volatile int tileSampleSize;
 
     public AutoencoderKL(VaeConfig c) {
         this.config = c;
@@ -45,9 +46,33 @@ public final class AutoencoderKL extends Module {
         return 1 << (config.blockOutChannels().length - 1);
     }
 
-    /** Enables tiled encode/decode for inputs larger than one tile. */
+    /**
+     * Enables tiled encode/decode for inputs larger than one tile, with diffusers' default tile: the
+     * config's {@code sample_size} (1024 px for SDXL, so a 1024² image is still decoded whole).
+     */
     public void setTiling(boolean on) {
-        this.tiling = on;
+        setTiling(on, config.sampleSize());
+    }
+
+    /**
+     * Tiling with a tile of {@code tileSampleSize} pixels ({@code tileSampleSize / 8} latents), as a diffusers
+     * user sets {@code vae.tile_sample_min_size} and {@code vae.tile_latent_min_size}: smaller tiles bound the
+     * decoder's activation memory (a 512-px tile holds a quarter of a 1024² decode's), at the cost of more
+     * overlap to compute.
+     *
+     * @throws IllegalArgumentException when the tile is not a positive multiple of the VAE's scale
+     */
+    public void setTiling(boolean on, int tileSampleSize) {
+        if (on && (tileSampleSize < scale() || tileSampleSize % scale() != 0)) {
+            throw new IllegalArgumentException("VAE tile size must be a positive multiple of " + scale()
+                    + " pixels, got " + tileSampleSize);
+        }
+        this.tileSampleSize = on ? tileSampleSize : 0;
+    }
+
+    /** The tile edge in pixels, or 0 when tiling is off. */
+    public int tileSampleSize() {
+        return tileSampleSize;
     }
 
     /** The latent distribution of an image batch {@code x[B, 3, H, W]} in [-1, 1]. */
@@ -60,8 +85,8 @@ public final class AutoencoderKL extends Module {
             throw new IllegalArgumentException("VAE encode: image height and width must be multiples of " + scale()
                     + ", got " + x.dim(2) + "x" + x.dim(3));
         }
-        int tile = config.sampleSize();
-        Tensor moments = tiling && (x.dim(2) > tile || x.dim(3) > tile)
+        int tile = tileSampleSize;
+        Tensor moments = tile > 0 && (x.dim(2) > tile || x.dim(3) > tile)
                 ? Tiling.run(x, tile, tile / scale(), this::moments)
                 : moments(x);
         return LatentDistribution.of(moments);
@@ -78,9 +103,10 @@ public final class AutoencoderKL extends Module {
             throw new IllegalArgumentException("VAE decode: latents must be [B, " + config.latentChannels()
                     + ", h, w], got " + Shapes.str(z.shape()));
         }
-        int tileLatent = config.sampleSize() / scale();
-        if (tiling && (z.dim(2) > tileLatent || z.dim(3) > tileLatent)) {
-            return Tiling.run(z, tileLatent, config.sampleSize(), this::decodeTile);
+        int tile = tileSampleSize;
+        int tileLatent = tile / scale();
+        if (tile > 0 && (z.dim(2) > tileLatent || z.dim(3) > tileLatent)) {
+            return Tiling.run(z, tileLatent, tile, this::decodeTile);
         }
         return decodeTile(z);
     }

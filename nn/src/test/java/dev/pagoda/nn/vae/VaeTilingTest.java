@@ -1,6 +1,8 @@
 package dev.pagoda.nn.vae;
 
 import dev.pagoda.tensor.golden.GoldenFixtures;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.pagoda.nn.WeightLoader;
@@ -13,8 +15,9 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * Tiled encode/decode of the tiny SDXL VAE against untiled. Untiled outputs are compared with
- * diffusers' (case vae) by the conformance runner (GoldenConformanceTest).
+ * Tiled encode/decode of the tiny SDXL VAE against diffusers 0.31's {@code enable_tiling}, with the default tile
+ * and a smaller one (fixture and script: src/test/resources/vaetiling/), and against untiled. Untiled outputs
+ * are compared with diffusers' (case vae) by the conformance runner (GoldenConformanceTest).
  */
 class VaeTilingTest {
 
@@ -56,6 +59,34 @@ class VaeTilingTest {
             assertTrue(Difference.of(a.mean(), b.mean()).maxAbs() < 0.5, "tiled encode");
         } finally {
             vae.setTiling(false);
+        }
+    }
+
+    @Test
+    void tiledDecodeAndEncodeMatchDiffusersWithTheDefaultAndASmallerTile() throws Exception {
+        try (SafetensorsFile f = SafetensorsFile.open(java.nio.file.Path.of(
+                VaeTilingTest.class.getResource("/vaetiling/tiled.safetensors").toURI()))) {
+            Tensor z = f.tensor("input.latents");
+            try {
+                vae.setTiling(true);
+                assertEquals(128, vae.tileSampleSize());
+                Difference d = Difference.of(vae.decode(z), f.tensor("decode.default"));
+                assertTrue(d.rel() <= 1e-4, "default tile decode " + d);
+                vae.setTiling(true, 64);
+                Tensor small = vae.decode(z);
+                d = Difference.of(small, f.tensor("decode.tile64"));
+                assertTrue(d.rel() <= 1e-4, "64-px tile decode " + d);
+                // the tile size is not ignored: 64-px tiles put seams where 128-px tiles have none
+                assertTrue(Difference.of(small, f.tensor("decode.default")).maxAbs() > 1e-2);
+                Tensor moments = f.tensor("encode.tile64");
+                LatentDistribution e = vae.encode(f.tensor("input.image"));
+                d = Difference.of(e.mean(), moments.narrow(1, 0, 4).contiguous());
+                assertTrue(d.rel() <= 1e-4, "64-px tile encode mean " + d);
+                assertThrows(IllegalArgumentException.class, () -> vae.setTiling(true, 60));
+            } finally {
+                vae.setTiling(false);
+            }
+            assertEquals(0, vae.tileSampleSize());
         }
     }
 }
