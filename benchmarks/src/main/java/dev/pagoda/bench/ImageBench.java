@@ -26,7 +26,7 @@ import java.util.Map;
  *     -cp benchmarks/target/benchmarks.jar dev.pagoda.bench.ImageBench --model-dir /tmp/sdxl-random \
  *     --resolution 1024 --steps 25 --guidance cfg+pag --rounds 3
  * </pre>
- * {@code --configs DIR} (default benchmarks/configs/sdxl-base-1.0) and {@code --tokenizers DIR} (default
+ * {@code --vae-tile PX} decodes in tiles of that edge (default: whole). {@code --configs DIR} (default benchmarks/configs/sdxl-base-1.0) and {@code --tokenizers DIR} (default
  * golden/models/tiny-sdxl) say where a missing model folder is written from.
  */
 public final class ImageBench {
@@ -50,6 +50,10 @@ public final class ImageBench {
         try (SdxlPipeline pipe = AutoPipelineForText2Image.fromPretrained(dir,
                 pag ? PipelineOptions.pag(List.of("mid")) : PipelineOptions.defaults())) {
             pipe.setScheduler("DPMSolverMultistepScheduler");
+            int vaeTile = Integer.parseInt(RealSizeModels.arg(args, "vae-tile", "0"));
+            if (vaeTile > 0) {
+                pipe.vae().setTiling(true, vaeTile);
+            }
             System.out.printf(Locale.ROOT, "ImageBench load: %.1f s, peak RSS %.2f GiB%n",
                     (System.nanoTime() - load0) / 1e9, RealSizeModels.peakRssGiB());
             List<Double> totals = new ArrayList<>();

@@ -50,8 +50,20 @@ record PilImage(int width, int height, int channels, byte[] pixels) {
         return new PilImage(width, height, channels, new byte[width * height * channels]);
     }
 
+    /** Mode "L" becomes {@code TYPE_BYTE_GRAY} (written as raster samples), RGB {@code TYPE_INT_RGB}. */
     BufferedImage toBufferedImage() {
-        PilImage rgb = toRgb();
+        if (channels == 1) {
+            BufferedImage out = new BufferedImage(width, height, BufferedImage.TYPE_BYTE_GRAY);
+            int[] row = new int[width];
+            for (int y = 0; y < height; y++) {
+                for (int x = 0; x < width; x++) {
+                    row[x] = pixels[y * width + x] & 0xff;
+                }
+                out.getRaster().setSamples(0, y, width, 1, 0, row);
+            }
+            return out;
+        }
+        PilImage rgb = this;
         BufferedImage out = new BufferedImage(width, height, BufferedImage.TYPE_INT_RGB);
         int[] row = new int[width];
         for (int y = 0; y < height; y++) {

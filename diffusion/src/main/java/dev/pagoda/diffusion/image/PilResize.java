@@ -1,7 +1,6 @@
 package dev.pagoda.diffusion.image;
 
 import java.awt.image.BufferedImage;
-import java.awt.image.WritableRaster;
 
 /**
  * Pillow's {@code Image.resize} for 8-bit images, bit for bit: what diffusers' {@code VaeImageProcessor}
@@ -95,10 +94,9 @@ public final class PilResize {
      */
     public static BufferedImage resize(BufferedImage img, int width, int height, Filter filter) {
         requireSize(width, height);
-        boolean gray = img.getType() == BufferedImage.TYPE_BYTE_GRAY;
-        int c = gray ? 1 : 3;
-        byte[] out = resize(pixels(img, gray), img.getWidth(), img.getHeight(), c, width, height, filter);
-        return image(out, width, height, gray);
+        PilImage in = PilImage.of(img);
+        return new PilImage(width, height, in.channels(), resize(in.pixels(), in.width(), in.height(), in.channels(),
+                width, height, filter)).toBufferedImage();
     }
 
     /**
@@ -275,58 +273,5 @@ public final class PilResize {
         if (w < 1 || h < 1) {
             throw new IllegalArgumentException("PilResize: target size must be at least 1x1, got " + w + "x" + h);
         }
-    }
-
-    private static byte[] pixels(BufferedImage img, boolean gray) {
-        int w = img.getWidth();
-        int h = img.getHeight();
-        int c = gray ? 1 : 3;
-        byte[] p = new byte[w * h * c];
-        if (gray) {
-            // Raster samples, not getRGB: getRGB would push gray through a colour-space conversion.
-            int[] row = new int[w];
-            for (int y = 0; y < h; y++) {
-                img.getRaster().getSamples(0, y, w, 1, 0, row);
-                for (int x = 0; x < w; x++) {
-                    p[y * w + x] = (byte) row[x];
-                }
-            }
-            return p;
-        }
-        int[] row = new int[w];
-        for (int y = 0; y < h; y++) {
-            img.getRGB(0, y, w, 1, row, 0, w);
-            for (int x = 0; x < w; x++) {
-                int i = (y * w + x) * 3;
-                p[i] = (byte) (row[x] >> 16);
-                p[i + 1] = (byte) (row[x] >> 8);
-                p[i + 2] = (byte) row[x];
-            }
-        }
-        return p;
-    }
-
-    private static BufferedImage image(byte[] p, int w, int h, boolean gray) {
-        BufferedImage out = new BufferedImage(w, h, gray ? BufferedImage.TYPE_BYTE_GRAY : BufferedImage.TYPE_INT_RGB);
-        if (gray) {
-            WritableRaster r = out.getRaster();
-            int[] row = new int[w];
-            for (int y = 0; y < h; y++) {
-                for (int x = 0; x < w; x++) {
-                    row[x] = p[y * w + x] & 0xff;
-                }
-                r.setSamples(0, y, w, 1, 0, row);
-            }
-            return out;
-        }
-        int[] row = new int[w];
-        for (int y = 0; y < h; y++) {
-            for (int x = 0; x < w; x++) {
-                int i = (y * w + x) * 3;
-                row[x] = (p[i] & 0xff) << 16 | (p[i + 1] & 0xff) << 8 | (p[i + 2] & 0xff);
-            }
-            out.setRGB(0, y, w, 1, row, 0, w);
-        }
-        return out;
     }
 }
