@@ -103,6 +103,21 @@ public record ControlNetParams(
             dev.pagoda.nn.controlnet.MultiControlNetModel controlnet, ControlNetParams cp,
             dev.pagoda.diffusion.guidance.GuidedBatch batch, int h, int w, dev.pagoda.tensor.Backend device,
             String howToGetOne) {
+        return prepare(controlnet, cp, batch, h, w, device, howToGetOne, null);
+    }
+
+    /**
+     * As {@link #prepare(dev.pagoda.nn.controlnet.MultiControlNetModel, ControlNetParams,
+     * dev.pagoda.diffusion.guidance.GuidedBatch, int, int, dev.pagoda.tensor.Backend, String)} for a pipeline
+     * named {@code noGuessMode} that has no {@code guess_mode} (diffusers' SD ControlNet PAG inpainting passes
+     * {@code guess_mode=False} whatever the nets' {@code global_pool_conditions}); null for one that has it.
+     *
+     * @throws IllegalArgumentException also when guess mode is asked of a pipeline without it
+     */
+    static dev.pagoda.diffusion.controlnet.ControlNetConditioning prepare(
+            dev.pagoda.nn.controlnet.MultiControlNetModel controlnet, ControlNetParams cp,
+            dev.pagoda.diffusion.guidance.GuidedBatch batch, int h, int w, dev.pagoda.tensor.Backend device,
+            String howToGetOne, String noGuessMode) {
         if (controlnet == null) {
             if (cp != null) {
                 throw new IllegalArgumentException("this pipeline has no ControlNet; control images need a"
@@ -132,8 +147,13 @@ public record ControlNetParams(
             }
             images.add(dev.pagoda.diffusion.image.ImageTensors.toControlTensor(img, h, w));
         }
+        if (noGuessMode != null && cp.guessMode()) {
+            throw new IllegalArgumentException("ControlNet: guessMode (guess_mode): diffusers' " + noGuessMode
+                    + " has no guess mode");
+        }
         // diffusers: guess_mode = guess_mode or global_pool_conditions (of the first net)
-        boolean guess = cp.guessMode() || controlnet.nets().get(0).config().globalPoolConditions();
+        boolean guess = noGuessMode == null
+                && (cp.guessMode() || controlnet.nets().get(0).config().globalPoolConditions());
         return dev.pagoda.diffusion.controlnet.ControlNetConditioning.prepare(controlnet, images, scales, start, end,
                 guess, batch, device);
     }
