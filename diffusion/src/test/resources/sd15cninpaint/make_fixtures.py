@@ -19,6 +19,8 @@ cfg_pag_strength1.safetensors    one net, scale 0.8, strength 1.0 (diffusers' de
 two_nets.safetensors             MultiControlNetModel([net, net]), scales [0.5, 0.9], control_guidance_start
                                  [0.0, 0.25], control_guidance_end [1.0, 0.75], strength 0.75, seed 8
 nine_channel.safetensors         the 9-channel UNet, one net, scale 0.6, strength 1.0, seed 9
+default_scale.safetensors        one net, no controlnet_conditioning_scale (this pipeline's default 0.5), strength
+                                 0.6, seed 10
 diffusers 0.31's pipeline has no guess_mode parameter (it passes guess_mode=False to the nets), so there is no
 guess-mode case.
 
@@ -110,3 +112,4 @@ run("two_nets", MultiControlNetModel([net, net]), control_image=[control, contro
     controlnet_conditioning_scale=[0.5, 0.9], control_guidance_start=[0.0, 0.25], control_guidance_end=[1.0, 0.75],
     strength=0.75, seed=8)
 run("nine_channel", net, unet=unet9, control_image=control, controlnet_conditioning_scale=0.6, strength=1.0, seed=9)
+run("default_scale", net, control_image=control, strength=0.6, seed=10)

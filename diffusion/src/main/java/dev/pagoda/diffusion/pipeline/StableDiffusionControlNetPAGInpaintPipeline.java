@@ -11,7 +11,7 @@ import java.util.List;
  * AutoPipelineForInpainting mapping {@code stable-diffusion-controlnet-pag}; with {@code pagEnabled} false the
  * same arithmetic as {@code StableDiffusionControlNetInpaintPipeline} without guess mode): the init image
  * ({@link GenerationParams#image()}) and mask ({@link GenerationParams#mask()}, white = repaint) start the loop
- * as {@link InpaintStart} (default strength 1.0, as diffusers), the control images are prepared and windowed as
+ * as {@link InpaintStart} (default strength 1.0 and controlnet_conditioning_scale 0.5, as diffusers), the control images are prepared and windowed as
  * in {@link StableDiffusionControlNetPAGPipeline}, the windows counting the strength-truncated steps. A 4-channel
  * UNet has the known region re-imposed after every step; a 9-channel inpainting UNet takes
  * {@code [latents, mask, masked-image latents]} while the nets see only the latents.
@@ -53,6 +53,12 @@ public final class StableDiffusionControlNetPAGInpaintPipeline extends StableDif
     @Override
     protected String noGuessMode() {
         return "StableDiffusionControlNetPAGInpaintPipeline";
+    }
+
+    /** diffusers' {@code controlnet_conditioning_scale=0.5} of this pipeline (the text-to-image one has 1.0). */
+    @Override
+    protected float defaultConditioningScale() {
+        return 0.5f;
     }
 
     private boolean nineChannel() {

@@ -93,6 +93,11 @@ public class StableDiffusionPAGPipeline implements DiffusionPipeline {
         return null;
     }
 
+    /** {@code controlnet_conditioning_scale} when the call gives none (diffusers' default of this pipeline). */
+    protected float defaultConditioningScale() {
+        return 1f;
+    }
+
     public boolean pagEnabled() {
         return pagEnabled;
     }
@@ -172,7 +177,8 @@ public class StableDiffusionPAGPipeline implements DiffusionPipeline {
         GuidedBatch batch = GuidedBatch.of(g, n, selection.modules());
         Backend device = components.backend();
         ControlNetConditioning control = ControlNetParams.prepare(controlnet, p.controlNet(), batch, hw[0], hw[1],
-                device, "SdPipelines.text2Image or SdPipelines.inpaint with PipelineOptions.controlnet", noGuessMode());
+                device, "SdPipelines.text2Image or SdPipelines.inpaint with PipelineOptions.controlnet", noGuessMode(),
+                defaultConditioningScale());
         stage.stage("encode prompt");
         SdPromptEncoder.Encoded enc = encodePrompt(p, g.cfg());
         if (scheduler instanceof dev.pagoda.diffusion.scheduler.EtaScheduler eta) {

@@ -98,6 +98,21 @@ class SdControlNetInpaintPipelineTest {
     }
 
     @Test
+    void withoutAScaleTheNetsRunAtDiffusersDefaultOfThisPipeline() throws Exception {
+        try (StableDiffusionControlNetPAGInpaintPipeline pipe = SdPipelines.inpaint(sd(),
+                PipelineOptions.pag(List.of("mid")).controlnet(net()))) {
+            // diffusers' StableDiffusionControlNetPAGInpaintPipeline: controlnet_conditioning_scale=0.5
+            double r = rel("default_scale", pipe.generate(call(10).controlNet(ControlNetParams.of(control))
+                    .strength(0.6f).build()).latents());
+            assertTrue(r <= 2e-4, "default_scale: output.latent rel error " + r);
+            // the other ControlNet pipelines' 1.0 misses
+            double without = rel("default_scale", pipe.generate(call(10).controlNet(one(1f)).strength(0.6f).build())
+                    .latents());
+            assertTrue(without > 1e-2, "scale 1.0 as close as " + without);
+        }
+    }
+
+    @Test
     void twoNetsWithScalesAndGuidanceWindowsMatchDiffusers() throws Exception {
         ControlNetModel net = net();
         try (StableDiffusionControlNetPAGInpaintPipeline pipe = SdPipelines.inpaint(sd(),
