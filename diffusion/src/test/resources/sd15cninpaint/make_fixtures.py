@@ -21,6 +21,9 @@ two_nets.safetensors             MultiControlNetModel([net, net]), scales [0.5, 
 nine_channel.safetensors         the 9-channel UNet, one net, scale 0.6, strength 1.0, seed 9
 default_scale.safetensors        one net, no controlnet_conditioning_scale (this pipeline's default 0.5), strength
                                  0.6, seed 10
+pag_only.safetensors             guidance_scale 1.0 (no CFG: batch [cond, perturbed]), PAG 3 on ["mid", "up_blocks.1"]
+                                 (on ["mid"] alone PAG moves this tiny model's latents by only 7e-4 rel), one net,
+                                 scale 0.7, strength 0.6, seed 11
 diffusers 0.31's pipeline has no guess_mode parameter (it passes guess_mode=False to the nets), so there is no
 guess-mode case.
 
@@ -87,18 +90,19 @@ assert init.size == (96, 64) and set(np.unique(np.asarray(mask))) == {0, 255}
 control = Image.open(os.path.join(HERE, "..", "sd15controlnet", "control64.png"))
 
 
-def run(name, controlnet, unet=unet, np_too=False, **kwargs):
+def run(name, controlnet, unet=unet, np_too=False, pag_applied_layers=("mid",), **kwargs):
     pipe = StableDiffusionControlNetPAGInpaintPipeline(
         vae=vae, text_encoder=None, tokenizer=None, unet=unet, controlnet=controlnet,
         scheduler=PNDMScheduler.from_pretrained(os.path.join(SD, "scheduler")), safety_checker=None,
-        feature_extractor=None, requires_safety_checker=False, pag_applied_layers=["mid"])
+        feature_extractor=None, requires_safety_checker=False, pag_applied_layers=list(pag_applied_layers))
     pipe.set_progress_bar_config(disable=True)
     tensors = {}
     for out_type in ("latent", "np") if np_too else ("latent",):
         seed = kwargs["seed"]
         kw = {k: v for k, v in kwargs.items() if k != "seed"}
+        kw.setdefault("guidance_scale", 7.5)
         out = pipe(prompt_embeds=POS.clone(), negative_prompt_embeds=NEG.clone(), image=init, mask_image=mask,
-                   height=64, width=96, guidance_scale=7.5, pag_scale=3.0, num_inference_steps=4,
+                   height=64, width=96, pag_scale=3.0, num_inference_steps=4,
                    generator=torch.Generator().manual_seed(seed), output_type=out_type, **kw).images
         tensors["output." + out_type] = torch.from_numpy(np.ascontiguousarray(out)) if out_type == "np" else out
     save_file({k: v.float().contiguous() for k, v in tensors.items()}, os.path.join(HERE, name + ".safetensors"))
@@ -113,3 +117,5 @@ run("two_nets", MultiControlNetModel([net, net]), control_image=[control, contro
     strength=0.75, seed=8)
 run("nine_channel", net, unet=unet9, control_image=control, controlnet_conditioning_scale=0.6, strength=1.0, seed=9)
 run("default_scale", net, control_image=control, strength=0.6, seed=10)
+run("pag_only", net, control_image=control, controlnet_conditioning_scale=0.7, guidance_scale=1.0, strength=0.6,
+    pag_applied_layers=["mid", "up_blocks.1"], seed=11)

@@ -19,7 +19,7 @@ import org.junit.jupiter.api.Test;
 /**
  * SD 1.5 ControlNet inpainting with PAG against diffusers 0.31's {@code StableDiffusionControlNetPAGInpaintPipeline}
  * (tiny SD 1.5, the tiny random ControlNet of sd15controlnet/, a tiny 9-channel inpainting UNet; fixtures and script
- * in src/test/resources/sd15cninpaint/). Each case also runs once without the feature it checks (the strength, the
+ * in src/test/resources/sd15cninpaint/). Each case also runs once without the feature it checks (the strength, PAG, the
  * nets, the guidance windows, the mask), which must miss by far, so no case passes by ignoring it.
  */
 class SdControlNetInpaintPipelineTest {
@@ -109,6 +109,21 @@ class SdControlNetInpaintPipelineTest {
             double without = rel("default_scale", pipe.generate(call(10).controlNet(one(1f)).strength(0.6f).build())
                     .latents());
             assertTrue(without > 1e-2, "scale 1.0 as close as " + without);
+        }
+    }
+
+    @Test
+    void pagWithoutCfgMatchesDiffusers() throws Exception {
+        try (StableDiffusionControlNetPAGInpaintPipeline pipe = SdPipelines.inpaint(sd(),
+                PipelineOptions.pag(List.of("mid", "up_blocks.1")).controlnet(net()))) {
+            // guidance_scale 1: batch [cond, perturbed], the 4-channel blend with the mask's single rows
+            double r = rel("pag_only", pipe.generate(call(11).guidanceScale(1f).controlNet(one(0.7f)).strength(0.6f)
+                    .build()).latents());
+            assertTrue(r <= 2e-4, "pag_only: output.latent rel error " + r);
+            // without PAG (pag_scale 0: the cond row alone)
+            double without = rel("pag_only", pipe.generate(call(11).guidanceScale(1f).pagScale(0f)
+                    .controlNet(one(0.7f)).strength(0.6f).build()).latents());
+            assertTrue(without > 1e-2, "pag_scale 0 as close as " + without);
         }
     }
 
