@@ -27,7 +27,8 @@ record ControlNetArgs(List<Path> nets, List<String> imageArgs, float[] scale, fl
               --control-image PATH|URL one control image per --controlnet, in the same order; any size
                                        (resized with PIL's Lanczos to the generation size, which
                                        defaults to the control image's own)
-              --control-scale S        controlnet_conditioning_scale, once or once per net (default 1)
+              --control-scale S        controlnet_conditioning_scale, once or once per net (default 1;
+                                       SD ControlNet inpainting 0.5, as diffusers)
               --control-start F        control_guidance_start, once or per net (default 0)
               --control-end F          control_guidance_end, once or per net (default 1)
               --guess-mode             the nets see only the cond rows (uncond residuals are zero)

@@ -43,7 +43,8 @@ final class GenerateCommand {
             from model_index.json) and Perturbed-Attention Guidance. Text-to-image by default; with SDXL,
             image-to-image with --init-image and inpainting with --init-image and --mask; ControlNet
             (text-to-image, or image-to-image with --init-image) with --controlnet and --control-image.
-            SD 1.x/2.x folders: text-to-image (also with --controlnet) and image-to-image.
+            SD 1.x/2.x folders: text-to-image (also with --controlnet), image-to-image, and inpainting
+            with --controlnet, --control-image, --init-image and --mask.
 
               --model DIR|ORG/NAME     pipeline folder, or a Hugging Face repo id found in the local
                                        cache ($HF_HOME/hub or ~/.cache/huggingface/hub), or one
@@ -93,7 +94,8 @@ final class GenerateCommand {
               --width W --height H     image size, multiples of 8 (default: the model's, or the input's)
               --init-image PATH|URL    input image for image-to-image / inpainting
               --strength F             share of the schedule to run, in (0, 1]
-                                       (default 0.3 image-to-image, 0.9999 inpainting)
+                                       (default 0.3 image-to-image, 0.9999 inpainting;
+                                       SD: 0.8 image-to-image, 1.0 ControlNet inpainting)
               --mask PATH|URL          inpainting mask, white = repaint (same size as the image)
               --padding-mask-crop N    inpaint only the box around the mask, N pixels wider, at the full
                                        size, and paste it back over the image (diffusers' padding_mask_crop)
@@ -170,13 +172,17 @@ final class GenerateCommand {
         }
     }
 
-    /** The SD 1.x/2.x ControlNet text-to-image pipeline over {@code base}'s modules; {@code base} is closed on failure. */
+    /**
+     * The SD 1.x/2.x ControlNet text-to-image (or, with {@code inpaint}, inpainting) pipeline over {@code base}'s
+     * modules; {@code base} is closed on failure.
+     */
     private static StableDiffusionPAGPipeline withControlNet(StableDiffusionPAGPipeline base, ControlNetArgs control,
-            boolean fp16) {
+            boolean fp16, boolean inpaint) {
         try {
             List<dev.pagoda.nn.controlnet.ControlNetModel> nets = control.loadNets(fp16);
             try {
-                return SdPipelines.text2Image(base, base.pagEnabled(), base.pagAppliedLayers(), nets);
+                return inpaint ? SdPipelines.inpaint(base, base.pagEnabled(), base.pagAppliedLayers(), nets)
+                        : SdPipelines.text2Image(base, base.pagEnabled(), base.pagAppliedLayers(), nets);
             } catch (RuntimeException e) {
                 nets.forEach(dev.pagoda.nn.controlnet.ControlNetModel::close);
                 throw e;
@@ -222,7 +228,8 @@ final class GenerateCommand {
         boolean sd = singleFile == null && dev.pagoda.diffusion.pipeline.SdComponents.isSdFolder(model);
         if (sd) {
             for (String f : List.of("mask", "prompt-2", "negative-prompt-2", "lora", "ip-adapter")) {
-                if (a.has(f)) {
+                // SD inpainting is diffusers' StableDiffusionControlNetPAGInpaintPipeline: a mask needs nets
+                if (a.has(f) && !(f.equals("mask") && a.has("controlnet"))) {
                     throw new UsageException("--" + f + " does not apply to the Stable Diffusion 1.x/2.x pipelines of "
                             + model + " (SDXL only)");
                 }
@@ -272,11 +279,16 @@ final class GenerateCommand {
             throw new UsageException("--strength needs --init-image");
         }
         ControlNetArgs control = ControlNetArgs.parse(a);
-        if (control != null && sd && a.has("init-image")) {
+        if (control != null && sd && a.has("init-image") && !a.has("mask")) {
             throw new UsageException("--controlnet with a Stable Diffusion 1.x/2.x model is text-to-image only (no"
-                    + " --init-image): diffusers' StableDiffusionControlNetPAGPipeline");
+                    + " --init-image: diffusers' StableDiffusionControlNetPAGPipeline) or inpainting (--init-image with"
+                    + " --mask: StableDiffusionControlNetPAGInpaintPipeline)");
         }
-        if (control != null && (pixart || a.has("mask"))) {
+        if (control != null && sd && a.has("mask") && a.has("guess-mode")) {
+            throw new UsageException("--guess-mode: diffusers' StableDiffusionControlNetPAGInpaintPipeline has no guess"
+                    + " mode");
+        }
+        if (control != null && (pixart || a.has("mask") && !sd)) {
             throw new UsageException("--controlnet applies to SDXL text-to-image and image-to-image (not "
                     + (pixart ? "PixArt" : "inpainting with --mask") + ")");
         }
@@ -414,15 +426,17 @@ final class GenerateCommand {
                     : a.has("init-image") ? AutoPipelineForImage2Image.fromSingleFile(singleFile, config, opts)
                     : AutoPipelineForText2Image.fromSingleFile(singleFile, config, opts);
         } else {
-            loaded = a.has("mask") ? AutoPipelineForInpainting.fromPretrained(model, opts)
-                    : a.has("init-image") ? AutoPipelineForImage2Image.load(model, opts)
+            // SD inpainting: the text-to-image base, turned into the ControlNet inpainting pipeline with its nets
+            loaded = a.has("mask") && !sd ? AutoPipelineForInpainting.fromPretrained(model, opts)
+                    : a.has("init-image") && !a.has("mask") ? AutoPipelineForImage2Image.load(model, opts)
                     : AutoPipelineForText2Image.load(model, opts);
         }
         if (control != null) {
             progress.stage("load ControlNet");
         }
         DiffusionPipeline pipe = control == null ? loaded
-                : loaded instanceof StableDiffusionPAGPipeline sdBase ? withControlNet(sdBase, control, a.fp16Variant())
+                : loaded instanceof StableDiffusionPAGPipeline sdBase
+                        ? withControlNet(sdBase, control, a.fp16Variant(), a.has("mask"))
                 : withControlNet((SdxlPipeline) loaded, control, a.fp16Variant(), a.has("init-image"));
         SdxlPipeline refinerPipe = null;
         if (refiner != null) {

@@ -126,7 +126,7 @@ public final class ControlNetConditioning {
             return in;
         }
         float[] ts = in.timesteps();
-        ControlNetModel.Input base = new ControlNetModel.Input(rows(in.sample()),
+        ControlNetModel.Input base = new ControlNetModel.Input(rows(latentChannels(in.sample())),
                 ts.length == 1 ? ts : java.util.Arrays.copyOfRange(ts, offset, offset + count),
                 rows(in.encoderHiddenStates()), rows(in.textEmbeds()), rows(in.timeIds()), null, 1f, guessMode);
         ControlNetModel.Output out = nets.forward(base, images, s);
@@ -135,6 +135,15 @@ public final class ControlNetConditioning {
             down.add(fullBatch(r));
         }
         return in.withResiduals(down, fullBatch(out.midResidual()));
+    }
+
+    /**
+     * The latent part of the UNet's sample: a 9-channel inpainting UNet's input also carries the mask and the
+     * masked-image latents, which the nets never see (diffusers' {@code control_model_input}).
+     */
+    private Tensor latentChannels(Tensor sample) {
+        int c = nets.nets().get(0).config().unet().inChannels();
+        return sample.dim(1) == c ? sample : sample.narrow(1, 0, c).contiguous();
     }
 
     private Tensor rows(Tensor x) {

@@ -4,11 +4,27 @@ import java.nio.file.Path;
 
 /**
  * diffusers' {@code AutoPipelineForInpainting}: the SDXL inpainting pipeline of a model folder
- * ({@code model_index.json}), with PAG when {@code enablePag}.
+ * ({@code model_index.json}), with PAG when {@code enablePag}; {@link #load} also maps SD 1.x/2.x folders with
+ * ControlNets to {@link StableDiffusionControlNetPAGInpaintPipeline}.
  */
 public final class AutoPipelineForInpainting {
 
     private AutoPipelineForInpainting() {
+    }
+
+    /**
+     * The folder's inpainting pipeline, SDXL or SD 1.x/2.x with ControlNets ({@code stable-diffusion-controlnet-pag}:
+     * {@link SdPipelines#inpaint(Path, PipelineOptions)}).
+     */
+    public static DiffusionPipeline load(Path modelDir, PipelineOptions options) {
+        if (SdComponents.isSdFolder(modelDir)) {
+            return SdPipelines.inpaint(modelDir, options);
+        }
+        if (!options.controlnet().isEmpty()) {
+            throw new IllegalArgumentException(modelDir + ": SDXL ControlNet inpainting"
+                    + " (StableDiffusionXLControlNetInpaintPipeline) is not in Pagoda yet");
+        }
+        return fromPretrained(modelDir, options);
     }
 
     /**

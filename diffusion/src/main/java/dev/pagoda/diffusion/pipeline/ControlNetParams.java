@@ -11,7 +11,8 @@ import java.util.List;
  * @param images            {@code image} (text-to-image) / {@code control_image} (image-to-image): one
  *                          control image per ControlNet, any size; it is converted to RGB and resized
  *                          to the generation size with PIL's Lanczos filter, in [0, 1] (no normalisation)
- * @param conditioningScale {@code controlnet_conditioning_scale} (default 1.0)
+ * @param conditioningScale {@code controlnet_conditioning_scale}; null for the pipeline's default (1.0; diffusers'
+ *                          SD ControlNet inpainting: 0.5)
  * @param guidanceStart     {@code control_guidance_start}: fraction of the steps before which the net is off (default 0)
  * @param guidanceEnd       {@code control_guidance_end}: fraction of the steps after which the net is off (default 1)
  * @param guessMode         {@code guess_mode}: with CFG the nets see only the cond rows (uncond residuals are
@@ -32,10 +33,11 @@ public record ControlNetParams(
             throw new IllegalArgumentException("ControlNet: at least one control image is required (and none may be null)");
         }
         images = List.copyOf(images);
-        conditioningScale = nonEmpty("controlnet_conditioning_scale", conditioningScale, new float[] {1f});
+        conditioningScale = conditioningScale == null ? null
+                : nonEmpty("controlnet_conditioning_scale", conditioningScale, null);
         guidanceStart = nonEmpty("control_guidance_start", guidanceStart, new float[] {0f});
         guidanceEnd = nonEmpty("control_guidance_end", guidanceEnd, new float[] {1f});
-        for (float s : conditioningScale) {
+        for (float s : conditioningScale == null ? new float[0] : conditioningScale) {
             if (!Float.isFinite(s)) {
                 throw new IllegalArgumentException("ControlNet: controlnet_conditioning_scale must be finite, got " + s);
             }
@@ -103,6 +105,22 @@ public record ControlNetParams(
             dev.pagoda.nn.controlnet.MultiControlNetModel controlnet, ControlNetParams cp,
             dev.pagoda.diffusion.guidance.GuidedBatch batch, int h, int w, dev.pagoda.tensor.Backend device,
             String howToGetOne) {
+        return prepare(controlnet, cp, batch, h, w, device, howToGetOne, null, 1f);
+    }
+
+    /**
+     * As {@link #prepare(dev.pagoda.nn.controlnet.MultiControlNetModel, ControlNetParams,
+     * dev.pagoda.diffusion.guidance.GuidedBatch, int, int, dev.pagoda.tensor.Backend, String)} for a pipeline
+     * named {@code noGuessMode} that has no {@code guess_mode} (diffusers' SD ControlNet PAG inpainting passes
+     * {@code guess_mode=False} whatever the nets' {@code global_pool_conditions}); null for one that has it.
+     * {@code defaultScale} is the pipeline's {@code controlnet_conditioning_scale} when the call gives none.
+     *
+     * @throws IllegalArgumentException also when guess mode is asked of a pipeline without it
+     */
+    static dev.pagoda.diffusion.controlnet.ControlNetConditioning prepare(
+            dev.pagoda.nn.controlnet.MultiControlNetModel controlnet, ControlNetParams cp,
+            dev.pagoda.diffusion.guidance.GuidedBatch batch, int h, int w, dev.pagoda.tensor.Backend device,
+            String howToGetOne, String noGuessMode, float defaultScale) {
         if (controlnet == null) {
             if (cp != null) {
                 throw new IllegalArgumentException("this pipeline has no ControlNet; control images need a"
@@ -120,7 +138,8 @@ public record ControlNetParams(
                     + (cp.images().size() == 1 ? "" : "s") + " for " + n + " ControlNet" + (n == 1 ? "" : "s")
                     + " (give one per net)");
         }
-        float[] scales = perNet("controlnet_conditioning_scale", cp.conditioningScale(), n);
+        float[] scales = perNet("controlnet_conditioning_scale", cp.conditioningScale() == null
+                ? new float[] {defaultScale} : cp.conditioningScale(), n);
         float[] start = perNet("control_guidance_start", cp.guidanceStart(), n);
         float[] end = perNet("control_guidance_end", cp.guidanceEnd(), n);
         List<dev.pagoda.tensor.Tensor> images = new java.util.ArrayList<>(n);
@@ -132,8 +151,13 @@ public record ControlNetParams(
             }
             images.add(dev.pagoda.diffusion.image.ImageTensors.toControlTensor(img, h, w));
         }
+        if (noGuessMode != null && cp.guessMode()) {
+            throw new IllegalArgumentException("ControlNet: guessMode (guess_mode): diffusers' " + noGuessMode
+                    + " has no guess mode");
+        }
         // diffusers: guess_mode = guess_mode or global_pool_conditions (of the first net)
-        boolean guess = cp.guessMode() || controlnet.nets().get(0).config().globalPoolConditions();
+        boolean guess = noGuessMode == null
+                && (cp.guessMode() || controlnet.nets().get(0).config().globalPoolConditions());
         return dev.pagoda.diffusion.controlnet.ControlNetConditioning.prepare(controlnet, images, scales, start, end,
                 guess, batch, device);
     }

@@ -77,6 +77,14 @@ public final class SdComponents implements AutoCloseable {
      * @throws ConfigException naming the file or part that is missing or not what an SD pipeline has
      */
     public static SdComponents load(Path dir, boolean preferFp16) {
+        return load(dir, preferFp16, null);
+    }
+
+    /**
+     * As {@link #load(Path, boolean)}, with the UNet from its own folder (diffusers' {@code unet=}, e.g. a
+     * 9-channel inpainting UNet) instead of {@code dir/unet}; null for that.
+     */
+    public static SdComponents load(Path dir, boolean preferFp16, Path unetDir) {
         if (!Files.isDirectory(dir)) {
             throw new ConfigException(dir + ": model folder not found");
         }
@@ -110,18 +118,24 @@ public final class SdComponents implements AutoCloseable {
             ClipTokenizer tok = ClipTokenizer.fromFolder(dir.resolve("tokenizer"), dir.resolve("tokenizer"));
             ClipTextModel te = ClipTextModel.fromConfig(dir.resolve("text_encoder/config.json"));
             WeightLoader.load(te, open(dir, "text_encoder", "model", preferFp16, stores), "", ClipTextModel.IGNORED_KEYS);
-            UNetConfig uc = UNetConfig.from(JsonConfig.read(dir.resolve("unet/config.json")));
+            Path unetFolder = unetDir == null ? dir.resolve("unet") : unetDir;
+            if (!Files.isRegularFile(unetFolder.resolve("config.json"))) {
+                throw new ConfigException(unetFolder + ": no config.json for the unet");
+            }
+            UNetConfig uc = UNetConfig.from(JsonConfig.read(unetFolder.resolve("config.json")));
             if (uc.textTime()) {
-                throw new ConfigException(dir.resolve("unet/config.json") + ": addition_embed_type text_time is an"
+                throw new ConfigException(unetFolder.resolve("config.json") + ": addition_embed_type text_time is an"
                         + " SDXL UNet; an SD 1.x/2.x UNet has none");
             }
             int width = te.config().hiddenSize();
             if (uc.crossAttentionDim() != width) {
-                throw new ConfigException(dir.resolve("unet/config.json") + ": cross_attention_dim "
+                throw new ConfigException(unetFolder.resolve("config.json") + ": cross_attention_dim "
                         + uc.crossAttentionDim() + " does not match the text encoder's hidden_size " + width);
             }
             UNet2DConditionModel unet = new UNet2DConditionModel(uc);
-            WeightLoader.load(unet, open(dir, "unet", "diffusion_pytorch_model", preferFp16, stores), "", Set.of());
+            TensorStore unetWeights = WeightFiles.open(unetFolder, "diffusion_pytorch_model", preferFp16);
+            stores.add(unetWeights);
+            WeightLoader.load(unet, unetWeights, "", Set.of());
             AutoencoderKL vae = AutoencoderKL.fromConfig(dir.resolve("vae/config.json"));
             WeightLoader.load(vae, open(dir, "vae", "diffusion_pytorch_model", preferFp16, stores), "", Set.of());
             return new SdComponents(dir, tok, te, unet, vae, sched, stores);

@@ -6,7 +6,7 @@ import java.util.List;
 
 /**
  * The SD 1.x/2.x entries of the AutoPipelines (diffusers' {@code stable-diffusion} /
- * {@code stable-diffusion-pag} mappings): the folder's parts loaded once, the PAG pipeline built with
+ * {@code stable-diffusion-pag} / {@code stable-diffusion-controlnet-pag} mappings): the folder's parts loaded once, the PAG pipeline built with
  * PAG on when {@code enablePag}, and {@code fromPipe} over the same loaded modules.
  */
 public final class SdPipelines {
@@ -16,7 +16,7 @@ public final class SdPipelines {
 
     /** {@code AutoPipelineForText2Image.from_pretrained} of an SD 1.x/2.x folder. */
     public static StableDiffusionPAGPipeline text2Image(Path dir, PipelineOptions options) {
-        SdComponents c = SdComponents.load(dir, options.preferFp16());
+        SdComponents c = SdComponents.load(dir, options.preferFp16(), options.unet());
         try {
             c.to(options.backend());
             MultiControlNetModel cn = c.attachControlNets(options.controlnet());
@@ -68,12 +68,68 @@ public final class SdPipelines {
         return new StableDiffusionControlNetPAGPipeline(pipe.components(), cn, enablePag, pagAppliedLayers);
     }
 
+    /**
+     * {@code AutoPipelineForInpainting.from_pretrained(dir, controlnet=...)} of an SD 1.x/2.x folder
+     * ({@code stable-diffusion-controlnet-pag}): the ControlNet inpainting pipeline, for a 4-channel UNet or a
+     * 9-channel inpainting UNet ({@code options.unet(dir)}: diffusers' {@code unet=}).
+     *
+     * @throws IllegalArgumentException without ControlNets (Pagoda has no plain SD inpainting pipeline), or when a
+     *                                  net does not fit the UNet
+     */
+    public static StableDiffusionControlNetPAGInpaintPipeline inpaint(Path dir, PipelineOptions options) {
+        if (options.controlnet().isEmpty()) {
+            throw new IllegalArgumentException(dir + ": SD 1.x/2.x inpainting is supported with ControlNets"
+                    + " (StableDiffusionControlNetPAGInpaintPipeline: PipelineOptions.controlnet), not without yet");
+        }
+        SdComponents c = SdComponents.load(dir, options.preferFp16(), options.unet());
+        try {
+            c.to(options.backend());
+            return new StableDiffusionControlNetPAGInpaintPipeline(c, c.attachControlNets(options.controlnet()),
+                    options.enablePag(), options.pagAppliedLayers());
+        } catch (RuntimeException e) {
+            c.close();
+            throw e;
+        }
+    }
+
+    /**
+     * The ControlNet inpainting pipeline over {@code pipe}'s loaded modules and ControlNets (no reload), with
+     * these PAG settings (diffusers' {@code AutoPipelineForInpainting.from_pipe}).
+     *
+     * @throws IllegalArgumentException when {@code pipe} has no ControlNets
+     */
+    public static StableDiffusionControlNetPAGInpaintPipeline inpaint(StableDiffusionPAGPipeline pipe,
+            boolean enablePag, List<String> pagAppliedLayers) {
+        if (pipe.controlnet() == null) {
+            throw new IllegalArgumentException("SD 1.x/2.x inpainting needs ControlNets: use"
+                    + " inpaint(pipe, enablePag, pagAppliedLayers, nets)");
+        }
+        return new StableDiffusionControlNetPAGInpaintPipeline(pipe.components(), pipe.controlnet(), enablePag,
+                pagAppliedLayers);
+    }
+
+    /**
+     * diffusers' {@code AutoPipelineForInpainting.from_pipe(pipe, controlnet=...)}: the ControlNet inpainting
+     * pipeline over {@code pipe}'s loaded modules; the nets move to its backend and close with its weights.
+     *
+     * @throws IllegalArgumentException when a net does not fit the UNet
+     */
+    public static StableDiffusionControlNetPAGInpaintPipeline inpaint(StableDiffusionPAGPipeline pipe,
+            boolean enablePag, List<String> pagAppliedLayers, List<dev.pagoda.nn.controlnet.ControlNetModel> nets) {
+        MultiControlNetModel cn = pipe.components().attachControlNets(nets);
+        if (cn == null) {
+            throw new IllegalArgumentException("no ControlNet given");
+        }
+        return new StableDiffusionControlNetPAGInpaintPipeline(pipe.components(), cn, enablePag, pagAppliedLayers);
+    }
+
     private static SdComponents load(Path dir, PipelineOptions options) {
-        SdComponents c = SdComponents.load(dir, options.preferFp16());
+        SdComponents c = SdComponents.load(dir, options.preferFp16(), options.unet());
         try {
             if (!options.controlnet().isEmpty()) {
                 throw new IllegalArgumentException(dir + ": ControlNets with SD 1.x/2.x are supported for text-to-image"
-                        + " (StableDiffusionControlNetPAGPipeline), not for image-to-image yet");
+                        + " (StableDiffusionControlNetPAGPipeline) and inpainting (SdPipelines.inpaint), not for"
+                        + " image-to-image yet");
             }
             return c.to(options.backend());
         } catch (RuntimeException e) {

@@ -70,9 +70,32 @@ public class StableDiffusionPAGPipeline implements DiffusionPipeline {
         return controlnet;
     }
 
-    /** Whether this pipeline starts from noise (then it takes {@code latents}). */
+    /** Whether this pipeline starts from noise. */
     protected boolean textToImage() {
         return true;
+    }
+
+    /** Whether the call may give {@code latents} (text-to-image, and inpainting as diffusers' noise). */
+    protected boolean acceptsLatents() {
+        return textToImage();
+    }
+
+    /** Whether the call takes a {@code mask} (the inpainting pipeline). */
+    protected boolean inpainting() {
+        return false;
+    }
+
+    /**
+     * The diffusers class name when this pipeline has no {@code guess_mode} (then the nets never run in
+     * guess mode), or null when it has one.
+     */
+    protected String noGuessMode() {
+        return null;
+    }
+
+    /** {@code controlnet_conditioning_scale} when the call gives none (diffusers' default of this pipeline). */
+    protected float defaultConditioningScale() {
+        return 1f;
     }
 
     public boolean pagEnabled() {
@@ -136,16 +159,16 @@ public class StableDiffusionPAGPipeline implements DiffusionPipeline {
     }
 
     private GenerationResult run(GenerationParams p) {
-        rejectOthers(p);
+        rejectOthers(p, inpainting());
         PagSelection selection = pag;
         SdxlPipeline.DenoiserObserver obs = observer;
         SdxlPipeline.StageListener stage = stages;
         Scheduler scheduler = schedulerChoice.build(components.schedulerConfig());
         UNet2DConditionModel unet = components.unet();
         int[] hw = resolveSize(p);
-        if (!textToImage() && p.latents() != null) {
+        if (!acceptsLatents() && p.latents() != null) {
             throw new IllegalArgumentException(getClass().getSimpleName() + ": latents are supported by the"
-                    + " text-to-image pipelines (an image-to-image start comes from the image)");
+                    + " text-to-image and inpainting pipelines (an image-to-image start comes from the image)");
         }
         // diffusers' batch_size * num_images_per_prompt, prompt-major
         int n = p.batchSize() * p.numImagesPerPrompt();
@@ -154,7 +177,8 @@ public class StableDiffusionPAGPipeline implements DiffusionPipeline {
         GuidedBatch batch = GuidedBatch.of(g, n, selection.modules());
         Backend device = components.backend();
         ControlNetConditioning control = ControlNetParams.prepare(controlnet, p.controlNet(), batch, hw[0], hw[1],
-                device, "SdPipelines.text2Image with PipelineOptions.controlnet");
+                device, "SdPipelines.text2Image or SdPipelines.inpaint with PipelineOptions.controlnet", noGuessMode(),
+                defaultConditioningScale());
         stage.stage("encode prompt");
         SdPromptEncoder.Encoded enc = encodePrompt(p, g.cfg());
         if (scheduler instanceof dev.pagoda.diffusion.scheduler.EtaScheduler eta) {
@@ -246,8 +270,11 @@ public class StableDiffusionPAGPipeline implements DiffusionPipeline {
         return new int[] {h, w};
     }
 
-    /** SD's {@code __call__} has one prompt, no SDXL micro-conditioning, no mask here: refuse rather than ignore. */
-    private static void rejectOthers(GenerationParams p) {
+    /**
+     * SD's {@code __call__} has one prompt, no SDXL micro-conditioning, and a mask only in inpainting: refuse
+     * rather than ignore.
+     */
+    private static void rejectOthers(GenerationParams p, boolean inpainting) {
         List<String> bad = new ArrayList<>();
         if (p.prompt2() != null || p.negativePrompt2() != null) {
             bad.add("prompt2/negativePrompt2 (one text encoder)");
@@ -267,10 +294,10 @@ public class StableDiffusionPAGPipeline implements DiffusionPipeline {
             bad.add("negativeOriginalSize/negativeCropsCoordsTopLeft/negativeTargetSize (SDXL micro-conditioning)");
         }
         if (p.maskedImageLatents() != null) {
-            bad.add("maskedImageLatents (no SD inpainting pipeline)");
+            bad.add("maskedImageLatents (diffusers' SD ControlNet inpainting has no masked_image_latents)");
         }
-        if (p.mask() != null) {
-            bad.add("mask (no SD inpainting pipeline)");
+        if (p.mask() != null && !inpainting) {
+            bad.add("mask (SD inpainting is StableDiffusionControlNetPAGInpaintPipeline: SdPipelines.inpaint)");
         }
         if (p.denoisingStart() != null || p.denoisingEnd() != null) {
             bad.add("denoisingStart/denoisingEnd (SDXL ensemble of experts)");

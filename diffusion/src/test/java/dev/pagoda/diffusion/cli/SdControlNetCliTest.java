@@ -58,7 +58,7 @@ class SdControlNetCliTest {
         GenerateCommandTest.Run r = GenerateCommandTest.run(SdGenerateCommandTest.gen(out, "--controlnet",
                 NET.toString(), "--control-image", CONTROL.toString(), "--init-image", CONTROL.toString()));
         assertEquals(2, r.code(), r.err());
-        assertTrue(r.err().contains("text-to-image only"), r.err());
+        assertTrue(r.err().contains("text-to-image only") && r.err().contains("--mask"), r.err());
         assertFalse(Files.exists(out));
     }
 }

@@ -166,7 +166,11 @@ public final class ControlNetModel extends Module implements AutoCloseable {
                     + mine.additionTimeEmbedDim() + ") does not match the UNet's (\"" + theirs.additionEmbedType()
                     + "\", " + theirs.projectionClassEmbeddingsInputDim() + ", " + theirs.additionTimeEmbedDim() + ")");
         }
-        if (mine.inChannels() != theirs.inChannels() || !skipChannels(mine).equals(skipChannels(theirs))) {
+        // a 9-channel inpainting UNet's nets see only its latent channels (diffusers' control_model_input is the
+        // scaled latents, before the mask and masked-image latents are appended)
+        boolean inpaintingUnet = theirs.inChannels() == 9 && mine.inChannels() == theirs.outChannels();
+        if (mine.inChannels() != theirs.inChannels() && !inpaintingUnet
+                || !skipChannels(mine).equals(skipChannels(theirs))) {
             throw new IllegalArgumentException(name + ": its blocks (in_channels " + mine.inChannels()
                     + ", skip widths " + skipChannels(mine) + ") do not match the UNet's (" + theirs.inChannels()
                     + ", " + skipChannels(theirs) + ")");

@@ -154,6 +154,23 @@ class ControlNetFloat64Test {
     }
 
     @Test
+    void latentChannelNetFitsANineChannelInpaintingUNetOnly() {
+        JsonConfig unetCfg = JsonConfig.read(GoldenFixtures.vendored().model("tiny-sdxl").resolve("unet/config.json"));
+        // a 9-channel inpainting UNet feeds its nets the 4 latent channels (diffusers' control_model_input)
+        UNet2DConditionModel inpainting = new UNet2DConditionModel(UNetConfig.from(unetCfg.with("in_channels", 9L)));
+        net.checkCompatible(inpainting, "ControlNet");
+        // any other channel count still has to match
+        UNet2DConditionModel eight = new UNet2DConditionModel(UNetConfig.from(unetCfg.with("in_channels", 8L)));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> net.checkCompatible(eight, "ControlNet 0"));
+        assertTrue(e.getMessage().contains("in_channels 4") && e.getMessage().contains("(8,"), e.getMessage());
+        JsonConfig cfg = JsonConfig.read(folder.resolve("config.json"));
+        ControlNetModel nine = new ControlNetModel(ControlNetConfig.from(cfg.with("in_channels", 9L)));
+        e = assertThrows(IllegalArgumentException.class, () -> nine.checkCompatible(unet, "ControlNet 1"));
+        assertTrue(e.getMessage().contains("in_channels 9"), e.getMessage());
+    }
+
+    @Test
     void missingWeightIsListedByName(@TempDir Path tmp) throws IOException {
         Files.copy(folder.resolve("config.json"), tmp.resolve("config.json"));
         try (SafetensorsFile src = SafetensorsFile.open(folder.resolve("diffusion_pytorch_model.safetensors"))) {
