@@ -10,6 +10,11 @@ Two parts:
 2. StableDiffusionXLPAGInpaintPipeline on golden tiny-sdxl (4-channel UNet, float32, CPU, PAG on "mid",
    guidance 5, PAG scale 3) with padding_mask_crop: the final latents (captured by callback_on_step_end)
    in pipeline.safetensors and the returned PIL image (the overlay on the original) as pipeline_out.png.
+3. StableDiffusionControlNetPAGInpaintPipeline (SD 1.5: ../sd15/models/tiny-sd15 with the ControlNet of
+   ../sd15controlnet, the 96x64 init image of ../sd15cninpaint) with padding_mask_crop and no height/width
+   (diffusers then takes the image's size); the control image is cropped and "fill"-resized too. Its
+   prompt embeddings are golden text_encoders' p0 / p1 last_hidden_state (the astronaut prompt and "").
+   Outputs: sd_cn.safetensors (final latents), sd_cn_out.png, sd_cn.json.
 
 transformers is not installed here, so the prompt embeddings are golden sdxl_inpaint_cfg_pag's recorded
 cond rows (prompt "a yellow sun in a clear blue sky"); the Java test passes the prompt text.
@@ -39,6 +44,8 @@ ROOT = os.path.abspath(os.path.join(HERE, "..", "..", "..", "..", ".."))
 GOLDEN = os.path.join(ROOT, "golden")
 TINY = os.path.join(GOLDEN, "models", "tiny-sdxl")
 torch.set_grad_enabled(False)
+with open(os.path.join(GOLDEN, "cases", "text_encoders", "case.json")) as f:
+    PROMPT0 = json.load(f)["items"][0]["prompt"]
 rng = np.random.default_rng(15)
 
 
@@ -135,3 +142,37 @@ with open(os.path.join(HERE, "pipeline.json"), "w") as f:
                "mask": "pipeline_mask.png", "padding_mask_crop": 6, "strength": 0.8, "steps": 4, "seed": 11,
                "guidance_scale": 5.0, "pag_scale": 3.0, "pag_applied_layers": ["mid"], "crop": list(crop)}, f, indent=1)
 print("pipeline", crop, tuple(final["latents"].shape), out.size)
+
+# Part 3: SD 1.5 ControlNet inpainting with padding_mask_crop
+from diffusers import ControlNetModel, PNDMScheduler
+from diffusers.pipelines.pag.pipeline_pag_controlnet_sd_inpaint import StableDiffusionControlNetPAGInpaintPipeline
+
+RES = os.path.join(HERE, "..")
+SD = os.path.join(RES, "sd15", "models", "tiny-sd15")
+sd_init = Image.open(os.path.join(RES, "sd15cninpaint", "init.png"))
+sd_mask = mask(96, 64, (52, 18, 71, 33), "L")
+sd_mask.save(os.path.join(HERE, "sd_cn_mask.png"))
+control = Image.open(os.path.join(RES, "sd15controlnet", "control64.png"))
+te = load_file(os.path.join(GOLDEN, "cases", "text_encoders", "tensors.safetensors"))
+sd_pipe = StableDiffusionControlNetPAGInpaintPipeline(
+    vae=AutoencoderKL.from_pretrained(os.path.join(SD, "vae")), text_encoder=None, tokenizer=None,
+    unet=UNet2DConditionModel.from_pretrained(os.path.join(SD, "unet")),
+    controlnet=ControlNetModel.from_pretrained(os.path.join(RES, "sd15controlnet", "tiny-sd15-controlnet")),
+    scheduler=PNDMScheduler.from_pretrained(os.path.join(SD, "scheduler")), safety_checker=None,
+    feature_extractor=None, requires_safety_checker=False, pag_applied_layers=["mid"])
+sd_pipe.set_progress_bar_config(disable=True)
+final = {}
+out = sd_pipe(prompt_embeds=te["p0.te1.last_hidden_state"].clone(),
+              negative_prompt_embeds=te["p1.te1.last_hidden_state"].clone(), image=sd_init, mask_image=sd_mask,
+              control_image=control, padding_mask_crop=4, strength=0.75, num_inference_steps=4, guidance_scale=7.5,
+              pag_scale=3.0, controlnet_conditioning_scale=0.7, generator=torch.Generator().manual_seed(12),
+              callback_on_step_end=keep, callback_on_step_end_tensor_inputs=["latents"]).images[0]
+out.save(os.path.join(HERE, "sd_cn_out.png"))
+crop = sd_pipe.mask_processor.get_crop_region(sd_mask, 96, 64, pad=4)
+save_file({"output.latent": final["latents"].contiguous()}, os.path.join(HERE, "sd_cn.safetensors"))
+with open(os.path.join(HERE, "sd_cn.json"), "w") as f:
+    json.dump({"prompt": PROMPT0, "negative_prompt": "", "image": "../sd15cninpaint/init.png", "mask": "sd_cn_mask.png",
+               "control_image": "../sd15controlnet/control64.png", "padding_mask_crop": 4, "strength": 0.75,
+               "steps": 4, "seed": 12, "guidance_scale": 7.5, "pag_scale": 3.0, "controlnet_conditioning_scale": 0.7,
+               "pag_applied_layers": ["mid"], "crop": list(crop)}, f, indent=1)
+print("sd_cn", crop, tuple(final["latents"].shape), out.size)

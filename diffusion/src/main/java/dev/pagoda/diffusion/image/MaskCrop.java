@@ -122,7 +122,15 @@ public record MaskCrop(int x1, int y1, int x2, int y2) {
 
     /** The image's crop, "fill"-resized to {@code width×height}: {@code [1, 3, H, W]} in [-1, 1]. */
     public Tensor image(BufferedImage image, int width, int height) {
-        return ImageTensors.toTensor(fill(PilImage.of(image).crop(x1, y1, x2, y2), width, height).toBufferedImage());
+        return ImageTensors.toTensor(cropped(image, width, height));
+    }
+
+    /**
+     * An image's crop "fill"-resized to {@code width×height}, as RGB: what diffusers' ControlNet inpainting does
+     * to each control image under {@code padding_mask_crop}.
+     */
+    public BufferedImage cropped(BufferedImage image, int width, int height) {
+        return fill(PilImage.of(image).crop(x1, y1, x2, y2), width, height).toBufferedImage();
     }
 
     /** The mask's crop, "fill"-resized, to grayscale and binarised (≥ 0.5 repaints): {@code [1, 1, H, W]}. */

@@ -90,6 +90,11 @@ public record ControlNetParams(
         return new ControlNetParams(images, conditioningScale, guidanceStart, guidanceEnd, on, resize);
     }
 
+    /** The same arguments with other control images (one per net). */
+    public ControlNetParams withImages(List<BufferedImage> other) {
+        return new ControlNetParams(other, conditioningScale, guidanceStart, guidanceEnd, guessMode, resize);
+    }
+
     public ControlNetParams withResize(boolean on) {
         return new ControlNetParams(images, conditioningScale, guidanceStart, guidanceEnd, guessMode, on);
     }

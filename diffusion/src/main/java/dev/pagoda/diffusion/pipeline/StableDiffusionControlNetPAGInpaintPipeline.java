@@ -75,7 +75,7 @@ public final class StableDiffusionControlNetPAGInpaintPipeline extends StableDif
             throw new IllegalArgumentException("timesteps/sigmas: diffusers' StableDiffusionControlNetPAGInpaintPipeline"
                     + " takes num_inference_steps only (no custom schedule)");
         }
-        if (p.image() == null) {
+        if (p.image() == null && p.paddingMaskCrop() == null) {
             throw new IllegalArgumentException("image (the init image) is required for inpainting");
         }
         AutoencoderKL vae = components.vae();

@@ -176,7 +176,16 @@ public class StableDiffusionPAGPipeline implements DiffusionPipeline {
                 p.guidanceRescale(), pagEnabled && !selection.modules().isEmpty());
         GuidedBatch batch = GuidedBatch.of(g, n, selection.modules());
         Backend device = components.backend();
-        ControlNetConditioning control = ControlNetParams.prepare(controlnet, p.controlNet(), batch, hw[0], hw[1],
+        ControlNetParams controlParams = p.controlNet();
+        if (p.paddingMaskCrop() != null && controlParams != null) {
+            // diffusers crops and "fill"-resizes the control images with the init image and mask
+            GenerationParams.PaddingMaskCrop c = p.paddingMaskCrop();
+            dev.pagoda.diffusion.image.MaskCrop box = dev.pagoda.diffusion.image.MaskCrop.region(c.maskImage(), hw[1],
+                    hw[0], c.padding());
+            controlParams = controlParams.withImages(controlParams.images().stream()
+                    .map(img -> box.cropped(img, hw[1], hw[0])).toList());
+        }
+        ControlNetConditioning control = ControlNetParams.prepare(controlnet, controlParams, batch, hw[0], hw[1],
                 device, "SdPipelines.text2Image or SdPipelines.inpaint with PipelineOptions.controlnet", noGuessMode(),
                 defaultConditioningScale());
         stage.stage("encode prompt");
@@ -199,7 +208,8 @@ public class StableDiffusionPAGPipeline implements DiffusionPipeline {
         Tensor image = null;
         if (p.outputType() == GenerationParams.OutputType.IMAGE) {
             stage.stage("decode");
-            image = device.toHost(components.vae().decode(device.resident(components.vae().unscale(latents))));
+            image = start.finishImage(
+                    device.toHost(components.vae().decode(device.resident(components.vae().unscale(latents)))));
         }
         DenoiseLoop.stopIfCancelled(p, total, total);
         return new GenerationResult(latents, image, GenerationResult.describe(p, getClass().getSimpleName(),
@@ -258,10 +268,12 @@ public class StableDiffusionPAGPipeline implements DiffusionPipeline {
         // with ControlNets the control image's size, rounded down to the VAE scale (diffusers' prepare_image)
         java.awt.image.BufferedImage control = controlnet != null && p.controlNet() != null
                 ? p.controlNet().images().get(0) : null;
-        int h = p.height() != null ? p.height() : control != null ? control.getHeight() / s * s
-                : p.image() != null ? p.image().dim(2) : dflt;
-        int w = p.width() != null ? p.width() : control != null ? control.getWidth() / s * s
-                : p.image() != null ? p.image().dim(3) : dflt;
+        // with padding_mask_crop the init image's size, rounded down likewise (get_default_height_width)
+        java.awt.image.BufferedImage init = p.paddingMaskCrop() != null ? p.paddingMaskCrop().image() : null;
+        int h = p.height() != null ? p.height() : init != null ? init.getHeight() / s * s
+                : control != null ? control.getHeight() / s * s : p.image() != null ? p.image().dim(2) : dflt;
+        int w = p.width() != null ? p.width() : init != null ? init.getWidth() / s * s
+                : control != null ? control.getWidth() / s * s : p.image() != null ? p.image().dim(3) : dflt;
         int factor = components.vae().scale() << components.unet().downsamplings();
         if (h % factor != 0 || w % factor != 0) {
             throw new IllegalArgumentException("height and width must be multiples of " + factor + " for this model, got "
@@ -295,6 +307,9 @@ public class StableDiffusionPAGPipeline implements DiffusionPipeline {
         }
         if (p.maskedImageLatents() != null) {
             bad.add("maskedImageLatents (diffusers' SD ControlNet inpainting has no masked_image_latents)");
+        }
+        if (p.paddingMaskCrop() != null && !inpainting) {
+            bad.add("paddingMaskCrop (padding_mask_crop belongs to inpainting: SdPipelines.inpaint)");
         }
         if (p.mask() != null && !inpainting) {
             bad.add("mask (SD inpainting is StableDiffusionControlNetPAGInpaintPipeline: SdPipelines.inpaint)");

@@ -61,6 +61,24 @@ class PaddingMaskCropCliTest {
     }
 
     @Test
+    void sdControlNetInpaintingTakesTheCropToo(@TempDir Path dir) throws Exception {
+        Path res = Path.of(PaddingMaskCropCliTest.class.getResource("/sd15cninpaint/init.png").toURI()).getParent()
+                .getParent();
+        Path out = dir.resolve("sd.png");
+        GenerateCommandTest.Run r = run("generate", "--model", res.resolve("sd15/models/tiny-sd15").toString(),
+                "--prompt", "a red cube", "--seed", "5", "--steps", "3", "--strength", "0.75", "--pag-layers", "mid",
+                "--controlnet", res.resolve("sd15controlnet/tiny-sd15-controlnet").toString(), "--control-image",
+                res.resolve("sd15controlnet/control64.png").toString(), "--init-image",
+                res.resolve("sd15cninpaint/init.png").toString(), "--mask", res.resolve("maskcrop/sd_cn_mask.png").toString(),
+                "--padding-mask-crop", "4", "--out", out.toString());
+        assertEquals(0, r.code(), r.err());
+        BufferedImage img = ImageIO.read(out.toFile());
+        assertEquals(96, img.getWidth());
+        assertEquals(64, img.getHeight());
+        assertEquals("4", PngWriter.readText(Files.readAllBytes(out)).get("padding_mask_crop"));
+    }
+
+    @Test
     void misuseIsAUsageErrorThatWritesNothing(@TempDir Path dir) throws Exception {
         Path out = dir.resolve("x.png");
         GenerateCommandTest.Run noMask = run(gen(out, "--padding-mask-crop", "6"));

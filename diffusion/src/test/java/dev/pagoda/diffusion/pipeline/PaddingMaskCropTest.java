@@ -18,7 +18,8 @@ import org.junit.jupiter.api.Test;
 /**
  * {@code padding_mask_crop} in SDXL inpainting against diffusers 0.31's {@code StableDiffusionXLPAGInpaintPipeline}
  * on golden tiny-sdxl (fixture and script: src/test/resources/maskcrop/): the final latents of the cropped
- * run, and the returned image, which is the generated crop pasted back over the original.
+ * run, and the returned image, which is the generated crop pasted back over the original; and the same in SD 1.5
+ * ControlNet inpainting ({@code StableDiffusionControlNetPAGInpaintPipeline}), whose control image is cropped too.
  */
 class PaddingMaskCropTest {
 
@@ -62,21 +63,7 @@ class PaddingMaskCropTest {
         GenerationResult r = inpaint.generate(call().paddingMaskCrop(6, init, mask).build());
         double rel = rel(r);
         assertTrue(rel <= 2e-4, "output.latent rel error " + rel);
-        int[] got = rgb(ImageTensors.toImage(r.image().narrow(0, 0, 1)));
-        int[] ref = rgb(png("pipeline_out.png"));
-        int[] keep = rgb(init);
-        int[] m = gray(mask);
-        int worst = 0;
-        for (int i = 0; i < ref.length; i++) {
-            for (int shift = 0; shift <= 16; shift += 8) {
-                int d = Math.abs((got[i] >> shift & 0xff) - (ref[i] >> shift & 0xff));
-                worst = Math.max(worst, d);
-            }
-            if (m[i] == 0) {
-                // where the mask is black the original shows through unchanged, as in diffusers
-                assertEquals(keep[i] & 0xffffff, got[i] & 0xffffff, "kept pixel " + i);
-            }
-        }
+        int worst = overlayError(r, png("pipeline_out.png"), init, mask);
         // the decode matches to ~1e-6; an 8-bit rounding may flip by one level, and the crop's downscale keeps it one
         assertTrue(worst <= 1, "overlay differs from diffusers' PIL output by " + worst + " levels");
         assertEquals("6", r.parameters().get("padding_mask_crop"));
@@ -109,6 +96,59 @@ class PaddingMaskCropTest {
             String wrong = assertThrows(IllegalArgumentException.class, () -> t2i.generate(
                     call().paddingMaskCrop(6, init, mask).build())).getMessage();
             assertTrue(wrong.contains("paddingMaskCrop (padding_mask_crop) belongs to the inpainting pipeline"), wrong);
+        }
+    }
+
+    /** The overlay's largest per-channel difference from diffusers' PNG; kept pixels (mask 0) must be the original's. */
+    static int overlayError(GenerationResult r, BufferedImage ref, BufferedImage original, BufferedImage maskImage) {
+        int[] got = rgb(ImageTensors.toImage(r.image().narrow(0, 0, 1)));
+        int[] want = rgb(ref);
+        int[] keep = rgb(original);
+        int[] m = gray(maskImage);
+        int worst = 0;
+        for (int i = 0; i < want.length; i++) {
+            for (int shift = 0; shift <= 16; shift += 8) {
+                worst = Math.max(worst, Math.abs((got[i] >> shift & 0xff) - (want[i] >> shift & 0xff)));
+            }
+            if (m[i] == 0) {
+                assertEquals(keep[i] & 0xffffff, got[i] & 0xffffff, "kept pixel " + i);
+            }
+        }
+        return worst;
+    }
+
+    @Test
+    void sdControlNetInpaintingCropsTheControlImageToo() throws Exception {
+        BufferedImage sdInit = ImageSource.load(SdControlNetPipelineTest.resource("sd15cninpaint/init.png").toString());
+        BufferedImage sdMask = png("sd_cn_mask.png");
+        BufferedImage control = ImageSource.load(SdControlNetPipelineTest.resource("sd15controlnet/control64.png")
+                .toString());
+        try (StableDiffusionControlNetPAGInpaintPipeline sd = SdPipelines.inpaint(SdControlNetInpaintPipelineTest.sd(),
+                PipelineOptions.pag(List.of("mid")).controlnet(SdControlNetInpaintPipelineTest.net()))) {
+            // no size given: diffusers takes the init image's (96x64)
+            GenerationParams.Builder b = GenerationParams.builder("a photo of an astronaut riding a horse on mars")
+                    .steps(4).guidanceScale(7.5f).pagScale(3f).strength(0.75f).seed(12)
+                    .controlNet(new ControlNetParams(List.of(control), new float[] {0.7f}, null, null, false, true))
+                    .paddingMaskCrop(4, sdInit, sdMask);
+            GenerationResult r = sd.generate(b.build());
+            try (SafetensorsFile f = SafetensorsFile.open(Path.of(
+                    PaddingMaskCropTest.class.getResource("/maskcrop/sd_cn.safetensors").toURI()))) {
+                double rel = Difference.of(r.latents(), f.tensor("output.latent")).rel();
+                assertTrue(rel <= 2e-4, "sd_cn: output.latent rel error " + rel);
+                int worst = overlayError(r, png("sd_cn_out.png"), sdInit, sdMask);
+                assertTrue(worst <= 1, "sd_cn overlay differs from diffusers' PIL output by " + worst + " levels");
+                // the whole-image inpainting with the same mask lands elsewhere
+                GenerationResult whole = sd.generate(b.seed(12).size(64, 96).noPaddingMaskCrop().image(ImageTensors.toTensor(sdInit))
+                        .mask(ImageTensors.toMask(sdMask)).build());
+                double without = Difference.of(whole.latents(), f.tensor("output.latent")).rel();
+                assertTrue(without > 1e-2, "the uncropped run as close as " + without);
+            }
+        }
+        try (StableDiffusionPAGPipeline t2i = SdPipelines.text2Image(SdControlNetInpaintPipelineTest.sd(),
+                PipelineOptions.pag(List.of("mid")))) {
+            String wrong = assertThrows(IllegalArgumentException.class, () -> t2i.generate(
+                    GenerationParams.builder("a cat").steps(2).paddingMaskCrop(4, sdInit, sdMask).build())).getMessage();
+            assertTrue(wrong.contains("paddingMaskCrop"), wrong);
         }
     }
 
