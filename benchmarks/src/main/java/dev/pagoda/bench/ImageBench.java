@@ -26,7 +26,8 @@ import java.util.Map;
  *     -cp benchmarks/target/benchmarks.jar dev.pagoda.bench.ImageBench --model-dir /tmp/sdxl-random \
  *     --resolution 1024 --steps 25 --guidance cfg+pag --rounds 3
  * </pre>
- * {@code --vae-tile PX} decodes in tiles of that edge (default: whole). {@code --configs DIR} (default benchmarks/configs/sdxl-base-1.0) and {@code --tokenizers DIR} (default
+ * {@code --vae-tile PX} decodes in tiles of that edge (default: whole); {@code --keep-text-encoders} keeps the
+ * text encoders' pages resident after encoding (the CLI drops them). {@code --configs DIR} (default benchmarks/configs/sdxl-base-1.0) and {@code --tokenizers DIR} (default
  * golden/models/tiny-sdxl) say where a missing model folder is written from.
  */
 public final class ImageBench {
@@ -54,6 +55,8 @@ public final class ImageBench {
             if (vaeTile > 0) {
                 pipe.vae().setTiling(true, vaeTile);
             }
+            // as `pagoda generate` does
+            pipe.components().setUnloadTextEncoderPages(!java.util.Arrays.asList(args).contains("--keep-text-encoders"));
             System.out.printf(Locale.ROOT, "ImageBench load: %.1f s, peak RSS %.2f GiB%n",
                     (System.nanoTime() - load0) / 1e9, RealSizeModels.peakRssGiB());
             List<Double> totals = new ArrayList<>();

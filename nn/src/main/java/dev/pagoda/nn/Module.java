@@ -78,6 +78,20 @@ public abstract class Module {
         return this;
     }
 
+    /**
+     * Drops the resident pages of every parameter that is a view of a memory-mapped file (the weights stay
+     * mapped and are read again from the file or the page cache on next use): for a part that runs once
+     * per call, such as a text encoder, so its weights stop counting against the process's memory while
+     * the rest runs.
+     */
+    public void unloadWeightPages() {
+        for (Parameter p : namedParameters().values()) {
+            if (p.isLoaded() && p.get().storage() instanceof dev.pagoda.tensor.SegmentStorage s) {
+                s.unload();
+            }
+        }
+    }
+
     /** Bytes of the loaded parameters in their stored dtypes. */
     public long parameterBytes() {
         long bytes = 0;

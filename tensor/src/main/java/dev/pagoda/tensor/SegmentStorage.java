@@ -19,6 +19,17 @@ public record SegmentStorage(MemorySegment segment) implements Storage {
     public static final ValueLayout.OfLong I64 =
             ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
+    /**
+     * For a memory-mapped segment: drops its pages from resident memory ({@link MemorySegment#unload}); the
+     * next read faults them in again from the file (or the page cache), so the values never change. Other
+     * segments are left as they are.
+     */
+    public void unload() {
+        if (segment.isMapped()) {
+            segment.unload();
+        }
+    }
+
     @Override
     public long byteSize() {
         return segment.byteSize();

@@ -494,6 +494,10 @@ final class GenerateCommand {
                 } else {
                     each.vae().setTiling(tiledVae);
                 }
+                if (each instanceof SdxlPipeline sdxl) {
+                    // one image per process: the text encoders' pages need not stay resident beside the UNet's
+                    sdxl.components().setUnloadTextEncoderPages(true);
+                }
             }
 
             GenerationParams.Builder b = GenerationParams.builder(prompt)

@@ -235,6 +235,25 @@ public final class SdxlComponents implements AutoCloseable {
 
     private Backend backend = Backend.cpu();
     private final AttachedControlNets controlNets = new AttachedControlNets();
+    private volatile boolean unloadTextEncoderPages;
+
+    /**
+     * After each call's prompt encoding, drop the text encoders' mapped weight pages from resident memory
+     * (default off): they run once per call, and at SDXL size their 1.5 GiB would otherwise stay resident
+     * beside the UNet's. The next call reads them again from the file or the page cache.
+     */
+    public void setUnloadTextEncoderPages(boolean on) {
+        this.unloadTextEncoderPages = on;
+    }
+
+    void afterPromptEncoding() {
+        if (unloadTextEncoderPages) {
+            if (textEncoder != null) {
+                textEncoder.unloadWeightPages();
+            }
+            textEncoder2.unloadWeightPages();
+        }
+    }
 
     public Path folder() {
         return folder;

@@ -253,6 +253,7 @@ public abstract class SdxlPipeline implements DiffusionPipeline {
         ControlNetConditioning control = controlConditioning(p, batch, h, w, device);
         stage.stage("encode prompt");
         SdxlPromptEncoder.Encoded enc = encodePrompt(p, g.cfg());
+        components.afterPromptEncoding();
 
         IpAdapterPlan ip = IpAdapterConditioning.prepare(ipAdapters, p.ipAdapterImages(), p.ipAdapterImageEmbeds(),
                 batch, n, device);
