@@ -51,26 +51,18 @@ final class Norms {
         }
         float[] g = params("groupNorm", "gamma", gamma, c, 1f);
         float[] b = params("groupNorm", "beta", beta, c, 0f);
-        Tensor out = Tensor.zeros(shape);
-        float[] dst = out.array();
-        if (dst.length == 0) {
-            return out;
+        DenseLaunch k = DenseLaunch.sameShape(x);
+        if (k.isEmpty()) {
+            return k.out;
         }
+        float[] dst = k.dst;
+        float[] src = k.src;
+        int so = k.srcOffset;
         int n = shape[0];
         int spatial = (int) (dst.length / ((long) n * c));
         int perGroup = c / groups;
         int len = perGroup * spatial;
-        float[] src;
-        int so;
-        if (x.isHeapF32()) {
-            src = x.array();
-            so = (int) x.offset();
-        } else {
-            Copy.copyToFloats(x, dst);
-            src = dst;
-            so = 0;
-        }
-        Parallel.range(n * groups, Math.max(1, MIN_PARALLEL / len), (g0, g1) -> {
+        k.range(n * groups, Math.max(1, MIN_PARALLEL / len), (g0, g1) -> {
             double[] stats = new double[2];
             for (int ng = g0; ng < g1; ng++) {
                 int base = ng * len;
@@ -87,7 +79,7 @@ final class Norms {
                 }
             }
         });
-        return out;
+        return k.out;
     }
 
     /** {@code y = ((x - meanHi) - meanLo)·scale + shift}, then optionally {@code y·σ(y)}. */
@@ -165,30 +157,22 @@ final class Norms {
 
     /** Runs {@code kernel} over each row of the last dimension, rows spread over the pool. */
     private static Tensor rowwise(Tensor x, RowKernel kernel) {
-        Tensor out = Tensor.zeros(x.shape());
-        float[] dst = out.array();
+        DenseLaunch k = DenseLaunch.sameShape(x);
         int dim = x.dim(-1);
-        if (dst.length == 0) {
-            return out;
+        if (k.isEmpty()) {
+            return k.out;
         }
-        float[] src;
-        int so;
-        if (x.isHeapF32()) {
-            src = x.array();
-            so = (int) x.offset();
-        } else {
-            Copy.copyToFloats(x, dst);
-            src = dst;
-            so = 0;
-        }
+        float[] src = k.src;
+        int so = k.srcOffset;
+        float[] dst = k.dst;
         int rows = dst.length / dim;
-        Parallel.range(rows, Math.max(1, MIN_PARALLEL / dim), (r0, r1) -> {
+        k.range(rows, Math.max(1, MIN_PARALLEL / dim), (r0, r1) -> {
             double[] stats = new double[2];
             for (int r = r0; r < r1; r++) {
                 kernel.row(src, so + r * dim, dst, r * dim, stats);
             }
         });
-        return out;
+        return k.out;
     }
 
     // ---------------------------------------------------------------- statistics
