@@ -44,6 +44,43 @@ final class DenseLaunch {
         return new DenseLaunch(out, dst, 0);
     }
 
+    /** A pass that only reads the input, over work units {@code [start, end)}. */
+    @FunctionalInterface
+    interface InputPass {
+        void run(float[] src, int srcOffset, int start, int end);
+    }
+
+    /**
+     * {@link #sameShape}, with {@code pass} run over units {@code [0, units)} of the input while the
+     * output is allocated. The JVM zero-fills a new array on the allocating thread; for an activation
+     * of tens of MB that is a serial pass over memory as long as a kernel's, so the other threads read
+     * the input (a norm's statistics) meanwhile instead of waiting for it. One unit of the pool's work
+     * is the allocation, the others are the pass's units, so a single thread simply runs both. A
+     * non-dense input is widened into the output first and the pass follows.
+     */
+    static DenseLaunch sameShapeWhile(Tensor x, int units, InputPass pass) {
+        if (x.numel() == 0 || !x.isHeapF32()) {
+            DenseLaunch k = sameShape(x);
+            k.range(units, 1, (u0, u1) -> pass.run(k.src, k.srcOffset, u0, u1));
+            return k;
+        }
+        float[] src = x.array();
+        int so = (int) x.offset();
+        int[] shape = x.shape();
+        Tensor[] out = new Tensor[1];
+        // Parallel.range returns after every unit is done (joins), so out[0] is visible here.
+        Parallel.range(units + 1, 1, (u0, u1) -> {
+            for (int u = u0; u < u1; u++) {
+                if (u == 0) {
+                    out[0] = output(shape);
+                } else {
+                    pass.run(src, so, u - 1, u);
+                }
+            }
+        });
+        return new DenseLaunch(out[0], src, so);
+    }
+
     /** An output of {@code outShape}; a non-dense input is widened into a copy of its own. */
     static DenseLaunch reshaped(Tensor x, int... outShape) {
         Tensor out = output(outShape);
