@@ -20,6 +20,11 @@ import jdk.incubator.vector.VectorSpecies;
  * from 0, and the input is read from memory only twice in all (statistics, then normalisation).
  * Variance is biased and eps goes inside the square root, as in torch.
  *
+ * <p>Group norm on several threads takes every group's statistics while the output is being
+ * allocated ({@link DenseLaunch#sameShapeWhile}): the JVM's zero-fill of a fresh activation is a
+ * serial pass as long as the statistics pass. Normalisation then runs in blocks of channel runs on
+ * all threads. Per element the arithmetic is the same as on one thread, so the bits are too.
+ *
  * <p>Normalisation subtracts the mean as a float pair (high part, then the remainder), so that data
  * far from 0 keeps the relative accuracy of {@code x - mean}; torch folds the mean into one bias
  * and loses it there.
