@@ -68,21 +68,17 @@ final class Activations {
         int[] outShape = x.shape();
         int f = outShape[outShape.length - 1] / 2;
         outShape[outShape.length - 1] = f;
-        Tensor out = Tensor.zeros(outShape);
-        if (out.numel() == 0) {
-            return out;
-        }
-        Tensor in = Copy.heapF32(x);
-        float[] src = in.array();
-        int so = (int) in.offset();
-        float[] dst = out.array();
-        int rows = (int) (out.numel() / f);
-        Parallel.range(rows, Math.max(1, 2 * BLOCK / f), (r0, r1) -> {
+        DenseLaunch k = DenseLaunch.reshaped(x, outShape);
+        float[] src = k.src;
+        int so = k.srcOffset;
+        float[] dst = k.dst;
+        int rows = dst.length / Math.max(1, f);
+        k.range(rows, Math.max(1, 2 * BLOCK / Math.max(1, f)), (r0, r1) -> {
             for (int r = r0; r < r1; r++) {
                 gegluRow(src, so + 2 * r * f, f, dst, r * f);
             }
         });
-        return out;
+        return k.out;
     }
 
     private static void gegluRow(float[] src, int s, int f, float[] dst, int d) {
@@ -102,24 +98,13 @@ final class Activations {
 
     private static Tensor map(Op op, String name, Tensor x, float p0, float p1) {
         requireFloat(name, x);
-        Tensor out = Tensor.zeros(x.shape());
-        float[] dst = out.array();
+        DenseLaunch k = DenseLaunch.sameShape(x);
+        float[] dst = k.dst;
+        float[] src = k.src;
+        int so = k.srcOffset;
         int n = dst.length;
-        if (n == 0) {
-            return out;
-        }
-        float[] src;
-        int so;
-        if (x.isHeapF32()) {
-            src = x.array();
-            so = (int) x.offset();
-        } else {
-            Copy.copyToFloats(x, dst);
-            src = dst;
-            so = 0;
-        }
         int blocks = (n + BLOCK - 1) / BLOCK;
-        Parallel.range(blocks, 2, (b0, b1) -> {
+        k.range(blocks, 2, (b0, b1) -> {
             int start = b0 * BLOCK;
             int len = Math.min(n, b1 * BLOCK) - start;
             switch (op) {
@@ -131,7 +116,7 @@ final class Activations {
                 case CLAMP -> clampRun(src, so + start, dst, start, len, p0, p1);
             }
         });
-        return out;
+        return k.out;
     }
 
     private static void requireFloat(String op, Tensor x) {

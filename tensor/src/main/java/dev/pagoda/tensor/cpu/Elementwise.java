@@ -60,24 +60,13 @@ final class Elementwise {
     /** {@code x·mul + add} with one rounding (fma). */
     static Tensor affine(Tensor x, float mul, float add) {
         requireFloat("affine", x);
-        Tensor out = Tensor.zeros(x.shape());
-        float[] dst = out.array();
+        DenseLaunch k = DenseLaunch.sameShape(x);
+        float[] dst = k.dst;
+        float[] src = k.src;
+        int so = k.srcOffset;
         int n = dst.length;
-        if (n == 0) {
-            return out;
-        }
-        float[] src;
-        int so;
-        if (x.isHeapF32()) {
-            src = x.array();
-            so = (int) x.offset();
-        } else {
-            Copy.copyToFloats(x, dst);
-            src = dst;
-            so = 0;
-        }
         int blocks = (n + BLOCK - 1) / BLOCK;
-        Parallel.range(blocks, Math.max(1, MIN_PARALLEL / BLOCK), (b0, b1) -> {
+        k.range(blocks, Math.max(1, MIN_PARALLEL / BLOCK), (b0, b1) -> {
             int start = b0 * BLOCK;
             int len = Math.min(n, b1 * BLOCK) - start;
             int i = 0;
@@ -89,7 +78,7 @@ final class Elementwise {
                 FloatVector.fromArray(S, src, so + start + i, m).fma(mul, add).intoArray(dst, start + i, m);
             }
         });
-        return out;
+        return k.out;
     }
 
     // ---------------------------------------------------------------- broadcasting driver
@@ -98,7 +87,7 @@ final class Elementwise {
         requireFloat(name, a);
         requireFloat(name, b);
         int[] shape = Shapes.broadcast(name, a.shape(), b.shape());
-        Tensor out = Tensor.zeros(shape);
+        Tensor out = DenseLaunch.output(shape);
         if (out.numel() == 0) {
             return out;
         }

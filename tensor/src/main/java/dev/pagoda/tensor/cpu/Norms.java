@@ -3,6 +3,7 @@ package dev.pagoda.tensor.cpu;
 import dev.pagoda.tensor.Shapes;
 import dev.pagoda.tensor.Tensor;
 import java.util.Arrays;
+import java.util.concurrent.ForkJoinTask;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
@@ -19,6 +20,11 @@ import jdk.incubator.vector.VectorSpecies;
  * from 0, and the input is read from memory only twice in all (statistics, then normalisation).
  * Variance is biased and eps goes inside the square root, as in torch.
  *
+ * <p>Group norm on several threads takes every group's statistics while the output is being
+ * allocated ({@link DenseLaunch#sameShapeWhile}): the JVM's zero-fill of a fresh activation is a
+ * serial pass as long as the statistics pass. Normalisation then runs in blocks of channel runs on
+ * all threads. Per element the arithmetic is the same as on one thread, so the bits are too.
+ *
  * <p>Normalisation subtracts the mean as a float pair (high part, then the remainder), so that data
  * far from 0 keeps the relative accuracy of {@code x - mean}; torch folds the mean into one bias
  * and loses it there.
@@ -32,6 +38,8 @@ final class Norms {
     private static final int STAT_BLOCK = 1024;
     /** Least elements worth a second thread. */
     private static final int MIN_PARALLEL = 32768;
+    /** Elements of one channel run normalised per work unit, so a long run is split across threads. */
+    private static final int NORM_BLOCK = 16384;
 
     private Norms() {
     }
@@ -51,35 +59,74 @@ final class Norms {
         }
         float[] g = params("groupNorm", "gamma", gamma, c, 1f);
         float[] b = params("groupNorm", "beta", beta, c, 0f);
-        Tensor out = Tensor.zeros(shape);
-        float[] dst = out.array();
-        if (dst.length == 0) {
-            return out;
-        }
         int n = shape[0];
-        int spatial = (int) (dst.length / ((long) n * c));
+        long numel = x.numel();
+        if (numel == 0) {
+            return DenseLaunch.sameShape(x).out;
+        }
+        int spatial = (int) (numel / ((long) n * c));
         int perGroup = c / groups;
         int len = perGroup * spatial;
-        float[] src;
-        int so;
-        if (x.isHeapF32()) {
-            src = x.array();
-            so = (int) x.offset();
-        } else {
-            Copy.copyToFloats(x, dst);
-            src = dst;
-            so = 0;
+        if (Parallel.threads() == 1 || ForkJoinTask.inForkJoinPool() || numel < 2L * MIN_PARALLEL) {
+            return groupNormFused(x, groups, g, b, eps, silu, spatial, perGroup, len);
         }
-        Parallel.range(n * groups, Math.max(1, MIN_PARALLEL / len), (g0, g1) -> {
+
+        // Several threads: statistics of every group while the output is allocated, then the
+        // normalisation split into chunks of channel runs. The groups are normalised last-first, so
+        // the ones whose statistics were read last are still in cache.
+        int ng = n * groups;
+        float[] meanHi = new float[ng];
+        float[] meanLo = new float[ng];
+        float[] rstd = new float[ng];
+        DenseLaunch k = DenseLaunch.sameShapeWhile(x, ng, (src, so, g0, g1) -> {
             double[] stats = new double[2];
-            for (int ng = g0; ng < g1; ng++) {
-                int base = ng * len;
+            for (int j = g0; j < g1; j++) {
+                moments(src, so + j * len, len, stats);
+                double mean = stats[0];
+                rstd[j] = (float) (1.0 / Math.sqrt(stats[1] + eps));
+                meanHi[j] = (float) mean;
+                meanLo[j] = (float) (mean - meanHi[j]);
+            }
+        });
+        float[] dst = k.dst;
+        float[] src = k.src;
+        int so = k.srcOffset;
+        int blocksPerRun = (spatial + NORM_BLOCK - 1) / NORM_BLOCK;
+        int runs = n * c;
+        int units = runs * blocksPerRun;
+        k.range(units, Math.max(1, MIN_PARALLEL / Math.min(spatial, NORM_BLOCK)), (u0, u1) -> {
+            for (int u = u0; u < u1; u++) {
+                int unit = units - 1 - u;
+                int run = unit / blocksPerRun;
+                int start = (unit - run * blocksPerRun) * NORM_BLOCK;
+                int j = run / perGroup;
+                int ch = run % c;
+                int p = run * spatial + start;
+                normalizeRun(src, so + p, dst, p, Math.min(NORM_BLOCK, spatial - start), meanHi[j], meanLo[j],
+                        rstd[j] * g[ch], b[ch], silu);
+            }
+        });
+        return k.out;
+    }
+
+    /** One thread or a small tensor: statistics and normalisation per group, the group still in cache. */
+    private static Tensor groupNormFused(Tensor x, int groups, float[] g, float[] b, float eps, boolean silu,
+            int spatial, int perGroup, int len) {
+        DenseLaunch k = DenseLaunch.sameShape(x);
+        float[] dst = k.dst;
+        float[] src = k.src;
+        int so = k.srcOffset;
+        int ng = dst.length / len;
+        k.range(ng, Math.max(1, MIN_PARALLEL / len), (g0, g1) -> {
+            double[] stats = new double[2];
+            for (int j = g0; j < g1; j++) {
+                int base = j * len;
                 moments(src, so + base, len, stats);
                 double mean = stats[0];
                 float rstd = (float) (1.0 / Math.sqrt(stats[1] + eps));
                 float meanHi = (float) mean;
                 float meanLo = (float) (mean - meanHi);
-                int c0 = (ng % groups) * perGroup;
+                int c0 = (j % groups) * perGroup;
                 for (int ch = 0; ch < perGroup; ch++) {
                     float scale = rstd * g[c0 + ch];
                     int p = base + ch * spatial;
@@ -87,7 +134,7 @@ final class Norms {
                 }
             }
         });
-        return out;
+        return k.out;
     }
 
     /** {@code y = ((x - meanHi) - meanLo)·scale + shift}, then optionally {@code y·σ(y)}. */
@@ -165,30 +212,22 @@ final class Norms {
 
     /** Runs {@code kernel} over each row of the last dimension, rows spread over the pool. */
     private static Tensor rowwise(Tensor x, RowKernel kernel) {
-        Tensor out = Tensor.zeros(x.shape());
-        float[] dst = out.array();
+        DenseLaunch k = DenseLaunch.sameShape(x);
         int dim = x.dim(-1);
-        if (dst.length == 0) {
-            return out;
+        if (k.isEmpty()) {
+            return k.out;
         }
-        float[] src;
-        int so;
-        if (x.isHeapF32()) {
-            src = x.array();
-            so = (int) x.offset();
-        } else {
-            Copy.copyToFloats(x, dst);
-            src = dst;
-            so = 0;
-        }
+        float[] src = k.src;
+        int so = k.srcOffset;
+        float[] dst = k.dst;
         int rows = dst.length / dim;
-        Parallel.range(rows, Math.max(1, MIN_PARALLEL / dim), (r0, r1) -> {
+        k.range(rows, Math.max(1, MIN_PARALLEL / dim), (r0, r1) -> {
             double[] stats = new double[2];
             for (int r = r0; r < r1; r++) {
                 kernel.row(src, so + r * dim, dst, r * dim, stats);
             }
         });
-        return out;
+        return k.out;
     }
 
     // ---------------------------------------------------------------- statistics

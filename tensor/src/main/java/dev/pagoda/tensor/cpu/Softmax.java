@@ -32,33 +32,20 @@ final class Softmax {
         }
         int[] shape = x.shape();
         int n = shape.length == 0 ? 1 : shape[shape.length - 1];
-        Tensor out = Tensor.zeros(shape);
-        long numel = x.numel();
-        if (numel == 0) {
-            return out;
-        }
-        float[] dst = out.array();
         // Strided or non-heap input: the contiguous copy is written into the output, then normalised
         // in place, which costs one pass less than copying into a temporary.
-        boolean direct = x.isHeapF32();
-        float[] src;
-        int srcOff;
-        if (direct) {
-            src = x.array();
-            srcOff = (int) x.offset();
-        } else {
-            Copy.copyToFloats(x, dst);
-            src = dst;
-            srcOff = 0;
-        }
-        int rows = (int) (numel / n);
-        int grain = Math.max(1, CHUNK_ELEMENTS / n);
-        Parallel.range(rows, grain, (start, end) -> {
+        DenseLaunch k = DenseLaunch.sameShape(x);
+        float[] dst = k.dst;
+        float[] src = k.src;
+        int srcOff = k.srcOffset;
+        int rows = dst.length / Math.max(1, n);
+        int grain = Math.max(1, CHUNK_ELEMENTS / Math.max(1, n));
+        k.range(rows, grain, (start, end) -> {
             for (int r = start; r < end; r++) {
                 row(src, srcOff + r * n, dst, r * n, n);
             }
         });
-        return out;
+        return k.out;
     }
 
     /** Softmax of {@code src[s .. s+n)} into {@code dst[d .. d+n)}; the two ranges may be the same. */

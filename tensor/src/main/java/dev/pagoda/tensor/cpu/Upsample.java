@@ -33,17 +33,13 @@ final class Upsample {
         }
         int h = s[2];
         int w = s[3];
-        Tensor out = Tensor.zeros(s[0], s[1], Math.multiplyExact(2, h), Math.multiplyExact(2, w));
-        if (out.numel() == 0) {
-            return out;
-        }
-        Tensor in = Copy.heapF32(x);
-        float[] src = in.array();
-        int so = (int) in.offset();
-        float[] dst = out.array();
+        DenseLaunch k = DenseLaunch.reshaped(x, s[0], s[1], Math.multiplyExact(2, h), Math.multiplyExact(2, w));
+        float[] src = k.src;
+        int so = k.srcOffset;
+        float[] dst = k.dst;
         int rows = s[0] * s[1] * h;
         int w2 = 2 * w;
-        Parallel.range(rows, Math.max(1, MIN_PARALLEL / (4 * w)), (r0, r1) -> {
+        k.range(rows, Math.max(1, MIN_PARALLEL / Math.max(1, 4 * w)), (r0, r1) -> {
             for (int r = r0; r < r1; r++) {
                 int sp = so + r * w;
                 int dp = 2 * r * w2;
@@ -61,6 +57,6 @@ final class Upsample {
                 System.arraycopy(dst, dp, dst, dp + w2, w2);
             }
         });
-        return out;
+        return k.out;
     }
 }

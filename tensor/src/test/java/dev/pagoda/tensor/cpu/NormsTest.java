@@ -106,6 +106,61 @@ class NormsTest {
         }
     }
 
+    /**
+     * With several threads, statistics are taken while the output is allocated and long channel runs
+     * are normalised in blocks across threads; one thread normalises group by group. Both must give
+     * the same bits, and the float64 answer, on runs longer than a block, of prime lengths, on an
+     * offset view and on strided and half-precision inputs (widened before the statistics).
+     */
+    @Test
+    void groupNormIsTheSameOnOneAndTwoThreadsAtAwkwardSizes() {
+        Random rng = new Random(5);
+        Object[][] cases = {
+            {new int[] {1, 5, 131, 127}, 5},   // runs of 16637: a full block and a 253-element tail
+            {new int[] {2, 6, 97, 61}, 3},     // batch 2, prime spatial sides
+            {new int[] {1, 1, 65537}, 1},      // one group, one channel, one prime run: only the run splits
+            {new int[] {3, 64, 19, 23}, 32},   // many short runs per work unit
+        };
+        int saved = Parallel.threads();
+        try {
+            for (Object[] cs : cases) {
+                int[] shape = (int[]) cs[0];
+                int groups = (int) cs[1];
+                float[] x = Layouts.normal(rng, numel(shape), 0.7, 1.5);
+                float[] gamma = Layouts.normal(rng, shape[1], 1, 0.5);
+                float[] beta = Layouts.normal(rng, shape[1], 0, 0.5);
+                Tensor g = Tensor.of(gamma, shape[1]);
+                Tensor b = Tensor.of(beta, shape[1]);
+                for (boolean silu : new boolean[] {false, true}) {
+                    String what = "groupNorm " + Arrays.toString(shape) + " silu=" + silu;
+                    Parallel.setThreads(1);
+                    float[] one = B.groupNorm(Tensor.of(x.clone(), shape), groups, g, b, 1e-5f, silu).toFloatArray();
+                    assertClose(what + " 1 thread", groupNormRef(x, shape, groups, gamma, beta, 1e-5f, silu), one, 6);
+                    Parallel.setThreads(2);
+                    assertArrayEquals(one, B.groupNorm(Tensor.of(x.clone(), shape), groups, g, b, 1e-5f, silu)
+                            .toFloatArray(), what + " 2 threads");
+                    assertArrayEquals(one, B.groupNorm(Layouts.padded(x, shape), groups, g, b, 1e-5f, silu)
+                            .toFloatArray(), what + " strided, 2 threads");
+                    int[] wide = shape.clone();
+                    wide[0] += 1;
+                    float[] v = Layouts.normal(rng, numel(wide), 0, 1);
+                    System.arraycopy(x, 0, v, numel(wide) - x.length, x.length);
+                    Tensor view = Tensor.of(v, wide).narrow(0, 1, shape[0]);
+                    assertArrayEquals(one, B.groupNorm(view, groups, g, b, 1e-5f, silu).toFloatArray(),
+                            what + " offset view, 2 threads");
+                    Tensor x16 = Layouts.ofDtype(DType.BF16, x, shape);
+                    Parallel.setThreads(1);
+                    float[] one16 = B.groupNorm(x16, groups, g, b, 1e-5f, silu).toFloatArray();
+                    Parallel.setThreads(2);
+                    assertArrayEquals(one16, B.groupNorm(x16, groups, g, b, 1e-5f, silu).toFloatArray(),
+                            what + " bf16, 2 threads");
+                }
+            }
+        } finally {
+            Parallel.setThreads(saved);
+        }
+    }
+
     @Test
     void groupNormKeepsAccuracyFarFromZero() {
         // mean 1000, std 1: folding the mean into one float bias would lose ~3 decimal digits
