@@ -1,8 +1,6 @@
 package dev.pagoda.diffusion.cli;
 
-import dev.pagoda.diffusion.image.ImageSource;
 import dev.pagoda.diffusion.image.ImageTensors;
-import dev.pagoda.diffusion.image.MaskCrop;
 import dev.pagoda.diffusion.image.PngWriter;
 import dev.pagoda.diffusion.pipeline.AutoPipelineForImage2Image;
 import dev.pagoda.diffusion.pipeline.AutoPipelineForInpainting;
@@ -256,28 +254,12 @@ final class GenerateCommand {
         }
         Integer width = a.imageSide("width");
         Integer height = a.imageSide("height");
-        Float strength = a.has("strength") ? a.number("strength", 0) : null;
-        if (strength != null && !(strength > 0 && strength <= 1)) {
-            throw new UsageException("--strength must be in (0, 1], got " + strength);
-        }
-        if (a.has("mask") && !a.has("init-image")) {
-            throw new UsageException("--mask needs --init-image");
-        }
+        InputImageArgs input = InputImageArgs.parse(a);
         int vaeTile = a.has("vae-tile") ? a.integer("vae-tile", 0) : 0;
         if (a.has("vae-tile") && (vaeTile < 8 || vaeTile % 8 != 0)) {
             throw new UsageException("--vae-tile must be a positive multiple of 8 pixels, got " + a.get("vae-tile", null));
         }
         boolean tiledVae = a.has("tiled-vae") || vaeTile > 0;
-        if (a.has("padding-mask-crop") && !a.has("mask")) {
-            throw new UsageException("--padding-mask-crop needs --init-image and --mask (it crops the inpainting)");
-        }
-        Integer paddingMaskCrop = a.has("padding-mask-crop") ? a.integer("padding-mask-crop", 0) : null;
-        if (paddingMaskCrop != null && paddingMaskCrop < 0) {
-            throw new UsageException("--padding-mask-crop must be ≥ 0, got " + paddingMaskCrop);
-        }
-        if (a.has("strength") && !a.has("init-image")) {
-            throw new UsageException("--strength needs --init-image");
-        }
         ControlNetArgs control = ControlNetArgs.parse(a);
         if (control != null && sd && a.has("init-image") && !a.has("mask")) {
             throw new UsageException("--controlnet with a Stable Diffusion 1.x/2.x model is text-to-image only (no"
@@ -360,47 +342,17 @@ final class GenerateCommand {
             throw new UsageException("--ip-adapter applies to SDXL models only");
         }
         RefinerArgs refiner = RefinerArgs.parse(a, model, singleFile == null && !pixart && !sd);
-        if (refiner != null && paddingMaskCrop != null) {
-            throw new UsageException("--padding-mask-crop does not combine with --refiner (the base hands latents on,"
-                    + " and the crop pastes an image)");
-        }
         if (refiner != null && !ipAdapter.isEmpty()) {
             throw new UsageException("--refiner does not combine with --ip-adapter");
         }
 
         Progress progress = new Progress(err);
-        Tensor image = null;
-        Tensor mask = null;
-        BufferedImage cropImage = null;
-        BufferedImage cropMask = null;
+        InputImageArgs.Loaded inputImages = null;
         if (a.has("init-image")) {
             progress.stage("load image");
-            BufferedImage img = ImageSource.load(a.get("init-image", null));
-            int w = width != null ? width : img.getWidth() / 8 * 8;
-            int h = height != null ? height : img.getHeight() / 8 * 8;
-            image = ImageTensors.toTensor(ImageTensors.resize(img, w, h));
-            if (a.has("mask")) {
-                BufferedImage m = ImageSource.load(a.get("mask", null));
-                if (m.getWidth() != img.getWidth() || m.getHeight() != img.getHeight()) {
-                    throw new UsageException("mask size " + m.getWidth() + "x" + m.getHeight()
-                            + " differs from the image size " + img.getWidth() + "x" + img.getHeight());
-                }
-                if (paddingMaskCrop != null) {
-                    // the pipeline crops around the mask and resizes the crop itself
-                    cropImage = img;
-                    cropMask = m;
-                    try {
-                        MaskCrop.region(m, w, h, paddingMaskCrop); // an all-black mask fails before any loading
-                    } catch (IllegalArgumentException e) {
-                        throw new UsageException("--mask " + a.get("mask", null) + ": " + e.getMessage());
-                    }
-                    image = null; // given to the pipeline as the 8-bit image instead
-                } else {
-                    mask = ImageTensors.toMask(ImageTensors.resize(m, w, h));
-                }
-            }
-            width = w;
-            height = h;
+            inputImages = input.load(a, width, height);
+            width = inputImages.width();
+            height = inputImages.height();
         }
 
         List<BufferedImage> controlImages = null;
@@ -517,17 +469,8 @@ final class GenerateCommand {
                 int dflt = pipe.defaultImageSize();
                 b.size(height != null ? height : dflt, width != null ? width : dflt);
             }
-            if (image != null) {
-                b.image(image);
-            }
-            if (mask != null) {
-                b.mask(mask);
-            }
-            if (cropImage != null) {
-                b.paddingMaskCrop(paddingMaskCrop, cropImage, cropMask);
-            }
-            if (strength != null) {
-                b.strength(strength);
+            if (inputImages != null) {
+                inputImages.applyTo(b, input);
             }
             if (customTimesteps != null) {
                 b.timesteps(customTimesteps);
@@ -579,7 +522,7 @@ final class GenerateCommand {
                 text.put("max_sequence_length", Integer.toString(maxSeq));
             }
             if (a.has("init-image")) {
-                text.put("strength", strength == null ? "default" : Float.toString(strength));
+                text.put("strength", input.strength() == null ? "default" : Float.toString(input.strength()));
                 text.put("mode", a.has("mask") ? "inpaint" : "img2img");
             }
             text.put("backend", backend.toString());
