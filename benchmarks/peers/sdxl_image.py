@@ -18,6 +18,8 @@ torch 1.13 and no transformers package:
     AttnProcessor (what diffusers itself uses on torch 1.13): attention for the uncond and cond
     chunks, to_out(to_v(x)) for the perturbed chunk.
 --mode step times one UNet call at batch 2 (CFG) and 3 (CFG + PAG on "mid") instead.
+On a CPU that OpenBLAS 0.3.21 does not recognise it silently uses its Haswell (AVX2) kernels (check with
+OPENBLAS_VERBOSE=2); set OPENBLAS_CORETYPE=SkylakeX on an AVX-512 machine so torch's GEMMs are a fair peer.
 """
 import argparse
 import os
