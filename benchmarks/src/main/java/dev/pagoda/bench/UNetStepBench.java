@@ -1,5 +1,6 @@
 package dev.pagoda.bench;
 
+import dev.pagoda.nn.attention.ContextCache;
 import dev.pagoda.nn.attention.PagLayers;
 import dev.pagoda.nn.controlnet.ControlNetModel;
 import dev.pagoda.nn.attention.PagPlan;
@@ -22,8 +23,13 @@ import java.util.Random;
  * <pre>
  * java --add-modules jdk.incubator.vector -Xmx12g -cp benchmarks/target/benchmarks.jar \
  *     dev.pagoda.bench.UNetStepBench --resolution 1024 --batch 1 [--reps 1] [--model sdxl-base-1.0]
- *     [--controlnet controlnet-depth-sdxl-1.0]
+ *     [--controlnet controlnet-depth-sdxl-1.0] [--context-cache on|off]
  * </pre>
+ *
+ * <p>The repetitions of a batch are consecutive steps of one denoising loop: they share a
+ * {@link ContextCache}, so the first ("filled") projects the text embeddings' cross-attention keys
+ * and values and the later ones ("hit") reuse them, as the pipelines' loop does. {@code
+ * --context-cache off} projects them at every repetition (each one a first step).
  *
  * <p>With {@code --controlnet} each step first runs the ControlNet (on the uncond and cond rows, the
  * perturbed row reusing the cond row's residuals, as the pipeline does) and prints its share.
@@ -45,6 +51,7 @@ public final class UNetStepBench {
         String model = RealSizeModels.arg(args, "model", "sdxl-base-1.0");
         // --config PATH: any UNet config.json (e.g. the tiny test model) instead of a named preset.
         String configPath = RealSizeModels.arg(args, "config", "");
+        boolean contextCacheOn = !RealSizeModels.arg(args, "context-cache", "on").equals("off");
         Backend backend = BackendProvider.open(RealSizeModels.arg(args, "backend", "cpu"));
         UNet2DConditionModel unet = RealSizeModels.randomize(UNet2DConditionModel.fromConfig(configPath.isEmpty()
                 ? RealSizeModels.config(model, "unet") : java.nio.file.Path.of(configPath)), DType.F16);
@@ -85,12 +92,17 @@ public final class UNetStepBench {
                 plan = PagPlan.of(PagLayers.modules(unet, List.of("mid"), PagLayers.Mode.DIFFUSERS), b, 1);
             }
             Tensor control = controlnet == null ? null : random(r, b - perturbed, 3, res, res);
+            // as DenoiseLoop: one cache for the batch's steps, so repetitions after the first reuse the text
+            // embeddings' cross-attention projections; --context-cache off projects them at every step
+            ContextCache contextCache = contextCacheOn ? new ContextCache() : ContextCache.NONE;
+            Tensor context = backend.resident(ehs);
             for (int rep = 0; rep < reps; rep++) {
                 OpProfile.reset();
                 long t0 = System.nanoTime();
                 UNet2DConditionModel.Input in = new UNet2DConditionModel.Input(backend.resident(sample),
-                        new float[] {500f}, backend.resident(ehs), text == null ? null : backend.resident(text),
-                        timeIds == null ? null : backend.resident(timeIds), plan, null, null);
+                        new float[] {500f}, context, text == null ? null : backend.resident(text),
+                        timeIds == null ? null : backend.resident(timeIds), plan, null, null)
+                        .withContextCache(contextCache);
                 double cnSeconds = 0;
                 if (controlnet != null) {
                     // as the pipeline: the nets see the uncond and cond rows; the perturbed row copies the cond row's
@@ -109,10 +121,12 @@ public final class UNetStepBench {
                 Tensor out = backend.toHost(unet.forward(in));
                 long wall = System.nanoTime() - t0;
                 double s = wall / 1e9;
-                System.out.printf("UNetStepBench model=%s%s backend=%s resolution=%d batch=%d%s threads=%d: %.2f s/step"
+                System.out.printf("UNetStepBench model=%s%s backend=%s resolution=%d batch=%d%s%s threads=%d: %.2f s/step"
                         + "%s, peak RSS %.2f GiB, peak device %.2f GiB, out %s%n", model,
                         controlnet == null ? "" : " controlnet=" + cnName, backend, res, b,
-                        perturbed > 0 ? " (CFG+PAG mid)" : "", Parallel.threads(), s,
+                        perturbed > 0 ? " (CFG+PAG mid)" : "",
+                        contextCacheOn ? " context-cache " + (contextCache.hits() > 0 ? "hit" : "filled") : "",
+                        Parallel.threads(), s,
                         controlnet == null ? "" : String.format(" (ControlNet %.2f s, UNet %.2f s)", cnSeconds,
                                 s - cnSeconds), RealSizeModels.peakRssGiB(),
                         backend.peakDeviceBytes() / 1073741824.0, out);

@@ -128,7 +128,8 @@ public final class ControlNetConditioning {
         float[] ts = in.timesteps();
         ControlNetModel.Input base = new ControlNetModel.Input(rows(latentChannels(in.sample())),
                 ts.length == 1 ? ts : java.util.Arrays.copyOfRange(ts, offset, offset + count),
-                rows(in.encoderHiddenStates()), rows(in.textEmbeds()), rows(in.timeIds()), null, 1f, guessMode);
+                rows(in.encoderHiddenStates()), rows(in.textEmbeds()), rows(in.timeIds()), null, 1f, guessMode,
+                in.contextCache());
         ControlNetModel.Output out = nets.forward(base, images, s);
         List<Tensor> down = new ArrayList<>(out.downResiduals().size());
         for (Tensor r : out.downResiduals()) {

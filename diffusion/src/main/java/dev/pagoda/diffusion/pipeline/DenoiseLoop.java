@@ -2,6 +2,7 @@ package dev.pagoda.diffusion.pipeline;
 
 import dev.pagoda.diffusion.guidance.GuidedBatch;
 import dev.pagoda.diffusion.scheduler.Scheduler;
+import dev.pagoda.nn.attention.ContextCache;
 import dev.pagoda.nn.unet.UNet2DConditionModel;
 import dev.pagoda.tensor.Backend;
 import dev.pagoda.tensor.Tensor;
@@ -32,11 +33,14 @@ final class DenoiseLoop {
             UNet2DConditionModel unet, Backend device, SdxlPipeline.DenoiserObserver obs, Inputs inputs) {
         Tensor latents = start.latents();
         float[] ts = start.timesteps();
+        // the steps share the call's text embeddings: their cross-attention keys and values are projected once
+        ContextCache contextCache = new ContextCache();
         for (int i = 0; i < ts.length; i++) {
             stopIfCancelled(p, i, ts.length);
             float t = ts[i];
             Tensor input = start.extendInput(scheduler.scaleModelInput(batch.repeat(latents), t), batch);
-            UNet2DConditionModel.Input in = inputs.at(i, ts.length, device.resident(input), t);
+            UNet2DConditionModel.Input in = inputs.at(i, ts.length, device.resident(input), t)
+                    .withContextCache(contextCache);
             Tensor out = device.toHost(unet.forward(in));
             if (obs != null) {
                 obs.onDenoiserCall(i, in, out);

@@ -96,7 +96,7 @@ public final class Attention extends Module {
      */
     public Tensor forward(Tensor x, Tensor context, Tensor mask, PagPlan pag) {
         boolean[] identity = context == null ? pag.identityRows(this, x.dim(0)) : null;
-        return toOut.forward(attend(x, context, mask, identity));
+        return toOut.forward(attend(x, context, mask, identity, ContextCache.NONE));
     }
 
     /**
@@ -105,20 +105,31 @@ public final class Attention extends Module {
      * {@code IPAdapterAttnProcessor2_0}). Self-attention ignores {@code ip}.
      */
     public Tensor forward(Tensor x, Tensor context, PagPlan pag, IpAdapterPlan ip) {
-        if (context == null || !ip.covers(this)) {
-            return forward(x, context, pag);
+        return forward(x, context, pag, ip, ContextCache.NONE);
+    }
+
+    /**
+     * As {@link #forward(Tensor, Tensor, PagPlan, IpAdapterPlan)}; a cross-attention module takes its
+     * context's keys and values from the call's {@code cache} when an earlier step projected them.
+     */
+    public Tensor forward(Tensor x, Tensor context, PagPlan pag, IpAdapterPlan ip, ContextCache cache) {
+        if (context == null) {
+            return toOut.forward(attend(x, null, null, pag.identityRows(this, x.dim(0)), cache));
+        }
+        if (!ip.covers(this)) {
+            return toOut.forward(attend(x, context, null, null, cache));
         }
         Tensor q = toQ.forward(x);
-        Tensor h = x.backend().attention(q, toK.forward(context), toV.forward(context), heads, scale, null, null);
+        Tensor[] kv = cache.keysValues(this, toK, toV, context);
+        Tensor h = x.backend().attention(q, kv[0], kv[1], heads, scale, null, null);
         return toOut.forward(ip.addTo(this, q, h));
     }
 
-    private Tensor attend(Tensor x, Tensor context, Tensor mask, boolean[] identityRows) {
-        Tensor kv = context == null ? x : context;
+    private Tensor attend(Tensor x, Tensor context, Tensor mask, boolean[] identityRows, ContextCache cache) {
         Tensor q = toQ.forward(x);
-        Tensor k = toK.forward(kv);
-        Tensor v = toV.forward(kv);
-        return x.backend().attention(q, k, v, heads, scale, mask, identityRows);
+        Tensor[] kv = context == null ? new Tensor[] {toK.forward(x), toV.forward(x)}
+                : cache.keysValues(this, toK, toV, context);
+        return x.backend().attention(q, kv[0], kv[1], heads, scale, mask, identityRows);
     }
 
     /** VAE mid-block attention over an image {@code x[B, C, H, W]}: group norm, attention, residual. */
@@ -129,7 +140,7 @@ public final class Attention extends Module {
         int hw = s[2] * s[3];
         Tensor h = groupNorm == null ? x : groupNorm.forward(x);
         Tensor tokens = h.reshape(b, c, hw).transpose(1, 2);
-        Tensor out = toOut.forward(attend(tokens, null, null, null));
+        Tensor out = toOut.forward(attend(tokens, null, null, null, ContextCache.NONE));
         Tensor img = out.transpose(1, 2).reshape(b, c, s[2], s[3]);
         return residual ? x.backend().add(img, x) : img;
     }

@@ -74,13 +74,18 @@ public final class BasicTransformerBlock extends Module {
 
     /** As above; {@code ip} adds the IP-Adapter image attention to attn2 (PAG touches attn1 only). */
     public Tensor forward(Tensor x, Tensor context, PagPlan pag, IpAdapterPlan ip) {
+        return forward(x, context, pag, ip, ContextCache.NONE);
+    }
+
+    /** As above, with the call's cache of cross-attention keys and values. */
+    public Tensor forward(Tensor x, Tensor context, PagPlan pag, IpAdapterPlan ip, ContextCache cache) {
         if (scaleShiftTable != null) {
             throw new IllegalStateException("an ada_norm_single block needs the timestep modulation: use "
                     + "forward(x, context, contextMask, timestep, pag)");
         }
         var be = x.backend();
         Tensor h = be.add(attn1.forward(norm1.forward(x), null, pag), x);
-        h = be.add(attn2.forward(norm2.forward(h), context, PagPlan.NONE, ip), h);
+        h = be.add(attn2.forward(norm2.forward(h), context, PagPlan.NONE, ip, cache), h);
         return be.add(ff.forward(norm3.forward(h)), h);
     }
 

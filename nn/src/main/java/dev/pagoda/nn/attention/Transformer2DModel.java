@@ -41,6 +41,11 @@ public final class Transformer2DModel extends Module {
 
     /** As above, with the call's IP-Adapter image conditioning for the blocks' cross-attention. */
     public Tensor forward(Tensor x, Tensor context, PagPlan pag, IpAdapterPlan ip) {
+        return forward(x, context, pag, ip, ContextCache.NONE);
+    }
+
+    /** As above, with the call's cache of cross-attention keys and values (see {@link ContextCache}). */
+    public Tensor forward(Tensor x, Tensor context, PagPlan pag, IpAdapterPlan ip, ContextCache cache) {
         int b = x.dim(0);
         int h = x.dim(2);
         int w = x.dim(3);
@@ -52,7 +57,7 @@ public final class Transformer2DModel extends Module {
             tokens = toTokens(((Conv2d) projIn).forward(n));
         }
         for (BasicTransformerBlock block : blocks.items()) {
-            tokens = block.forward(tokens, context, pag, ip);
+            tokens = block.forward(tokens, context, pag, ip, cache);
         }
         Tensor out;
         if (linearProjection) {

@@ -4,6 +4,7 @@ import dev.pagoda.nn.JsonConfig;
 import dev.pagoda.nn.Module;
 import dev.pagoda.nn.ModuleList;
 import dev.pagoda.nn.WeightLoader;
+import dev.pagoda.nn.attention.ContextCache;
 import dev.pagoda.nn.attention.IpAdapterPlan;
 import dev.pagoda.nn.attention.PagPlan;
 import dev.pagoda.nn.layers.Conv2d;
@@ -58,7 +59,15 @@ public final class ControlNetModel extends Module implements AutoCloseable {
             Tensor timeIds,
             Tensor controlnetCond,
             float conditioningScale,
-            boolean guessMode) {
+            boolean guessMode,
+            ContextCache contextCache) {
+
+        /** Without a cache of cross-attention projections: the context is projected at this call. */
+        public Input(Tensor sample, float[] timesteps, Tensor encoderHiddenStates, Tensor textEmbeds, Tensor timeIds,
+                Tensor controlnetCond, float conditioningScale, boolean guessMode) {
+            this(sample, timesteps, encoderHiddenStates, textEmbeds, timeIds, controlnetCond, conditioningScale,
+                    guessMode, ContextCache.NONE);
+        }
     }
 
     /** The residuals for the UNet: one per skip connection (shallowest first) and the mid block's. */
@@ -189,7 +198,7 @@ public final class ControlNetModel extends Module implements AutoCloseable {
         Tensor emb = TimeConditioning.embed(c, timeEmbedding, addEmbedding, be, in.timesteps(), b, in.textEmbeds(),
                 in.timeIds());
         UNetBlocks.Conditioning cond = new UNetBlocks.Conditioning(be.silu(emb), in.encoderHiddenStates(),
-                PagPlan.NONE, IpAdapterPlan.NONE);
+                PagPlan.NONE, IpAdapterPlan.NONE, in.contextCache());
 
         Tensor image = be.resident(in.controlnetCond());
         if (config.bgr()) {

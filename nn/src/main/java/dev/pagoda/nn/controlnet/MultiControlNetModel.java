@@ -55,7 +55,7 @@ public final class MultiControlNetModel implements AutoCloseable {
             }
             ControlNetModel.Input in = new ControlNetModel.Input(base.sample(), base.timesteps(),
                     base.encoderHiddenStates(), base.textEmbeds(), base.timeIds(), images.get(k), scales[k],
-                    base.guessMode());
+                    base.guessMode(), base.contextCache());
             ControlNetModel.Output out = nets.get(k).forward(in);
             sum = sum == null ? out : sum.plus(out);
         }

@@ -4,6 +4,7 @@ import dev.pagoda.nn.JsonConfig;
 import dev.pagoda.nn.Module;
 import dev.pagoda.nn.ModuleList;
 import dev.pagoda.nn.layers.Conv2d;
+import dev.pagoda.nn.attention.ContextCache;
 import dev.pagoda.nn.attention.IpAdapterPlan;
 import dev.pagoda.nn.attention.PagPlan;
 import dev.pagoda.nn.layers.GroupNorm;
@@ -47,7 +48,15 @@ public final class UNet2DConditionModel extends Module {
             PagPlan pag,
             List<Tensor> downResiduals,
             Tensor midResidual,
-            IpAdapterPlan ipAdapter) {
+            IpAdapterPlan ipAdapter,
+            ContextCache contextCache) {
+
+        /** Without a cache of cross-attention projections: the context is projected at this call. */
+        public Input(Tensor sample, float[] timesteps, Tensor encoderHiddenStates, Tensor textEmbeds, Tensor timeIds,
+                PagPlan pag, List<Tensor> downResiduals, Tensor midResidual, IpAdapterPlan ipAdapter) {
+            this(sample, timesteps, encoderHiddenStates, textEmbeds, timeIds, pag, downResiduals, midResidual,
+                    ipAdapter, ContextCache.NONE);
+        }
 
         /** Without IP-Adapter image conditioning. */
         public Input(Tensor sample, float[] timesteps, Tensor encoderHiddenStates, Tensor textEmbeds, Tensor timeIds,
@@ -65,17 +74,27 @@ public final class UNet2DConditionModel extends Module {
 
         public Input withPag(PagPlan plan) {
             return new Input(sample, timesteps, encoderHiddenStates, textEmbeds, timeIds, plan, downResiduals,
-                    midResidual, ipAdapter);
+                    midResidual, ipAdapter, contextCache);
         }
 
         /** The call's IP-Adapter image conditioning ({@link IpAdapterPlan#NONE} for none). */
         public Input withIpAdapter(IpAdapterPlan plan) {
             return new Input(sample, timesteps, encoderHiddenStates, textEmbeds, timeIds, pag, downResiduals,
-                    midResidual, plan);
+                    midResidual, plan, contextCache);
         }
 
         public Input withResiduals(List<Tensor> down, Tensor mid) {
-            return new Input(sample, timesteps, encoderHiddenStates, textEmbeds, timeIds, pag, down, mid, ipAdapter);
+            return new Input(sample, timesteps, encoderHiddenStates, textEmbeds, timeIds, pag, down, mid, ipAdapter,
+                    contextCache);
+        }
+
+        /**
+         * The denoising loop's cache of cross-attention keys and values ({@link ContextCache#NONE} for
+         * none): steps that pass the same context reuse the first step's projections.
+         */
+        public Input withContextCache(ContextCache cache) {
+            return new Input(sample, timesteps, encoderHiddenStates, textEmbeds, timeIds, pag, downResiduals,
+                    midResidual, ipAdapter, cache);
         }
     }
 
@@ -179,7 +198,7 @@ public final class UNet2DConditionModel extends Module {
                 in.textEmbeds(), in.timeIds());
         PagPlan pag = in.pag();
         UNetBlocks.Conditioning cond = new UNetBlocks.Conditioning(be.silu(emb), in.encoderHiddenStates(), pag,
-                in.ipAdapter());
+                in.ipAdapter(), in.contextCache());
 
         // PAG's perturbed rows equal the cond rows until the first flagged layer: run the blocks
         // before it without them, then fork (copy the cond rows' activations and skips).
@@ -189,7 +208,7 @@ public final class UNet2DConditionModel extends Module {
         // the head blocks hold no perturbed module, so they run with no plan
         UNetBlocks.Conditioning head = fork < 0 ? cond : new UNetBlocks.Conditioning(
                 cond.tembAct().narrow(0, 0, keep), cond.context().narrow(0, 0, keep), PagPlan.NONE,
-                cond.ip().narrow(keep));
+                cond.ip().narrow(keep), cond.cache());
         Tensor h = convIn.forward(fork < 0 ? sample : sample.narrow(0, 0, keep));
         if (probe != null && probe.stop("conv_in", h)) {
             return null;

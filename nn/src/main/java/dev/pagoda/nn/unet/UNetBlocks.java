@@ -2,6 +2,7 @@ package dev.pagoda.nn.unet;
 
 import dev.pagoda.nn.Module;
 import dev.pagoda.nn.ModuleList;
+import dev.pagoda.nn.attention.ContextCache;
 import dev.pagoda.nn.attention.IpAdapterPlan;
 import dev.pagoda.nn.attention.PagPlan;
 import dev.pagoda.nn.attention.Transformer2DModel;
@@ -21,7 +22,11 @@ public final class UNetBlocks {
     }
 
     /** Shared arguments of the blocks' forward passes. */
-    public record Conditioning(Tensor tembAct, Tensor context, PagPlan pag, IpAdapterPlan ip) {
+    public record Conditioning(Tensor tembAct, Tensor context, PagPlan pag, IpAdapterPlan ip, ContextCache cache) {
+        public Conditioning(Tensor tembAct, Tensor context, PagPlan pag, IpAdapterPlan ip) {
+            this(tembAct, context, pag, ip, ContextCache.NONE);
+        }
+
         public Conditioning(Tensor tembAct, Tensor context, PagPlan pag) {
             this(tembAct, context, pag, IpAdapterPlan.NONE);
         }
@@ -54,7 +59,7 @@ public final class UNetBlocks {
             for (int i = 0; i < resnets.size(); i++) {
                 h = resnets.get(i).forward(h, c.tembAct());
                 if (attentions != null) {
-                    h = attentions.get(i).forward(h, c.context(), c.pag(), c.ip());
+                    h = attentions.get(i).forward(h, c.context(), c.pag(), c.ip(), c.cache());
                 }
                 skips.add(h);
             }
@@ -82,7 +87,7 @@ public final class UNetBlocks {
         public Tensor forward(Tensor h, Conditioning c) {
             h = resnets.get(0).forward(h, c.tembAct());
             for (int i = 0; i < attentions.size(); i++) {
-                h = attentions.get(i).forward(h, c.context(), c.pag(), c.ip());
+                h = attentions.get(i).forward(h, c.context(), c.pag(), c.ip(), c.cache());
                 h = resnets.get(i + 1).forward(h, c.tembAct());
             }
             return h;
@@ -124,7 +129,7 @@ public final class UNetBlocks {
                 Tensor skip = skips.removeLast();
                 h = resnets.get(i).forward(h.backend().concat(1, h, skip), c.tembAct());
                 if (attentions != null) {
-                    h = attentions.get(i).forward(h, c.context(), c.pag(), c.ip());
+                    h = attentions.get(i).forward(h, c.context(), c.pag(), c.ip(), c.cache());
                 }
             }
             if (upsamplers != null) {

@@ -1,6 +1,7 @@
 package dev.pagoda.tensor.cpu;
 
 import dev.pagoda.tensor.Backend;
+import dev.pagoda.tensor.Shapes;
 import dev.pagoda.tensor.Tensor;
 import java.lang.management.ManagementFactory;
 import java.lang.reflect.InvocationHandler;
@@ -29,6 +30,12 @@ public final class OpProfile {
 
     /** Whether this JVM profiles (fixed at start, so {@link Backend#cpu()} stays a constant). */
     public static final boolean ENABLED = Boolean.getBoolean("pagoda.profile");
+    /**
+     * With {@code -Dpagoda.profile.shapes=true} too, products are totalled per shape (linear's
+     * {@code M×K×N}, conv2d's input and weight shapes, attention's q and k), to find the shapes
+     * that run below the kernel's rate.
+     */
+    static final boolean BY_SHAPE = Boolean.getBoolean("pagoda.profile.shapes");
 
     /** One operation's totals. */
     public record Entry(String op, long calls, long nanos, double flops, long allocatedBytes) {
@@ -70,13 +77,28 @@ public final class OpProfile {
         }
         if (timed) {
             long dt = System.nanoTime() - t0;
-            Totals t = TOTALS.computeIfAbsent(m.getName(), k -> new Totals());
+            Totals t = TOTALS.computeIfAbsent(BY_SHAPE ? key(m.getName(), args) : m.getName(), k -> new Totals());
             t.calls.increment();
             t.nanos.add(dt);
             t.allocated.add(THREADS.getCurrentThreadAllocatedBytes() - alloc0);
             t.flops.add(flops(m.getName(), args, (Tensor) out));
         }
         return out;
+    }
+
+    private static String key(String op, Object[] args) {
+        return switch (op) {
+            case "matmul", "linear" -> {
+                int[] a = ((Tensor) args[0]).shape();
+                Tensor b = (Tensor) args[1];
+                int k = a[a.length - 1];
+                int n = op.equals("linear") ? b.dim(0) : b.dim(-1);
+                yield op + " " + (Shapes.numel(a) / k) + "x" + k + "x" + n + " " + b.dtype();
+            }
+            case "conv2d" -> op + " " + Shapes.str(((Tensor) args[0]).shape()) + " w" + Shapes.str(((Tensor) args[1]).shape());
+            case "attention" -> op + " q" + Shapes.str(((Tensor) args[0]).shape()) + " k" + Shapes.str(((Tensor) args[1]).shape());
+            default -> op;
+        };
     }
 
     /** Multiply-adds counted as two operations; zero for ops that are not products. */
@@ -129,19 +151,24 @@ public final class OpProfile {
      */
     public static String table(long wallNanos) {
         StringBuilder sb = new StringBuilder();
-        sb.append(String.format(Locale.ROOT, "%-20s %8s %10s %7s %10s %9s %10s%n", "op", "calls", "seconds", "share",
+        int width = 20;
+        for (Entry e : entries()) {
+            width = Math.max(width, e.op().length());
+        }
+        String name = "%-" + width + "s";
+        sb.append(String.format(Locale.ROOT, name + " %8s %10s %7s %10s %9s %10s%n", "op", "calls", "seconds", "share",
                 "GFLOP", "GFLOP/s", "alloc GB"));
         long covered = 0;
         for (Entry e : entries()) {
             covered += e.nanos();
             double s = e.nanos() / 1e9;
-            sb.append(String.format(Locale.ROOT, "%-20s %8d %10.3f %6.1f%% %10.1f %9s %10.2f%n", e.op(), e.calls(), s,
+            sb.append(String.format(Locale.ROOT, name + " %8d %10.3f %6.1f%% %10.1f %9s %10.2f%n", e.op(), e.calls(), s,
                     100.0 * e.nanos() / wallNanos, e.flops() / 1e9,
                     e.flops() > 0 ? String.format(Locale.ROOT, "%.1f", e.flops() / 1e9 / s) : "-",
                     e.allocatedBytes() / 1e9));
         }
         long rest = wallNanos - covered;
-        sb.append(String.format(Locale.ROOT, "%-20s %8s %10.3f %6.1f%%%n", "outside ops", "", rest / 1e9,
+        sb.append(String.format(Locale.ROOT, name + " %8s %10.3f %6.1f%%%n", "outside ops", "", rest / 1e9,
                 100.0 * rest / wallNanos));
         return sb.toString();
     }
