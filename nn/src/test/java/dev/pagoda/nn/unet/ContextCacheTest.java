@@ -4,15 +4,12 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 
-import dev.pagoda.nn.WeightLoader;
 import dev.pagoda.nn.attention.Attention;
 import dev.pagoda.nn.attention.ContextCache;
 import dev.pagoda.nn.attention.PagLayers;
 import dev.pagoda.nn.attention.PagPlan;
 import dev.pagoda.tensor.Backend;
 import dev.pagoda.tensor.Tensor;
-import dev.pagoda.tensor.golden.GoldenFixtures;
-import dev.pagoda.tensor.safetensors.SafetensorsFile;
 import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -26,24 +23,15 @@ class ContextCacheTest {
 
     @Test
     void stepsWithTheSameContextReuseItsProjectionsAndMatchExactly() {
-        try (SafetensorsFile w = SafetensorsFile.open(GoldenFixtures.vendored().model("tiny-sdxl")
-                .resolve("unet/diffusion_pytorch_model.safetensors"));
-                SafetensorsFile ref = GoldenFixtures.vendored().tensors("unet_forward")) {
-            UNet2DConditionModel unet = UNet2DConditionModel.fromConfig(
-                    GoldenFixtures.vendored().model("tiny-sdxl").resolve("unet/config.json"));
-            WeightLoader.load(unet, w, "");
+        try (TinySdxlUNet tiny = TinySdxlUNet.open()) {
+            UNet2DConditionModel unet = tiny.unet();
             Backend be = Backend.cpu();
-            Tensor s = ref.tensor("in.sample");
-            Tensor neg = ref.tensor("in.encoder_hidden_states.neg");
-            Tensor pos = ref.tensor("in.encoder_hidden_states.pos");
-            Tensor tn = ref.tensor("in.text_embeds.neg");
-            Tensor tp = ref.tensor("in.text_embeds.pos");
-            Tensor ids = ref.tensor("in.time_ids");
+            Tensor neg = tiny.neg();
+            Tensor pos = tiny.pos();
             long crossModules = unet.namedModules().values().stream()
                     .filter(m -> m instanceof Attention a && a.isCrossAttention()).count();
             // CFG + PAG on mid: the down blocks run on a narrowed view of the context (the branch fork)
-            UNet2DConditionModel.Input in = UNet2DConditionModel.Input.of(be.concat(0, s, s, s), 667f,
-                    be.concat(0, neg, pos, pos), be.concat(0, tn, tp, tp), be.concat(0, ids, ids, ids))
+            UNet2DConditionModel.Input in = tiny.cfgPagBatch(667f)
                     .withPag(PagPlan.of(PagLayers.modules(unet, List.of("mid"), PagLayers.Mode.DIFFUSERS), 3, 1));
             float[] plain667 = unet.forward(in).toFloatArray();
             UNet2DConditionModel.Input at500 = withTimestep(in, 500f);

@@ -1,16 +1,13 @@
 package dev.pagoda.nn.unet;
 
-import dev.pagoda.tensor.golden.GoldenFixtures;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 
-import dev.pagoda.nn.WeightLoader;
 import dev.pagoda.nn.attention.Attention;
 import dev.pagoda.nn.attention.PagLayers;
 import dev.pagoda.nn.attention.PagPlan;
 import dev.pagoda.tensor.Backend;
 import dev.pagoda.tensor.Tensor;
 import dev.pagoda.tensor.cpu.Parallel;
-import dev.pagoda.tensor.safetensors.SafetensorsFile;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -22,18 +19,9 @@ class UNetDeterminismTest {
 
     @Test
     void forwardIsBitIdenticalAcrossRunsAndThreadCounts() {
-        try (SafetensorsFile w = SafetensorsFile.open(GoldenFixtures.vendored().model("tiny-sdxl").resolve("unet/diffusion_pytorch_model.safetensors"));
-                SafetensorsFile ref = GoldenFixtures.vendored().tensors("unet_forward")) {
-            UNet2DConditionModel unet = UNet2DConditionModel.fromConfig(GoldenFixtures.vendored().model("tiny-sdxl").resolve("unet/config.json"));
-            WeightLoader.load(unet, w, "");
-            Backend be = Backend.cpu();
-            Tensor s = ref.tensor("in.sample");
-            UNet2DConditionModel.Input in = UNet2DConditionModel.Input.of(be.concat(0, s, s, s), 667f,
-                    be.concat(0, ref.tensor("in.encoder_hidden_states.neg"), ref.tensor("in.encoder_hidden_states.pos"),
-                            ref.tensor("in.encoder_hidden_states.pos")),
-                    be.concat(0, ref.tensor("in.text_embeds.neg"), ref.tensor("in.text_embeds.pos"),
-                            ref.tensor("in.text_embeds.pos")),
-                    be.concat(0, ref.tensor("in.time_ids"), ref.tensor("in.time_ids"), ref.tensor("in.time_ids")))
+        try (TinySdxlUNet tiny = TinySdxlUNet.open()) {
+            UNet2DConditionModel unet = tiny.unet();
+            UNet2DConditionModel.Input in = tiny.cfgPagBatch(667f)
                     .withPag(PagPlan.of(PagLayers.modules(unet, List.of("mid", "down_blocks.2"),
                             PagLayers.Mode.DIFFUSERS), 3, 1));
             float[] first = unet.forward(in).toFloatArray();
@@ -54,19 +42,14 @@ class UNetDeterminismTest {
 
     @Test
     void forkingThePerturbedBranchGivesTheFullBatchResultExactly() {
-        try (SafetensorsFile w = SafetensorsFile.open(GoldenFixtures.vendored().model("tiny-sdxl").resolve("unet/diffusion_pytorch_model.safetensors"));
-                SafetensorsFile ref = GoldenFixtures.vendored().tensors("unet_forward")) {
-            UNet2DConditionModel unet = UNet2DConditionModel.fromConfig(GoldenFixtures.vendored().model("tiny-sdxl").resolve("unet/config.json"));
-            WeightLoader.load(unet, w, "");
+        try (TinySdxlUNet tiny = TinySdxlUNet.open()) {
+            UNet2DConditionModel unet = tiny.unet();
             Backend be = Backend.cpu();
-            Tensor s = ref.tensor("in.sample");
-            Tensor neg = ref.tensor("in.encoder_hidden_states.neg");
-            Tensor pos = ref.tensor("in.encoder_hidden_states.pos");
-            Tensor tn = ref.tensor("in.text_embeds.neg");
-            Tensor tp = ref.tensor("in.text_embeds.pos");
-            Tensor ids = ref.tensor("in.time_ids");
-            UNet2DConditionModel.Input cfg = UNet2DConditionModel.Input.of(be.concat(0, s, s, s), 667f,
-                    be.concat(0, neg, pos, pos), be.concat(0, tn, tp, tp), be.concat(0, ids, ids, ids));
+            Tensor s = tiny.sample();
+            Tensor pos = tiny.pos();
+            Tensor tp = tiny.textPos();
+            Tensor ids = tiny.timeIds();
+            UNet2DConditionModel.Input cfg = tiny.cfgPagBatch(667f);
             UNet2DConditionModel.Input pagOnly = UNet2DConditionModel.Input.of(be.concat(0, s, s), 667f,
                     be.concat(0, pos, pos), be.concat(0, tp, tp), be.concat(0, ids, ids));
             for (List<String> layers : List.of(List.of("mid"), List.of("down_blocks.2"), List.of("up_blocks.1"),
