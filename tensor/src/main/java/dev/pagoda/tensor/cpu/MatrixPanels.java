@@ -74,7 +74,8 @@ final class MatrixPanels implements PanelSource {
         }
     }
 
-    private static void packRows(float[] src, int so, int ld, int rows, int kc, float[] dst, int off, int width) {
+    /** {@code dst[off + k·width + i] = src[so + i·ld + k]} for {@code i < rows, k < kc}, zero for rows ≤ i < width. */
+    static void packRows(float[] src, int so, int ld, int rows, int kc, float[] dst, int off, int width) {
         int i = 0;
         if ((width & 7) == 0) {
             for (; i + 8 <= rows; i += 8) {

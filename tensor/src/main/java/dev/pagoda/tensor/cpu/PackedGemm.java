@@ -165,7 +165,8 @@ final class PackedGemm {
         int mr = kernel.mr();
         int nr = kernel.nr();
         int panels = ceilDiv(row1 - row0, mr);
-        float[] ap = ws.a;
+        PrepackedPanels prepacked = a instanceof PrepackedPanels p && p.mr() == mr ? p : null;
+        float[] ap = prepacked != null ? prepacked.data() : ws.a;
         float[] bp = ws.b;
         float[] tile = ws.tile;
         for (int pc = 0; pc < k; pc += kcStep) {
@@ -182,9 +183,14 @@ final class PackedGemm {
                 for (int ip = 0; ip < panels; ip++) {
                     int i0 = row0 + ip * mr;
                     int rows = Math.min(mr, row1 - i0);
-                    int ao = ip * mr * kc;
-                    if (n0 == col0) {
-                        a.pack(batch, i0, rows, pc, kc, ap, ao, mr, ws);
+                    int ao;
+                    if (prepacked != null) {
+                        ao = prepacked.offset(batch, i0, pc);
+                    } else {
+                        ao = ip * mr * kc;
+                        if (n0 == col0) {
+                            a.pack(batch, i0, rows, pc, kc, ap, ao, mr, ws);
+                        }
                     }
                     int cRow = cBase + i0 * ldc;
                     if (first && bias != null) {

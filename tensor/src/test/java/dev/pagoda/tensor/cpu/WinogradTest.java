@@ -93,15 +93,21 @@ class WinogradTest {
         }
     }
 
-    @Test
-    void manyTileBlocks() {
-        Random rnd = new Random(41);
-        // 96 channels at m=2: a block holds 3M / (16·96) → 2016 tiles; 2×97×61 pixels make 2×49×31
-        // = 3038 tiles, so two blocks, the second partial.
-        Tensor x = random(rnd, 2, 96, 97, 61);
-        Tensor wt = random(rnd, 33, 96, 3, 3);
+    @ParameterizedTest
+    @ValueSource(ints = {2, 4})
+    void manyTileBlocks(int m) {
+        Random rnd = new Random(41 + m);
+        // 2×97×71 pixels: 98 tile rows of 36 tiles at m=2 (25 of 18 at m=4, over the image border).
+        // A one-float budget leaves blocks of the minimum ⌈256 / tilesX⌉ rows, so 11 (m=2) or 4 (m=4)
+        // blocks, the last one partial, and the rows of 36 or 18 tiles span a vector and a masked tail.
+        Tensor x = random(rnd, 2, 40, 97, 71);
+        Tensor wt = random(rnd, 33, 40, 3, 3);
         Tensor bias = random(rnd, 33);
-        check("blocks", 2, x, wt, bias, Winograd.conv3x3(MicroKernel.preferred(), 2, x, wt, bias));
+        Tensor manyBlocks = Winograd.conv3x3(MicroKernel.preferred(), m, x, wt, bias, 1);
+        check("blocks F(" + m + ")", m, x, wt, bias, manyBlocks);
+        // the block split changes which tiles share a GEMM, never a tile's arithmetic
+        assertArrayEquals(Winograd.conv3x3(MicroKernel.preferred(), m, x, wt, bias).toFloatArray(),
+                manyBlocks.toFloatArray());
     }
 
     @Test
