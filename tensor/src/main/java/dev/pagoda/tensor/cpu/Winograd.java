@@ -9,14 +9,16 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * A 3×3, stride-1, padding-1, ungrouped convolution by Winograd's minimal filtering F(m×m, 3×3),
  * m = 4 or 2 (Lavin and Gray's transforms, interpolation points 0, ±1, ±2, ∞). The output is cut into
- * m×m tiles, each reading an α×α input window (α = m + 2). Per block of tiles:
+ * m×m tiles, each reading an α×α input window (α = m + 2). Per block of whole tile rows:
  * <ol>
- * <li>input transform {@code V = Bᵀ d B} into {@code V[ξ][ci][tile]} (ξ < α², the transform point);</li>
+ * <li>input transform {@code V = Bᵀ d B} into {@code V[ξ][ci][tile]} (ξ < α², the transform point),
+ *     vectorised along each tile row by {@link WinogradTiles};</li>
  * <li>α² independent GEMMs {@code M[ξ] = U[ξ][Cout × Cin] · V[ξ][Cin × tiles]} on {@link PackedGemm},
  *     one call with α² batches so the tasks spread over the threads;</li>
  * <li>output transform {@code Y = Aᵀ M A} plus bias, clipped to the image at the right/bottom border.</li>
  * </ol>
- * The weights are transformed once per call ({@code U = G g Gᵀ}), widened from F16/BF16/F32 on the way.
+ * The weights are transformed once per call ({@code U = G g Gᵀ}), widened from F16/BF16/F32 on the way
+ * and written in the GEMM's panel layout ({@link PrepackedPanels}), so no block copies them again.
  * F(4×4) does 36 multiplies per 16 outputs against the direct 144 (4×), F(2×2) 16 per 4 (2.25×);
  * the larger tile has larger transform coefficients and so more rounding error.
  */
