@@ -24,6 +24,8 @@ import org.openjdk.jmh.annotations.Warmup;
  * UNet/VAE shapes ({@code CxHxW}), F32 or F16 weights, through the Winograd path or the implicit
  * GEMM ({@code -p winograd=true,false} times both side by side). GFLOP/s = 2·C·cout·9·H·W / time
  * (the measure of shared/bench/peers_torch.py; the direct conv's arithmetic, also for Winograd).
+ * Below 256 channels {@code winograd=true} still takes the implicit GEMM, as the backend does;
+ * {@code -jvmArgsAppend -Dpagoda.conv.winograd.minChannels=1} times Winograd there too.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)

@@ -13,12 +13,13 @@ public final class CpuBackend implements Backend {
     public static final Backend ACTIVE = OpProfile.ENABLED ? OpProfile.wrap(INSTANCE) : INSTANCE;
 
     /**
-     * 3×3 stride-1 padding-1 convolutions use {@link Winograd} with {@code -Dpagoda.conv.winograd=true}
-     * or after {@link #setConvWinograd(boolean)}. Off by default: a first JMH run (shared machine)
-     * had F(2×2) only 1.04–1.07× the implicit GEMM on one thread and 0.95× on two at 640×64×64,
-     * its scalar transforms eating the 2.25× it saves in the GEMM.
+     * 3×3 stride-1 padding-1 convolutions with enough channels take {@link Winograd}, unless {@code
+     * -Dpagoda.conv.winograd=false} or {@link #setConvWinograd(boolean)} turns it off. On by default
+     * since its transforms became vector code: F(2×2) took a 512² batch-3 SDXL step from 21.6 s to
+     * 20.0 s (median of six, interleaved, two threads; BENCHMARKS.md), for about 0.5 GiB of reused
+     * scratch.
      */
-    private static volatile boolean winograd = "true".equalsIgnoreCase(System.getProperty("pagoda.conv.winograd"));
+    private static volatile boolean winograd = !"false".equalsIgnoreCase(System.getProperty("pagoda.conv.winograd"));
 
     /**
      * Output tile of the Winograd path, F(m×m, 3×3): 2 unless {@code -Dpagoda.conv.winograd.tile=4}.
@@ -29,12 +30,15 @@ public final class CpuBackend implements Backend {
     static final int WINOGRAD_TILE = Integer.getInteger("pagoda.conv.winograd.tile", 2);
 
     /**
-     * Below this many input or output channels the transforms (scalar, O(channels) per tile) cost
-     * more than the GEMM flops they save, and the implicit GEMM stays. {@code
-     * -Dpagoda.conv.winograd.minChannels=1} sends every eligible conv through Winograd, so the tiny
-     * golden models (8–32 channels) check its accuracy at every layer.
+     * Below this many input or output channels the transforms, which cost O(channels) per tile
+     * whatever the GEMM saves, lose: in JMH at two threads F(2×2) was 1.1× slower than the implicit
+     * GEMM at 128×256² and 2× slower at 32–64 channels, and faster from 256 channels up (1.2× at
+     * 256×256², 1.4–1.6× at 320–1280). So SDXL's UNet convs (320–1280 channels) and the VAE's
+     * 256- and 512-channel ones take it. {@code -Dpagoda.conv.winograd.minChannels=1} sends every
+     * eligible conv through Winograd, so the tiny golden models (8–32 channels) check its accuracy
+     * at every layer.
      */
-    static final int WINOGRAD_MIN_CHANNELS = Integer.getInteger("pagoda.conv.winograd.minChannels", 32);
+    static final int WINOGRAD_MIN_CHANNELS = Integer.getInteger("pagoda.conv.winograd.minChannels", 256);
 
     private CpuBackend() {
     }

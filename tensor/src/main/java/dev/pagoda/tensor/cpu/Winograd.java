@@ -131,7 +131,7 @@ final class Winograd {
             int firstRow = row0;
             int rows = Math.min(blockRows, tileRows - row0);
             Parallel.range(cin, (c0, c1) -> {
-                WinogradTiles.Scratch scratch = new WinogradTiles.Scratch(g);
+                WinogradTiles.Scratch scratch = new WinogradTiles.Scratch(g, cin * block);
                 for (int ci = c0; ci < c1; ci++) {
                     for (int r = 0; r < rows; r++) {
                         WinogradTiles.input(g, ci, firstRow + r, v, ci * block + r * tilesX, cin * block, scratch);
@@ -140,7 +140,7 @@ final class Winograd {
             });
             PackedGemm.multiply(kernel, a, b, points, cout, rows * tilesX, cin, mm, cOffsets, block, null, false);
             Parallel.range(cout, (c0, c1) -> {
-                WinogradTiles.Scratch scratch = new WinogradTiles.Scratch(g);
+                WinogradTiles.Scratch scratch = new WinogradTiles.Scratch(g, cout * block);
                 for (int co = c0; co < c1; co++) {
                     float bv = biasValues == null ? 0f : biasValues[co];
                     for (int r = 0; r < rows; r++) {

@@ -38,8 +38,17 @@ final class WinogradTiles {
         final float[] outPhases;
         /** Offset of window column rx inside a window row's phase lines. */
         final int[] taps;
+        /** Offset of row i of {@link #half}: i·α·L, the second input pass walks down it. */
+        final int[] halfRowTaps;
+        /** Offset of vector i of one {@link #half} row: i·L, the second output pass walks along it. */
+        final int[] halfColumnTaps;
+        /** Offset of point row i in the caller's point-major array: i·α·pointStride. */
+        final int[] pointTaps;
+        /** The stride between points of V or M that this scratch serves. */
+        final int pointStride;
 
-        Scratch(Geometry g) {
+        /** One thread's; {@code pointStride} is the distance between points of V (input) or of M (output). */
+        Scratch(Geometry g, int pointStride) {
             int m = g.m;
             int alpha = g.alpha();
             lineWidth = PackedGemm.ceilDiv(g.tilesX, L) * L + 2;
@@ -51,6 +60,15 @@ final class WinogradTiles {
                 int phase = Math.floorMod(rx - 1, m);
                 int tileShift = Math.floorDiv(rx - 1, m) + 1;
                 taps[rx] = phase * lineWidth + tileShift;
+            }
+            this.pointStride = pointStride;
+            halfRowTaps = new int[alpha];
+            halfColumnTaps = new int[alpha];
+            pointTaps = new int[alpha];
+            for (int i = 0; i < alpha; i++) {
+                halfRowTaps[i] = i * alpha * L;
+                halfColumnTaps[i] = i * L;
+                pointTaps[i] = i * alpha * pointStride;
             }
         }
     }
@@ -73,10 +91,7 @@ final class WinogradTiles {
         }
         int tilesX = g.tilesX;
         int windowRow = m * s.lineWidth;
-        int[] columnTaps = new int[alpha];
-        for (int ry = 0; ry < alpha; ry++) {
-            columnTaps[ry] = ry * alpha * L;
-        }
+        checkStride(s, pointStride);
         for (int j0 = 0; j0 < tilesX; j0 += L) {
             VectorMask<Float> mask = j0 + L <= tilesX ? null : S.indexInRange(j0, tilesX);
             // along each window row (x), then down each column of the result (y)
@@ -84,7 +99,7 @@ final class WinogradTiles {
                 inputLine(m, s.phases, ry * windowRow + j0, s.taps, s.half, ry * alpha * L, L, null);
             }
             for (int a = 0; a < alpha; a++) {
-                inputLine(m, s.half, a * L, columnTaps, v, base + a * pointStride + j0, alpha * pointStride, mask);
+                inputLine(m, s.half, a * L, s.halfRowTaps, v, base + a * pointStride + j0, alpha * pointStride, mask);
             }
         }
     }
@@ -168,20 +183,15 @@ final class WinogradTiles {
         int m = g.m;
         int alpha = g.alpha();
         int tilesX = g.tilesX;
-        int[] pointTaps = new int[alpha];
-        int[] halfTaps = new int[alpha];
-        for (int i = 0; i < alpha; i++) {
-            pointTaps[i] = i * alpha * pointStride;
-            halfTaps[i] = i * L;
-        }
+        checkStride(s, pointStride);
         for (int j0 = 0; j0 < tilesX; j0 += L) {
             // down each column of points (y), then along each output row (x)
             for (int a = 0; a < alpha; a++) {
-                outputLine(m, mm, base + a * pointStride + j0, pointTaps, s.half, a * L, alpha * L, 0f, false);
+                outputLine(m, mm, base + a * pointStride + j0, s.pointTaps, s.half, a * L, alpha * L, 0f, false);
             }
             for (int oy = 0; oy < m; oy++) {
-                outputLine(m, s.half, oy * alpha * L, halfTaps, s.outPhases, oy * m * s.lineWidth + j0, s.lineWidth,
-                        bias, true);
+                outputLine(m, s.half, oy * alpha * L, s.halfColumnTaps, s.outPhases, oy * m * s.lineWidth + j0,
+                        s.lineWidth, bias, true);
             }
         }
         int n = tileRow / g.tilesY;
@@ -246,6 +256,13 @@ final class WinogradTiles {
             }
             r0.intoArray(dst, d);
             r1.intoArray(dst, d + step);
+        }
+    }
+
+    private static void checkStride(Scratch s, int pointStride) {
+        if (s.pointStride != pointStride) {
+            throw new IllegalArgumentException(
+                    "winograd: scratch built for point stride " + s.pointStride + ", called with " + pointStride);
         }
     }
 
