@@ -2,7 +2,8 @@
 """The diffusers side of ImageBench and UNetStepBench: an SDXL image (or one UNet step) on the CPU,
 from the same random-weight diffusers folder that `dev.pagoda.bench.ImageBench` writes.
 
-    PYTHONPATH=<diffusers>/src:<huggingface_hub>/src:<safetensors shim> /usr/bin/python3 \
+    PYTHONPATH=diffusion/src/test/resources/call/pystub:benchmarks/peers/pyshim:<diffusers>/src:<huggingface_hub>/src \
+        /usr/bin/python3 \
         benchmarks/peers/sdxl_image.py --model-dir /tmp/pagoda-sdxl-random-f16 --resolution 1024 \
         --steps 25 --guidance cfg+pag --rounds 3 [--threads 2] [--omp-wait passive] [--mode image|step]
 
@@ -17,6 +18,11 @@ torch 1.13 and no transformers package:
     scaled_dot_product_attention; PagCfgIdentity below is the same computation on top of diffusers'
     AttnProcessor (what diffusers itself uses on torch 1.13): attention for the uncond and cond
     chunks, to_out(to_v(x)) for the perturbed chunk.
+benchmarks/peers/pyshim holds a small pure-Python `safetensors` (the package is not in Debian's apt); the
+pystub is the test suite's stand-in for the few `transformers` names diffusers imports.
+The checkouts used: diffusers v0.31.0 and huggingface_hub v0.25.0. Debian packages: python3-torch,
+libopenblas0-pthread (without it torch falls back to the single-threaded reference BLAS, many times slower),
+python3-packaging, -filelock, -requests, -pil, -numpy, -yaml, -tqdm, -regex, -importlib-metadata, -fsspec.
 --mode step times one UNet call at batch 2 (CFG) and 3 (CFG + PAG on "mid") instead.
 On a CPU that OpenBLAS 0.3.21 does not recognise it silently uses its Haswell (AVX2) kernels (check with
 OPENBLAS_VERBOSE=2); set OPENBLAS_CORETYPE=SkylakeX on an AVX-512 machine so torch's GEMMs are a fair peer.
