@@ -17,7 +17,7 @@ final class PrepackedPanels implements PanelSource {
         this.data = data;
         this.mr = mr;
         this.k = k;
-        this.batchStride = PackedGemm.ceilDiv(rows, mr) * mr * k;
+        this.batchStride = batchFloats(mr, rows, k);
         if ((long) batchStride * batches > data.length) {
             throw new IllegalArgumentException("prepacked panels: " + batches + " × " + rows + " × " + k
                     + " (mr " + mr + ") need " + (long) batchStride * batches + " floats, have " + data.length);

@@ -103,7 +103,7 @@ final class Winograd {
         }
         int alpha = m + 2;
         int points = alpha * alpha;
-        float[] u = transformWeights(weight, m, cout, cin, kernel.mr());
+        PrepackedPanels a = transformWeights(weight, m, cout, cin, kernel.mr());
         int tilesY = PackedGemm.ceilDiv(h, m);
         int tilesX = PackedGemm.ceilDiv(w, m);
         int tileRows = batch * tilesY;
@@ -122,7 +122,6 @@ final class Winograd {
             bOffsets[p] = (long) p * cin * block;
             cOffsets[p] = p * cout * block;
         }
-        PrepackedPanels a = new PrepackedPanels(u, kernel.mr(), cout, cin, points);
         MatrixPanels b = new MatrixPanels(vT, bOffsets, 1, block);
         WinogradTiles.Geometry g = new WinogradTiles.Geometry(((FloatArrayStorage) x.storage()).data(), x.offset(),
                 x.strides(), h, w, tilesY, tilesX, m);
@@ -158,10 +157,10 @@ final class Winograd {
      * GEMM's panel layout ({@link PrepackedPanels}: rows co, columns ci) so that every tile block
      * multiplies against it without a copy. A chunk is one panel's {@code mr} filters rows over
      * {@link #FILTER_CHUNK} input channels: each row's filters, one contiguous run, are widened by
-     * {@link MatrixPanels} and dealt into nine planes, transformed along vectors of filters, and each point's {@code mr × chunk}
-     * result is transposed into its panel.
+     * {@link MatrixPanels} and dealt into nine planes, transformed along vectors of filters, and each
+     * point's {@code mr × chunk} result is transposed into its panel.
      */
-    private static float[] transformWeights(Tensor weight, int m, int cout, int cin, int mr) {
+    private static PrepackedPanels transformWeights(Tensor weight, int m, int cout, int cin, int mr) {
         float[][] gm = m == 4 ? G4 : G2;
         int alpha = m + 2;
         int points = alpha * alpha;
@@ -171,8 +170,8 @@ final class Winograd {
         }
         // one run of a row's filters at a time: weight[co][ci0 … ci0 + len) is 9·len consecutive values
         MatrixPanels src = new MatrixPanels(weight, new long[] {weight.offset()}, 0, 1);
-        int pointFloats = PrepackedPanels.batchFloats(mr, cout, cin);
-        float[] u = U_SCRATCH.get((long) points * pointFloats);
+        float[] u = U_SCRATCH.get((long) points * PrepackedPanels.batchFloats(mr, cout, cin));
+        PrepackedPanels prepacked = new PrepackedPanels(u, mr, cout, cin, points);
         int panels = PackedGemm.ceilDiv(cout, mr);
         int ciChunks = PackedGemm.ceilDiv(cin, FILTER_CHUNK);
         Parallel.range(panels * ciChunks, (c0, c1) -> {
@@ -209,11 +208,11 @@ final class Winograd {
                 }
                 for (int xi = 0; xi < points; xi++) {
                     MatrixPanels.packRows(rows, xi * mr * FILTER_CHUNK, FILTER_CHUNK, panelRows, len, u,
-                            xi * pointFloats + (p * cin + ci0) * mr, mr);
+                            prepacked.offset(xi, p * mr, ci0), mr);
                 }
             }
         });
-        return u;
+        return prepacked;
     }
 
     /** {@code dst[d + i] = Σ_j coef[j]·src[s + j·step + i]} for {@code i < len}, j < 3. */

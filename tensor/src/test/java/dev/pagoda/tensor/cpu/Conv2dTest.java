@@ -9,25 +9,13 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import dev.pagoda.tensor.DType;
 import dev.pagoda.tensor.Tensor;
 import java.util.Random;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
+@ExtendWith(RestoresThreads.class)
 class Conv2dTest {
-
-    private int savedThreads;
-
-    @BeforeEach
-    void saveThreads() {
-        savedThreads = Parallel.threads();
-    }
-
-    @AfterEach
-    void restoreThreads() {
-        Parallel.setThreads(savedThreads);
-    }
 
     /** {N, Cin, H, W, Cout, k, stride, padding, groups} */
     private static final int[][] CASES = {

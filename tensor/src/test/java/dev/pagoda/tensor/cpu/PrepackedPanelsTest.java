@@ -7,24 +7,12 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 
 import dev.pagoda.tensor.Tensor;
 import java.util.Random;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /** The in-place A operand of {@link PackedGemm} and the reused {@link ScratchArray}. */
+@ExtendWith(RestoresThreads.class)
 class PrepackedPanelsTest {
-
-    private int savedThreads;
-
-    @BeforeEach
-    void saveThreads() {
-        savedThreads = Parallel.threads();
-    }
-
-    @AfterEach
-    void restoreThreads() {
-        Parallel.setThreads(savedThreads);
-    }
 
     /**
      * Panels read in place give the same bits as the same matrices packed from a plain row-major

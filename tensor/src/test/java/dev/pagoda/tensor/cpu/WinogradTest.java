@@ -9,27 +9,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.pagoda.tensor.DType;
 import dev.pagoda.tensor.Tensor;
 import java.util.Random;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
+@ExtendWith(RestoresThreads.class)
 class WinogradTest {
 
     private static final double EPS = 0x1p-24;
-
-    private int savedThreads;
-
-    @BeforeEach
-    void saveThreads() {
-        savedThreads = Parallel.threads();
-    }
-
-    @AfterEach
-    void restoreThreads() {
-        Parallel.setThreads(savedThreads);
-    }
 
     /**
      * Error bound factor for F(m×m, 3×3). Each output is {@code Aᵀ[(G g Gᵀ) ⊙ (Bᵀ d B)]A} summed over
