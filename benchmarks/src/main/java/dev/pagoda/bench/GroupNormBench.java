@@ -17,6 +17,7 @@ import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
+import org.openjdk.jmh.infra.Blackhole;
 
 /**
  * 32-group GroupNorm on the activation shapes of SDXL's UNet at 1024², batch 1 (the resolution
@@ -75,9 +76,21 @@ public class GroupNormBench {
         return a;
     }
 
+    /**
+     * Whether each call's output is released after use, as the UNet's resnets now do (and as torch
+     * frees it when the Python reference goes), so the next call writes into the same array; false
+     * measures a fresh, JVM-zeroed output per call.
+     */
+    @Param({"true", "false"})
+    public boolean release;
+
     @Benchmark
-    public Tensor groupNorm() {
-        return Backend.cpu().groupNorm(x, 32, gamma, beta, 1e-5f, silu);
+    public void groupNorm(Blackhole bh) {
+        Tensor y = Backend.cpu().groupNorm(x, 32, gamma, beta, 1e-5f, silu);
+        bh.consume(y);
+        if (release) {
+            y.release();
+        }
     }
 
     /**

@@ -39,8 +39,8 @@ final class ClTransfer {
         Tensor out = backend.allocate(c.dtype(), c.shape());
         long bytes = c.numel() * c.dtype().byteSize();
         ClStorage target = (ClStorage) out.storage();
-        if (c.storage() instanceof FloatArrayStorage(float[] data)) {
-            device.write(target.mem(), 0, bytes, Pointer.to(data).withByteOffset(c.offset() * 4));
+        if (c.storage() instanceof FloatArrayStorage heap) {
+            device.write(target.mem(), 0, bytes, Pointer.to(heap.data()).withByteOffset(c.offset() * 4));
         } else {
             MemorySegment seg = ((SegmentStorage) c.storage()).segment();
             long base = c.offset() * c.dtype().byteSize();

@@ -52,12 +52,30 @@ public final class Tensor {
 
     /** A new zero-filled contiguous F32 tensor on the heap. */
     public static Tensor zeros(int... shape) {
+        return heap(new float[heapLength(shape)], shape);
+    }
+
+    /**
+     * A new contiguous F32 tensor on the heap whose elements are arbitrary, for a kernel that writes
+     * every element of its output. Its array may be one that {@link #release()} gave back, which
+     * saves the JVM's zero-fill of a fresh array (as costly as a norm kernel) and is likely still in
+     * cache.
+     */
+    public static Tensor uninitialized(int... shape) {
+        return heap(ActivationPool.take(heapLength(shape)), shape);
+    }
+
+    private static int heapLength(int[] shape) {
         long n = Shapes.numel(shape);
         if (n > Integer.MAX_VALUE - 8) {
             throw new IllegalArgumentException("F32 activation of shape " + Shapes.str(shape)
                     + " exceeds the 2^31 element limit of a heap tensor");
         }
-        return of(new float[(int) n], shape);
+        return (int) n;
+    }
+
+    private static Tensor heap(float[] data, int[] shape) {
+        return new Tensor(DType.F32, shape, Shapes.contiguousStrides(shape), 0, new FloatArrayStorage(data, true));
     }
 
     /** A new zero-filled contiguous tensor of any dtype (F32 on the heap, others off-heap). */
@@ -176,6 +194,22 @@ public final class Tensor {
             throw new IllegalStateException("array() needs a contiguous heap F32 tensor, got " + this);
         }
         return ((FloatArrayStorage) storage).data();
+    }
+
+    /**
+     * Declares that neither this tensor nor any view of its storage will be read again, so a later
+     * operation may write its output into the same array. torch learns this from reference counts;
+     * here module code says it for the intermediates it creates and consumes. Only a heap F32 tensor
+     * that the tensor layer allocated and that spans its whole array gives the array back; for any
+     * other tensor (a part of an array, a wrapped caller array, weights, device memory) this does
+     * nothing. After a release, any operation on this tensor or a view of it throws
+     * {@link IllegalStateException}.
+     */
+    public void release() {
+        if (storage instanceof FloatArrayStorage s && s.pooled() && dtype == DType.F32 && offset == 0
+                && numel() * 4 == s.byteSize()) {
+            s.release();
+        }
     }
 
     /** Normalises a possibly negative axis and checks it. */

@@ -96,7 +96,7 @@ public final class Attention extends Module {
      */
     public Tensor forward(Tensor x, Tensor context, Tensor mask, PagPlan pag) {
         boolean[] identity = context == null ? pag.identityRows(this, x.dim(0)) : null;
-        return toOut.forward(attend(x, context, mask, identity, ContextCache.NONE));
+        return project(attend(x, context, mask, identity, ContextCache.NONE));
     }
 
     /**
@@ -114,22 +114,41 @@ public final class Attention extends Module {
      */
     public Tensor forward(Tensor x, Tensor context, PagPlan pag, IpAdapterPlan ip, ContextCache cache) {
         if (context == null) {
-            return toOut.forward(attend(x, null, null, pag.identityRows(this, x.dim(0)), cache));
+            return project(attend(x, null, null, pag.identityRows(this, x.dim(0)), cache));
         }
         if (!ip.covers(this)) {
-            return toOut.forward(attend(x, context, null, null, cache));
+            return project(attend(x, context, null, null, cache));
         }
         Tensor q = toQ.forward(x);
         Tensor[] kv = cache.keysValues(this, toK, toV, context);
         Tensor h = x.backend().attention(q, kv[0], kv[1], heads, scale, null, null);
-        return toOut.forward(ip.addTo(this, q, h));
+        Tensor withImage = ip.addTo(this, q, h);
+        q.release();
+        if (withImage != h) { // every adapter at scale 0 leaves h as it is
+            h.release();
+        }
+        return project(withImage);
+    }
+
+    /** {@code to_out} of the attention output, which is released once projected. */
+    private Tensor project(Tensor attended) {
+        Tensor y = toOut.forward(attended);
+        attended.release();
+        return y;
     }
 
     private Tensor attend(Tensor x, Tensor context, Tensor mask, boolean[] identityRows, ContextCache cache) {
         Tensor q = toQ.forward(x);
+        // A context's keys and values may be the call's cached ones; only self-attention's are ours to release.
         Tensor[] kv = context == null ? new Tensor[] {toK.forward(x), toV.forward(x)}
                 : cache.keysValues(this, toK, toV, context);
-        return x.backend().attention(q, kv[0], kv[1], heads, scale, mask, identityRows);
+        Tensor h = x.backend().attention(q, kv[0], kv[1], heads, scale, mask, identityRows);
+        q.release();
+        if (context == null) {
+            kv[0].release();
+            kv[1].release();
+        }
+        return h;
     }
 
     /** VAE mid-block attention over an image {@code x[B, C, H, W]}: group norm, attention, residual. */
@@ -140,8 +159,16 @@ public final class Attention extends Module {
         int hw = s[2] * s[3];
         Tensor h = groupNorm == null ? x : groupNorm.forward(x);
         Tensor tokens = h.reshape(b, c, hw).transpose(1, 2);
-        Tensor out = toOut.forward(attend(tokens, null, null, null, ContextCache.NONE));
+        Tensor out = project(attend(tokens, null, null, null, ContextCache.NONE));
+        if (h != x) {
+            h.release();
+        }
         Tensor img = out.transpose(1, 2).reshape(b, c, s[2], s[3]);
-        return residual ? x.backend().add(img, x) : img;
+        if (!residual) {
+            return img;
+        }
+        Tensor y = x.backend().add(img, x);
+        out.release();
+        return y;
     }
 }

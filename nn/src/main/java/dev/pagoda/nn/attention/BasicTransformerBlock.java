@@ -83,10 +83,27 @@ public final class BasicTransformerBlock extends Module {
             throw new IllegalStateException("an ada_norm_single block needs the timestep modulation: use "
                     + "forward(x, context, contextMask, timestep, pag)");
         }
+        // Each intermediate is released once consumed, so the next output reuses its array (see
+        // Tensor.release); x belongs to the caller.
         var be = x.backend();
-        Tensor h = be.add(attn1.forward(norm1.forward(x), null, pag), x);
-        h = be.add(attn2.forward(norm2.forward(h), context, PagPlan.NONE, ip, cache), h);
-        return be.add(ff.forward(norm3.forward(h)), h);
+        Tensor n = norm1.forward(x);
+        Tensor a = attn1.forward(n, null, pag);
+        n.release();
+        Tensor h1 = be.add(a, x);
+        a.release();
+        n = norm2.forward(h1);
+        a = attn2.forward(n, context, PagPlan.NONE, ip, cache);
+        n.release();
+        Tensor h2 = be.add(a, h1);
+        a.release();
+        h1.release();
+        n = norm3.forward(h2);
+        a = ff.forward(n);
+        n.release();
+        Tensor out = be.add(a, h2);
+        a.release();
+        h2.release();
+        return out;
     }
 
     /**

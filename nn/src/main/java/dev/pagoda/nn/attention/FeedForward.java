@@ -38,11 +38,15 @@ public final class FeedForward extends Module {
     public Tensor forward(Tensor x) {
         Tensor h = proj.forward(x);
         var be = h.backend();
-        return out.forward(switch (activation) {
+        Tensor g = switch (activation) {
             case GEGLU -> be.geglu(h);
             case GELU_TANH -> be.gelu(h, true);
             case GELU -> be.gelu(h, false);
-        });
+        };
+        h.release();
+        Tensor y = out.forward(g);
+        g.release();
+        return y;
     }
 
     /** diffusers' {@code GEGLU} / {@code GELU} activation modules: hold the projection as {@code proj}. */

@@ -49,23 +49,40 @@ public final class Transformer2DModel extends Module {
         int b = x.dim(0);
         int h = x.dim(2);
         int w = x.dim(3);
+        // Every tensor made here is released once consumed (see Tensor.release); a view shares its
+        // source's array, so a view and its source are released together, never one before the
+        // other is used up. x belongs to the caller.
         Tensor n = norm.forward(x);
         Tensor tokens;
         if (linearProjection) {
-            tokens = ((Linear) projIn).forward(toTokens(n));
+            Tensor t = toTokens(n);
+            tokens = ((Linear) projIn).forward(t);
+            t.release();
         } else {
             tokens = toTokens(((Conv2d) projIn).forward(n));
         }
+        n.release();
         for (BasicTransformerBlock block : blocks.items()) {
-            tokens = block.forward(tokens, context, pag, ip, cache);
+            Tensor next = block.forward(tokens, context, pag, ip, cache);
+            tokens.release();
+            tokens = next;
         }
         Tensor out;
         if (linearProjection) {
-            out = toImage(((Linear) projOut).forward(tokens), b, h, w);
+            Tensor projected = ((Linear) projOut).forward(tokens);
+            out = toImage(projected, b, h, w);
+            if (out.storage() != projected.storage()) {
+                projected.release();
+            }
         } else {
-            out = ((Conv2d) projOut).forward(toImage(tokens, b, h, w));
+            Tensor img = toImage(tokens, b, h, w);
+            out = ((Conv2d) projOut).forward(img);
+            img.release();
         }
-        return out.backend().add(out, x);
+        tokens.release();
+        Tensor y = out.backend().add(out, x);
+        out.release();
+        return y;
     }
 
     private static Tensor toTokens(Tensor img) {

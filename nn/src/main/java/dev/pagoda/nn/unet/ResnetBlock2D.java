@@ -36,14 +36,27 @@ public final class ResnetBlock2D extends Module {
      *                forward pass), or null without one
      */
     public Tensor forward(Tensor x, Tensor tembAct) {
+        // Intermediates are released once consumed (see Tensor.release); x belongs to the caller.
         var be = x.backend();
-        Tensor h = conv1.forward(norm1.forwardSilu(x));
+        Tensor n = norm1.forwardSilu(x);
+        Tensor h = conv1.forward(n);
+        n.release();
         if (timeEmbProj != null) {
             Tensor t = timeEmbProj.forward(tembAct);
-            h = be.add(h, t.reshape(t.dim(0), t.dim(1), 1, 1));
+            Tensor ht = be.add(h, t.reshape(t.dim(0), t.dim(1), 1, 1));
+            h.release();
+            h = ht;
         }
-        h = conv2.forward(norm2.forwardSilu(h));
+        n = norm2.forwardSilu(h);
+        h.release();
+        h = conv2.forward(n);
+        n.release();
         Tensor shortcut = convShortcut == null ? x : convShortcut.forward(x);
-        return be.add(shortcut, h);
+        Tensor out = be.add(shortcut, h);
+        h.release();
+        if (shortcut != x) {
+            shortcut.release();
+        }
+        return out;
     }
 }

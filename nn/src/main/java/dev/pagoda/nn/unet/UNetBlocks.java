@@ -85,12 +85,15 @@ public final class UNetBlocks {
         }
 
         public Tensor forward(Tensor h, Conditioning c) {
-            h = resnets.get(0).forward(h, c.tembAct());
+            // the input belongs to the caller; what the block makes is released once consumed
+            Tensor r = resnets.get(0).forward(h, c.tembAct());
             for (int i = 0; i < attentions.size(); i++) {
-                h = attentions.get(i).forward(h, c.context(), c.pag(), c.ip(), c.cache());
-                h = resnets.get(i + 1).forward(h, c.tembAct());
+                Tensor a = attentions.get(i).forward(r, c.context(), c.pag(), c.ip(), c.cache());
+                r.release();
+                r = resnets.get(i + 1).forward(a, c.tembAct());
+                a.release();
             }
-            return h;
+            return r;
         }
     }
 
@@ -125,15 +128,28 @@ public final class UNetBlocks {
 
         /** Consumes skips from the end of {@code skips}. */
         public Tensor forward(Tensor h, Conditioning c, Deque<Tensor> skips) {
+            // The input and the skips belong to the caller; what the block makes is released once consumed.
+            Tensor input = h;
             for (int i = 0; i < resnets.size(); i++) {
                 Tensor skip = skips.removeLast();
-                h = resnets.get(i).forward(h.backend().concat(1, h, skip), c.tembAct());
+                Tensor cat = h.backend().concat(1, h, skip);
+                if (h != input) {
+                    h.release();
+                }
+                h = resnets.get(i).forward(cat, c.tembAct());
+                cat.release();
                 if (attentions != null) {
-                    h = attentions.get(i).forward(h, c.context(), c.pag(), c.ip(), c.cache());
+                    Tensor a = attentions.get(i).forward(h, c.context(), c.pag(), c.ip(), c.cache());
+                    h.release();
+                    h = a;
                 }
             }
             if (upsamplers != null) {
-                h = upsamplers.get(0).forward(h);
+                Tensor up = upsamplers.get(0).forward(h);
+                if (h != input) {
+                    h.release();
+                }
+                h = up;
             }
             return h;
         }

@@ -14,6 +14,9 @@ public final class Upsample2D extends Module {
     }
 
     public Tensor forward(Tensor x) {
-        return conv.forward(x.backend().upsampleNearest2x(x));
+        Tensor up = x.backend().upsampleNearest2x(x);
+        Tensor y = conv.forward(up);
+        up.release();
+        return y;
     }
 }

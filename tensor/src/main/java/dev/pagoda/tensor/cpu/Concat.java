@@ -53,7 +53,7 @@ final class Concat {
             }
             outShape[d] = Math.addExact(outShape[d], s[d]);
         }
-        Tensor out = Tensor.zeros(dtype, outShape);
+        Tensor out = dtype == DType.F32 ? Tensor.uninitialized(outShape) : Tensor.zeros(dtype, outShape);
         if (out.numel() == 0) {
             return out;
         }
@@ -101,11 +101,11 @@ final class Concat {
     private static void copyBlock(Tensor src, long from, Tensor out, long to, int len, int bytes) {
         Storage s = src.storage();
         Storage o = out.storage();
-        if (s instanceof FloatArrayStorage(float[] a) && o instanceof FloatArrayStorage(float[] b)) {
-            System.arraycopy(a, (int) from, b, (int) to, len);
-        } else if (s instanceof SegmentStorage(MemorySegment a) && o instanceof FloatArrayStorage(float[] b)) {
+        if (s instanceof FloatArrayStorage a && o instanceof FloatArrayStorage b) {
+            System.arraycopy(a.data(), (int) from, b.data(), (int) to, len);
+        } else if (s instanceof SegmentStorage(MemorySegment a) && o instanceof FloatArrayStorage b) {
             // an F32 weight in a mapped file joining heap activations
-            MemorySegment.copy(a, SegmentStorage.F32, from * 4, b, (int) to, len);
+            MemorySegment.copy(a, SegmentStorage.F32, from * 4, b.data(), (int) to, len);
         } else if (s instanceof SegmentStorage(MemorySegment a) && o instanceof SegmentStorage(MemorySegment b)) {
             MemorySegment.copy(a, from * bytes, b, to * bytes, (long) len * bytes);
         } else if (out.dtype().isFloating()) {

@@ -59,7 +59,7 @@ final class Conv2d {
             }
             biasValues = bias.toFloatArray();
         }
-        Tensor out = Tensor.zeros(batch, cout, ho, wo);
+        Tensor out = Tensor.uninitialized(batch, cout, ho, wo);
         if (out.numel() == 0) {
             return out;
         }

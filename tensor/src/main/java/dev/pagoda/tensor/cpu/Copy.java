@@ -23,7 +23,9 @@ final class Copy {
 
     static Tensor copy(Tensor x, DType dtype) {
         int[] shape = x.shape();
-        Tensor out = Tensor.zeros(dtype, shape);
+        // a float-to-F32 copy writes every element, so its output need not be zeroed first
+        Tensor out = dtype == DType.F32 && x.dtype().isFloating() ? Tensor.uninitialized(shape)
+                : Tensor.zeros(dtype, shape);
         long n = x.numel();
         if (n == 0) {
             return out;
@@ -99,7 +101,8 @@ final class Copy {
      * {@code out[o..]}.
      */
     static void copyRun(Storage src, DType sd, long p, long stride, float[] out, int o, int len) {
-        if (src instanceof FloatArrayStorage(float[] a)) {
+        if (src instanceof FloatArrayStorage heap) {
+            float[] a = heap.data();
             if (stride == 1) {
                 System.arraycopy(a, (int) p, out, o, len);
             } else {

@@ -3,8 +3,8 @@ package dev.pagoda.tensor.cpu;
 import dev.pagoda.tensor.Tensor;
 
 /**
- * One call of a kernel that reads one float tensor as a dense heap array and writes a new contiguous
- * F32 tensor: the elementwise map, activation, norm, softmax and upsample kernels. It holds the
+ * One call of a kernel that reads one float tensor as a dense heap array and writes a contiguous
+ * F32 output: the elementwise map, activation, norm, softmax and upsample kernels. It holds the
  * kernel's operands and runs its work units over the pool. Output allocation for these kernels
  * happens only here, so buffer reuse (or fusing a kernel into its producer) changes one class.
  *
@@ -91,9 +91,13 @@ final class DenseLaunch {
         return new DenseLaunch(out, in.array(), (int) in.offset());
     }
 
-    /** A new contiguous F32 output, for kernels (binary broadcasting) that gather their own operands. */
+    /**
+     * A contiguous F32 output with arbitrary contents (often a released activation's array, see
+     * {@code Tensor.release}); the kernel must write every element. Also for kernels (binary
+     * broadcasting) that gather their own operands.
+     */
     static Tensor output(int... shape) {
-        return Tensor.zeros(shape);
+        return Tensor.uninitialized(shape);
     }
 
     boolean isEmpty() {

@@ -46,7 +46,7 @@ final class FlashAttention {
         int lq = q.dim(1);
         int lk = k.dim(1);
         int dv = v.dim(2) / heads;
-        Tensor out = Tensor.zeros(batch, lq, heads * dv);
+        Tensor out = Tensor.uninitialized(batch, lq, heads * dv);
         if (out.numel() == 0) {
             return out;
         }

@@ -45,7 +45,7 @@ final class Gemm {
         int[] outShape = Arrays.copyOf(batch, batch.length + 2);
         outShape[batch.length] = m;
         outShape[batch.length + 1] = n;
-        Tensor out = Tensor.zeros(outShape);
+        Tensor out = Tensor.uninitialized(outShape);
         if (out.numel() == 0) {
             return out;
         }
@@ -108,7 +108,7 @@ final class Gemm {
         weight = onCpu(weight);
         int[] outShape = x.shape();
         outShape[outShape.length - 1] = n;
-        Tensor out = Tensor.zeros(outShape);
+        Tensor out = Tensor.uninitialized(outShape);
         if (out.numel() == 0) {
             return out;
         }

@@ -30,8 +30,8 @@ final class MatrixPanels implements PanelSource {
      *          is used, the matrix geometry comes from the other arguments
      */
     MatrixPanels(Tensor t, long[] batchOffsets, long rowStride, long kStride) {
-        if (t.storage() instanceof FloatArrayStorage(float[] data)) {
-            this.array = data;
+        if (t.storage() instanceof FloatArrayStorage heap) {
+            this.array = heap.data();
             this.segment = null;
         } else if (t.storage() instanceof SegmentStorage(MemorySegment seg)) {
             this.array = null;

@@ -94,7 +94,7 @@ final class Winograd {
         int w = x.dim(3);
         int cout = weight.dim(0);
         float[] biasValues = bias == null ? null : bias.toFloatArray();
-        Tensor out = Tensor.zeros(batch, cout, h, w);
+        Tensor out = Tensor.uninitialized(batch, cout, h, w);
         if (out.numel() == 0) {
             return out;
         }
