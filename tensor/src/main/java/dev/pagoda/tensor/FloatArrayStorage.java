@@ -38,10 +38,6 @@ public final class FloatArrayStorage implements Storage {
         return pooled;
     }
 
-    boolean released() {
-        return released;
-    }
-
     /** Marks the storage dead and gives its array to the pool; only the first call does anything. */
     void release() {
         if (!released && pooled) {

@@ -206,7 +206,7 @@ public final class Tensor {
      * {@link IllegalStateException}.
      */
     public void release() {
-        if (storage instanceof FloatArrayStorage s && s.pooled() && dtype == DType.F32 && offset == 0
+        if (storage instanceof FloatArrayStorage s && s.pooled() && offset == 0
                 && numel() * 4 == s.byteSize()) {
             s.release();
         }
