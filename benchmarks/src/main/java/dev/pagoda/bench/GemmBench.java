@@ -18,6 +18,7 @@ import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
+import org.openjdk.jmh.infra.Blackhole;
 
 /**
  * {@code linear}: {@code x[m, k] · weight[n, k]ᵀ} at the SDXL UNet's GEMM shapes, with F32 or F16
@@ -49,6 +50,14 @@ public class GemmBench {
     @Param({"1", "2"})
     public int threads;
 
+    /**
+     * Whether each call's output is released after use, as the UNet's blocks release their
+     * intermediates, so the next call writes into the same array (numpy's allocator hands back the
+     * freed block likewise); false measures a fresh, JVM-zeroed output per call.
+     */
+    @Param({"true", "false"})
+    public boolean release;
+
     private Tensor x;
     private Tensor weight;
 
@@ -66,8 +75,12 @@ public class GemmBench {
     }
 
     @Benchmark
-    public Tensor linear() {
-        return Backend.cpu().linear(x, weight, null);
+    public void linear(Blackhole bh) {
+        Tensor y = Backend.cpu().linear(x, weight, null);
+        bh.consume(y);
+        if (release) {
+            y.release();
+        }
     }
 
     static Tensor random(Random rnd, int... shape) {

@@ -56,6 +56,7 @@ final class FlashAttention {
             Packed packed = Packed.of(Rows.of(k), vr, attending, heads, q.dim(2) / heads, dv, lk);
             MaskView mv = mask == null ? null : MaskView.of(mask, batch, heads, lq, lk);
             run(Rows.of(q), packed, mv, scale, lq, out.array());
+            packed.release();
         }
         return out;
     }
@@ -124,16 +125,23 @@ final class FlashAttention {
      * k and v of the attending batch rows, one block per (batch row, head) g: keys in the score
      * kernel's panels from {@code g·kHead}, values as rows of {@code dvp} from {@code g·vHead}.
      */
-    private record Packed(int[] batches, int heads, int d, int dv, int dvp, int lk, float[] k, int kHead,
-            float[] v, int vHead) {
+    private record Packed(int[] batches, int heads, int d, int dv, int dvp, int lk, Tensor kBuf, float[] k,
+            int kHead, Tensor vBuf, float[] v, int vHead) {
 
+        /**
+         * The packed copies are per-call scratch of the same length at every call of a layer, so they
+         * come from the activation pool and go back after the call; every element is written here
+         * (the padding explicitly), because a pooled array holds an earlier call's values.
+         */
         static Packed of(Rows kr, Rows vr, int[] batches, int heads, int d, int dv, int lk) {
             int dvp = AttentionTile.roundUp(dv, L);
             int kHead = size("k", (long) AttentionTile.roundUp(lk, AttentionTile.PANEL) * d, 1);
             int vHead = size("v", (long) lk * dvp, 1);
             int nh = batches.length * heads;
-            float[] kp = new float[size("k", kHead, nh)];
-            float[] vp = new float[size("v", vHead, nh)];
+            Tensor kBuf = Tensor.uninitialized(size("k", kHead, nh));
+            Tensor vBuf = Tensor.uninitialized(size("v", vHead, nh));
+            float[] kp = kBuf.array();
+            float[] vp = vBuf.array();
             Parallel.range(nh, 1, (start, end) -> {
                 for (int g = start; g < end; g++) {
                     int b = batches[g / heads];
@@ -142,11 +150,20 @@ final class FlashAttention {
                     packValues(vr, b, h * dv, dv, dvp, lk, vp, g * vHead);
                 }
             });
-            return new Packed(batches, heads, d, dv, dvp, lk, kp, kHead, vp, vHead);
+            return new Packed(batches, heads, d, dv, dvp, lk, kBuf, kp, kHead, vBuf, vp, vHead);
+        }
+
+        void release() {
+            kBuf.release();
+            vBuf.release();
         }
     }
 
-    /** Key j of head dims [c0, c0+d) into panel j/PANEL, column j%PANEL; padding keys stay zero. */
+    /**
+     * Key j of head dims [c0, c0+d) into panel j/PANEL, column j%PANEL. The score kernel reads whole
+     * panels; the padding keys' scores are replaced by -inf, so their values never matter, but they
+     * are set to zero so that a pooled array's stale contents (NaN, subnormals) never enter the FMAs.
+     */
     private static void packKeys(Rows kr, int b, int c0, int d, int lk, float[] kp, int base) {
         int panel = AttentionTile.PANEL;
         for (int j = 0; j < lk; j++) {
@@ -156,11 +173,23 @@ final class FlashAttention {
                 kp[dst + c * panel] = kr.a[src + c];
             }
         }
+        int tail = lk % panel;
+        if (tail != 0) {
+            int last = base + (lk / panel) * panel * d;
+            for (int c = 0; c < d; c++) {
+                Arrays.fill(kp, last + c * panel + tail, last + (c + 1) * panel, 0f);
+            }
+        }
     }
 
+    /** Value j's head dims as a row of dvp; the columns past dv are never stored, but zeroed as above. */
     private static void packValues(Rows vr, int b, int c0, int dv, int dvp, int lk, float[] vp, int base) {
         for (int j = 0; j < lk; j++) {
-            System.arraycopy(vr.a, vr.row(b, j) + c0, vp, base + j * dvp, dv);
+            int dst = base + j * dvp;
+            System.arraycopy(vr.a, vr.row(b, j) + c0, vp, dst, dv);
+            if (dvp != dv) {
+                Arrays.fill(vp, dst + dv, dst + dvp, 0f);
+            }
         }
     }
 

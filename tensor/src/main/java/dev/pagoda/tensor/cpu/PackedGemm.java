@@ -14,13 +14,18 @@ package dev.pagoda.tensor.cpu;
 final class PackedGemm {
 
     /**
-     * K block. An A panel (8×640 floats, 20 KB) stays in L1 while the B block (640×640, 1.6 MB)
-     * streams from L2/L3. Measured against 256 and 320: every C tile is reloaded once per K block,
-     * and halving those reloads gained 3–6% at the SDXL shapes; 960 gained nothing more.
+     * K block. An A panel (8×640 floats, 20 KB) stays in L1 while the B block streams from L2.
+     * Measured against 256 and 320: every C tile is reloaded once per K block, and halving those
+     * reloads gained 3–6% at the SDXL shapes; 960 gained nothing more.
      */
     static final int KC_MAX = 640;
-    /** N block, a multiple of every kernel's {@code nr}. */
-    static final int NC_MAX = 640;
+    /**
+     * N block, a multiple of every kernel's {@code nr}. 256 columns keep the B block (256×640 floats,
+     * 640 KB) inside a 1 MB L2 with room for the A panel and the C tiles; 640 (a 1.6 MB block) ran
+     * 5–25% slower at every SDXL shape on a 2 MB-L2 Xeon, where L2 delivers B at the rate the two
+     * 512-bit FMA ports consume it only when the block stays resident.
+     */
+    static final int NC_MAX = 256;
     /** Rows of A one task packs and keeps for all its N blocks. */
     static final int MC_MAX = 1024;
     /** Below this many flops the whole product runs on the calling thread. */
