@@ -91,6 +91,8 @@ final class FlashAttention {
         int qRowStride = (int) qr.si;
         boolean queryMajor = 4L * (p.kHead + p.vHead) <= QUERY_MAJOR_MAX_BYTES;
         int grain = Math.max(1, tasks / (Parallel.threads() * 16));
+        float[] kp = p.k.array();
+        float[] vp = p.v.array();
         Parallel.range(tasks, grain, (start, end) -> {
             AttentionTile tile = new AttentionTile(d, p.dvp, keyTile);
             for (int t = start; t < end; t++) {
@@ -111,10 +113,10 @@ final class FlashAttention {
                 int h = g % heads;
                 tile.loadQueries(qr.a, qr.row(b, q0) + h * d, qRowStride, rows, scale);
                 if (mv == null) {
-                    tile.compute(p.k, g * p.kHead, p.v, g * p.vHead, lk, rows, null, 0, 0, 0);
+                    tile.compute(kp, g * p.kHead, vp, g * p.vHead, lk, rows, null, 0, 0, 0);
                 } else {
                     long mRow = mv.off + b * mv.sb + h * mv.sh + q0 * mv.sq;
-                    tile.compute(p.k, g * p.kHead, p.v, g * p.vHead, lk, rows, mv.a, mRow, mv.sq, mv.sk);
+                    tile.compute(kp, g * p.kHead, vp, g * p.vHead, lk, rows, mv.a, mRow, mv.sq, mv.sk);
                 }
                 tile.store(dst, (b * lq + q0) * hdv + h * dv, hdv, rows, dv);
             }
@@ -125,8 +127,8 @@ final class FlashAttention {
      * k and v of the attending batch rows, one block per (batch row, head) g: keys in the score
      * kernel's panels from {@code g·kHead}, values as rows of {@code dvp} from {@code g·vHead}.
      */
-    private record Packed(int[] batches, int heads, int d, int dv, int dvp, int lk, Tensor kBuf, float[] k,
-            int kHead, Tensor vBuf, float[] v, int vHead) {
+    private record Packed(int[] batches, int heads, int d, int dv, int dvp, int lk, Tensor k, int kHead,
+            Tensor v, int vHead) {
 
         /**
          * The packed copies are per-call scratch of the same length at every call of a layer, so they
@@ -138,10 +140,10 @@ final class FlashAttention {
             int kHead = size("k", (long) AttentionTile.roundUp(lk, AttentionTile.PANEL) * d, 1);
             int vHead = size("v", (long) lk * dvp, 1);
             int nh = batches.length * heads;
-            Tensor kBuf = Tensor.uninitialized(size("k", kHead, nh));
-            Tensor vBuf = Tensor.uninitialized(size("v", vHead, nh));
-            float[] kp = kBuf.array();
-            float[] vp = vBuf.array();
+            Tensor k = Tensor.uninitialized(size("k", kHead, nh));
+            Tensor v = Tensor.uninitialized(size("v", vHead, nh));
+            float[] kp = k.array();
+            float[] vp = v.array();
             Parallel.range(nh, 1, (start, end) -> {
                 for (int g = start; g < end; g++) {
                     int b = batches[g / heads];
@@ -150,12 +152,12 @@ final class FlashAttention {
                     packValues(vr, b, h * dv, dv, dvp, lk, vp, g * vHead);
                 }
             });
-            return new Packed(batches, heads, d, dv, dvp, lk, kBuf, kp, kHead, vBuf, vp, vHead);
+            return new Packed(batches, heads, d, dv, dvp, lk, k, kHead, v, vHead);
         }
 
         void release() {
-            kBuf.release();
-            vBuf.release();
+            k.release();
+            v.release();
         }
     }
 
